@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+// Three projects, so each kind of test can be run alone (`npm test -- --project unit`):
+// - unit: beside each package (packages/*/test), no external processes;
+// - cross: the root test/ folder (end to end, crash and fault tests across packages);
+// - real-scanners: tests against real clamd / c-icap started by the tests themselves (test/real).
+export default defineConfig({
+  test: {
+    reporters: ['default', './scripts/count-reporter.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 60_000,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['packages/*/test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'cross', include: ['test/**/*.test.ts'], exclude: ['test/real/**'] } },
+      { extends: true, test: { name: 'real-scanners', include: ['test/real/**/*.test.ts'], fileParallelism: false } },
+    ],
+  },
+});
