@@ -1,1 +1,30 @@
-export {};
+// Public API of @avscan/store: isi_avscan.db (scan attributes, locks with leases, events, reports).
+export { openStore, Store } from './store.js';
+export type { StoreOptions, ResolvedStoreOptions } from './options.js';
+export { kDefaultStoreOptions } from './options.js';
+export { changeStampOf, isScanCurrent, scanStatus, kScanResults } from './current.js';
+export type { Attributes, FileKey, ScanResult, ScanStatus, StatLike } from './current.js';
+export type { ScanRecord } from './attributes.js';
+export type { AcquireResult, LockHolder } from './locks.js';
+export type {
+  EventInput,
+  EventQuery,
+  EventRecord,
+  Page,
+  ServerStatusInput,
+  ServerStatusQuery,
+  ServerStatusRecord,
+} from './events.js';
+export type {
+  Infection,
+  InfectionInput,
+  Report,
+  ReportInput,
+  ReportKind,
+  ReportProgress,
+  ReportQuery,
+  ReportState,
+} from './reports.js';
+export { classifySqliteError, StoreError, StoreErrorCodes } from './errors.js';
+export type { StoreErrorCode } from './errors.js';
+export { kSchemaVersion } from './schema.js';

@@ -1,0 +1,229 @@
+// Scan reports (SPEC §9, OneFS report fields): on-demand scan jobs and the daily on-access report.
+// Report writes are synchronous (each its own small transaction): they are rare — one create, progress
+// that callers aggregate (e.g. every few hundred files), one row per infection, one finish — and the
+// caller needs the report id at once. Bandwidth and throughput are derived on read from bytes, files
+// and duration, so they can never disagree with the counters.
+import type Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { StoreError, StoreErrorCodes } from './errors.js';
+import type { Page } from './events.js';
+import { badArgument, checkCount, checkNumber, checkOptionalString, checkString, checkStringArray } from './validate.js';
+
+export type ReportKind = 'on-demand' | 'on-access-daily';
+export type ReportState = 'running' | 'completed' | 'failed' | 'cancelled';
+const kKinds: ReadonlySet<string> = new Set(['on-demand', 'on-access-daily']);
+const kFinalStates: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
+
+export interface ReportInput {
+  readonly kind: ReportKind;
+  /** @default a random UUID */
+  readonly id?: string;
+  /** On-demand policy / job name. */
+  readonly policy?: string;
+  /** Epoch ms. @default the store clock */
+  readonly startTime?: number;
+  /** Configured response to infections (`none`, `quarantine`, `quarantine-move`, `delete`, `deny-only`). */
+  readonly response?: string;
+}
+
+export interface ReportProgress {
+  readonly files?: number;
+  readonly bytes?: number;
+  readonly fails?: number;
+}
+
+export interface InfectionInput {
+  readonly filePath: string;
+  readonly threats: readonly string[];
+  /** Response taken for this file. */
+  readonly response: string;
+  /** Epoch ms. @default the store clock */
+  readonly time?: number;
+}
+
+export interface Infection {
+  readonly filePath: string;
+  readonly threats: readonly string[];
+  readonly response: string;
+  readonly time: number;
+}
+
+export interface Report {
+  readonly id: string;
+  readonly kind: ReportKind;
+  readonly policy: string | null;
+  readonly startTime: number;
+  readonly endTime: number | null;
+  /** End (or now, while running) minus start. */
+  readonly durationMs: number;
+  readonly filesScanned: number;
+  readonly totalBytes: number;
+  readonly scanFails: number;
+  readonly infectedCount: number;
+  /** Bytes scanned per second over the duration. */
+  readonly bandwidthBytesPerSec: number;
+  /** Files scanned per second over the duration. */
+  readonly throughputFilesPerSec: number;
+  readonly state: ReportState;
+  readonly response: string | null;
+  /** Infected files with their threats and the response taken (only from `getReport`). */
+  readonly infections: readonly Infection[];
+}
+
+export interface ReportQuery {
+  readonly kind?: ReportKind;
+  readonly state?: ReportState;
+  /** Inclusive lower bound on start time. */
+  readonly since?: number;
+  /** Inclusive upper bound on start time. */
+  readonly until?: number;
+  readonly maxRecords?: number;
+  /** @default 0 */
+  readonly offset?: number;
+}
+
+interface ReportRow {
+  id: string;
+  kind: ReportKind;
+  policy: string | null;
+  start_time: number;
+  end_time: number | null;
+  files_scanned: number;
+  total_bytes: number;
+  scan_fails: number;
+  infected_count: number;
+  state: ReportState;
+  response: string | null;
+}
+
+interface InfectionRow {
+  file_path: string;
+  threats: string;
+  response: string;
+  time: number;
+}
+
+function notFound(id: string): StoreError {
+  return new StoreError(StoreErrorCodes.NOT_FOUND, `report \`${id}\` does not exist`, { target: 'id' });
+}
+
+export class ReportTable {
+  readonly #clock: () => number;
+  readonly #insert: Database.Statement;
+  readonly #progress: Database.Statement;
+  readonly #addInfection: Database.Transaction<(id: string, inf: InfectionInput, time: number) => void>;
+  readonly #finish: Database.Statement;
+  readonly #get: Database.Statement;
+  readonly #infections: Database.Statement;
+  readonly #list: Database.Statement;
+  readonly #delete: Database.Statement;
+
+  constructor(db: Database.Database, clock: () => number) {
+    this.#clock = clock;
+    this.#insert = db.prepare(`INSERT INTO reports (id, kind, policy, start_time, state, response)
+      VALUES (?, ?, ?, ?, 'running', ?)`);
+    this.#progress = db.prepare(`UPDATE reports SET files_scanned = files_scanned + ?, total_bytes = total_bytes + ?,
+      scan_fails = scan_fails + ? WHERE id = ?`);
+    const bump = db.prepare('UPDATE reports SET infected_count = infected_count + 1 WHERE id = ? RETURNING infected_count');
+    const insertInfection = db.prepare(
+      'INSERT INTO report_infections (report_id, seq, file_path, threats, response, time) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.#addInfection = db.transaction((id: string, inf: InfectionInput, time: number) => {
+      const row = bump.get(id) as { infected_count: number } | undefined;
+      if (row === undefined) throw notFound(id);
+      insertInfection.run(id, row.infected_count, inf.filePath, JSON.stringify(inf.threats), inf.response, time);
+    });
+    this.#finish = db.prepare('UPDATE reports SET state = ?, end_time = ? WHERE id = ?');
+    const cols = 'id, kind, policy, start_time, end_time, files_scanned, total_bytes, scan_fails, infected_count, state, response';
+    this.#get = db.prepare(`SELECT ${cols} FROM reports WHERE id = ?`);
+    this.#infections = db.prepare('SELECT file_path, threats, response, time FROM report_infections WHERE report_id = ? ORDER BY seq');
+    this.#list = db.prepare(`SELECT ${cols} FROM reports
+      WHERE (@kind IS NULL OR kind = @kind) AND (@state IS NULL OR state = @state)
+      AND (@since IS NULL OR start_time >= @since) AND (@until IS NULL OR start_time <= @until)
+      ORDER BY start_time DESC, id LIMIT @limit OFFSET @offset`);
+    this.#delete = db.prepare('DELETE FROM reports WHERE id = ?');
+  }
+
+  create(input: ReportInput): Report {
+    if (input === null || typeof input !== 'object') throw badArgument('report', input, 'a report object');
+    if (!kKinds.has(input.kind)) throw badArgument('kind', input.kind, "'on-demand' or 'on-access-daily'");
+    const id = input.id === undefined ? randomUUID() : checkString('id', input.id, 256);
+    const start = input.startTime === undefined ? this.#clock() : checkNumber('startTime', input.startTime);
+    this.#insert.run(id, input.kind, checkOptionalString('policy', input.policy, 256), start, checkOptionalString('response', input.response, 64));
+    return this.get(id)!;
+  }
+
+  addProgress(id: string, p: ReportProgress): void {
+    if (p === null || typeof p !== 'object') throw badArgument('progress', p, 'an object');
+    const files = checkCount('files', p.files ?? 0);
+    const bytes = checkCount('bytes', p.bytes ?? 0);
+    const fails = checkCount('fails', p.fails ?? 0);
+    if (this.#progress.run(files, bytes, fails, checkString('id', id, 256)).changes === 0) throw notFound(id);
+  }
+
+  addInfection(id: string, inf: InfectionInput): void {
+    if (inf === null || typeof inf !== 'object') throw badArgument('infection', inf, 'an object');
+    checkString('filePath', inf.filePath);
+    checkStringArray('threats', inf.threats);
+    checkString('response', inf.response, 64);
+    const time = inf.time === undefined ? this.#clock() : checkNumber('time', inf.time);
+    this.#addInfection.immediate(checkString('id', id, 256), inf, time);
+  }
+
+  finish(id: string, state: Exclude<ReportState, 'running'>, endTime?: number): Report {
+    if (!kFinalStates.has(state)) throw badArgument('state', state, "'completed', 'failed' or 'cancelled'");
+    const end = endTime === undefined ? this.#clock() : checkNumber('endTime', endTime);
+    if (this.#finish.run(state, end, checkString('id', id, 256)).changes === 0) throw notFound(id);
+    return this.get(id)!;
+  }
+
+  get(id: string): Report | undefined {
+    const row = this.#get.get(checkString('id', id, 256)) as ReportRow | undefined;
+    if (row === undefined) return undefined;
+    const infections = (this.#infections.all(id) as InfectionRow[]).map(
+      (r): Infection => ({ filePath: r.file_path, threats: JSON.parse(r.threats) as string[], response: r.response, time: r.time }),
+    );
+    return this.#toReport(row, infections);
+  }
+
+  list(q: ReportQuery = {}): Page<Report> {
+    if (q === null || typeof q !== 'object') throw badArgument('query', q, 'an object');
+    if (q.kind !== undefined && !kKinds.has(q.kind)) throw badArgument('kind', q.kind, "'on-demand' or 'on-access-daily'");
+    const rows = this.#list.all({
+      kind: q.kind ?? null,
+      state: checkOptionalString('state', q.state, 32),
+      since: q.since === undefined ? null : checkNumber('since', q.since),
+      until: q.until === undefined ? null : checkNumber('until', q.until),
+      limit: q.maxRecords === undefined ? -1 : checkCount('maxRecords', q.maxRecords, 1_000_000),
+      offset: checkCount('offset', q.offset ?? 0),
+    }) as ReportRow[];
+    const records = rows.map((r) => this.#toReport(r, []));
+    return { records, numRecords: records.length };
+  }
+
+  delete(id: string): boolean {
+    return this.#delete.run(checkString('id', id, 256)).changes > 0;
+  }
+
+  #toReport(row: ReportRow, infections: readonly Infection[]): Report {
+    const durationMs = Math.max(0, (row.end_time ?? this.#clock()) - row.start_time);
+    const seconds = durationMs / 1000;
+    return {
+      id: row.id,
+      kind: row.kind,
+      policy: row.policy,
+      startTime: row.start_time,
+      endTime: row.end_time,
+      durationMs,
+      filesScanned: row.files_scanned,
+      totalBytes: row.total_bytes,
+      scanFails: row.scan_fails,
+      infectedCount: row.infected_count,
+      bandwidthBytesPerSec: seconds > 0 ? row.total_bytes / seconds : 0,
+      throughputFilesPerSec: seconds > 0 ? row.files_scanned / seconds : 0,
+      state: row.state,
+      response: row.response,
+      infections,
+    };
+  }
+}
