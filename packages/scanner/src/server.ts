@@ -294,11 +294,13 @@ export async function startScannerServer(options: ScannerServerOptions): Promise
     new Promise<void>((resolve, reject) => {
       srv.once('error', (err: NodeJS.ErrnoException) =>
         reject(new ScannerError(ScannerErrorCodes.ERR_SCANNER_LISTEN, `cannot listen on \`${arg.path ?? `${arg.host}:${arg.port}`}\`: ${err.code ?? err.message}`, { cause: err })));
-      srv.listen(arg, () => resolve());
+      srv.listen(arg, () => {
+        srv.on('error', (err) => log(`scanner: server error ${err.message}`));
+        resolve();
+      });
     });
   const makeServer = () => {
     const srv = net.createServer({ allowHalfOpen: true }, serve);
-    srv.on('error', (err) => log(`scanner: server error ${err.message}`));
     servers.push(srv);
     return srv;
   };

@@ -1,0 +1,212 @@
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EICAR, ScanEngine, ScannerErrorCodes, startScannerServer, type ScannerError, type ScannerServer } from '../dist/index.js';
+import { exchange, instream, randomBytes, tempDir, type Target } from './helpers.js';
+
+const dir = tempDir();
+const logs: string[] = [];
+let engine: ScanEngine;
+let server: ScannerServer;
+
+beforeAll(async () => {
+  engine = await ScanEngine.create({ workers: 2 });
+  server = await startScannerServer({ engine, tcp: { host: '127.0.0.1', port: 0 }, unix: join(dir, 'scanner.sock'), streamMaxLength: 1000, log: (l) => logs.push(l) });
+});
+afterAll(async () => {
+  await server.close();
+  await engine.close();
+});
+
+const targets = (): Array<[string, Target]> => [
+  ['tcp', { host: '127.0.0.1', port: server.tcp!.port }],
+  ['unix', { path: server.unixPath! }],
+];
+
+describe.each(['tcp', 'unix'] as const)('clamd protocol over %s', (kind) => {
+  const target = () => targets().find(([k]) => k === kind)![1];
+
+  it('PING with z, n and bare framing gets PONG with the matching terminator, then the server closes', async () => {
+    expect(await exchange(target(), 'zPING\0')).toEqual({ text: 'PONG\0', closed: true });
+    expect(await exchange(target(), 'nPING\n')).toEqual({ text: 'PONG\n', closed: true });
+    expect(await exchange(target(), 'PING\n')).toEqual({ text: 'PONG\n', closed: true });
+  });
+
+  it('VERSION carries the signature version and date', async () => {
+    expect((await exchange(target(), 'zVERSION\0')).text).toBe('ClamAV 1.4.6/avscan-test-1/Sun Jun  1 00:00:00 2025\0');
+  });
+
+  it('INSTREAM reports EICAR and clean streams, in many small chunks too', async () => {
+    expect((await exchange(target(), instream(EICAR))).text).toBe('stream: Eicar-Test-Signature FOUND\0');
+    expect((await exchange(target(), instream(Buffer.concat([randomBytes(300), EICAR]), 13))).text).toBe('stream: Eicar-Test-Signature FOUND\0');
+    expect((await exchange(target(), instream(randomBytes(900, 4)))).text).toBe('stream: OK\0');
+    expect((await exchange(target(), instream(new Uint8Array(0), 1, 'n'))).text).toBe('stream: OK\n');
+  });
+
+  it('INSTREAM over StreamMaxLength gets the clamd size error and a close', async () => {
+    expect(await exchange(target(), instream(randomBytes(1001)))).toMatchObject({ text: 'INSTREAM size limit exceeded. ERROR\0', closed: true });
+    expect((await exchange(target(), instream(randomBytes(1000)))).text).toBe('stream: OK\0'); // exactly the limit is scanned
+    const huge = Buffer.concat([Buffer.from('zINSTREAM\0'), Buffer.from([0x80, 0, 0, 0])]);
+    expect((await exchange(target(), huge)).text).toBe('INSTREAM size limit exceeded. ERROR\0');
+  });
+
+  it('SCAN reports a path as OK, FOUND or a path check failure', async () => {
+    const bad = join(dir, `eicar-${kind}.com`);
+    const good = join(dir, `clean-${kind}.txt`);
+    writeFileSync(bad, EICAR);
+    writeFileSync(good, 'hello');
+    expect((await exchange(target(), `zSCAN ${bad}\0`)).text).toBe(`${bad}: Eicar-Test-Signature FOUND\0`);
+    expect((await exchange(target(), `nSCAN ${good}\n`)).text).toBe(`${good}: OK\n`);
+    expect((await exchange(target(), `zSCAN ${dir}/missing\0`)).text).toBe(`${dir}/missing: File path check failure: No such file or directory. ERROR\0`);
+  });
+
+  it('STATS ends in END; unknown commands get UNKNOWN COMMAND', async () => {
+    const stats = (await exchange(target(), 'zSTATS\0')).text;
+    expect(stats).toMatch(/^POOLS: 1\n/);
+    expect(stats).toMatch(/THREADS: live 2/);
+    expect(stats.endsWith('END\0')).toBe(true);
+    expect(await exchange(target(), 'zFROBNICATE\0')).toEqual({ text: 'UNKNOWN COMMAND\0', closed: true });
+    expect((await exchange(target(), 'nPING extra\n')).text).toBe('UNKNOWN COMMAND\n');
+  });
+
+  it('IDSESSION numbers requests and returns replies as they complete', async () => {
+    server.setFaults({ commandLatencyMs: { INSTREAM: 150, VERSION: 60 } });
+    try {
+      const req = Buffer.concat([Buffer.from('zIDSESSION\0'), instream(EICAR), Buffer.from('zVERSION\0zPING\0'), instream(randomBytes(50)), Buffer.from('zEND\0')]);
+      const { text, closed } = await exchange(target(), req);
+      expect(closed).toBe(true);
+      const replies = text.split('\0').filter(Boolean);
+      expect(replies).toHaveLength(4);
+      expect(replies[0]).toBe('3: PONG'); // sent third, answered first
+      expect(replies[1]).toBe('2: ClamAV 1.4.6/avscan-test-1/Sun Jun  1 00:00:00 2025');
+      expect(replies.slice(2).sort()).toEqual(['1: stream: Eicar-Test-Signature FOUND', '4: stream: OK']);
+    } finally {
+      server.setFaults({});
+    }
+  });
+
+  it('nested IDSESSION is refused inside the session', async () => {
+    const { text } = await exchange(target(), 'zIDSESSION\0zPING\0zIDSESSION\0zEND\0');
+    expect(text).toBe('1: PONG\0' + '2: Command invalid inside IDSESSION. ERROR\0');
+  });
+});
+
+describe('fault injection', () => {
+  const tcp = (): Target => ({ host: '127.0.0.1', port: server.tcp!.port });
+
+  it('latency delays the reply', async () => {
+    server.setFaults({ latencyMs: 150 });
+    try {
+      const t0 = Date.now();
+      expect((await exchange(tcp(), 'zPING\0')).text).toBe('PONG\0');
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+    } finally {
+      server.setFaults({});
+    }
+  });
+
+  it('hang accepts and reads but never replies', async () => {
+    server.setFaults({ hang: true });
+    try {
+      expect(await exchange(tcp(), 'zPING\0', 300)).toEqual({ text: '', closed: false });
+    } finally {
+      server.setFaults({});
+    }
+  });
+
+  it('dropMidReply writes part of the reply then drops the connection', async () => {
+    server.setFaults({ dropMidReply: true });
+    try {
+      const r = await exchange(tcp(), instream(EICAR));
+      expect(r.closed).toBe(true);
+      expect(r.text.length).toBeGreaterThan(0);
+      expect('stream: Eicar-Test-Signature FOUND\0'.startsWith(r.text)).toBe(true);
+      expect(r.text.endsWith('\0')).toBe(false);
+    } finally {
+      server.setFaults({});
+    }
+  });
+
+  it('refuse resets new connections on both sockets and counts them', async () => {
+    const before = server.stats().refused;
+    server.setFaults({ refuse: true });
+    try {
+      for (const [, t] of targets()) expect(await exchange(t, 'zPING\0')).toMatchObject({ text: '', closed: true });
+    } finally {
+      server.setFaults({});
+    }
+    expect(server.stats().refused).toBe(before + 2);
+    expect((await exchange(tcp(), 'zPING\0')).text).toBe('PONG\0');
+  });
+
+  it('logs one line per connection error', async () => {
+    const before = logs.length;
+    const sock = net.connect(server.tcp!.port, '127.0.0.1');
+    await new Promise((r) => sock.on('connect', r));
+    sock.write('zINSTREAM\0');
+    await new Promise((r) => setTimeout(r, 50));
+    sock.resetAndDestroy();
+    for (let i = 0; i < 50 && logs.length === before; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(logs.length).toBe(before + 1);
+    expect(logs[before]).toMatch(/^scanner: connection error ECONNRESET$/);
+  });
+
+  it('validates faults and options with coded errors', async () => {
+    expect(() => server.setFaults({ latencyMs: -1 })).toThrow(expect.objectContaining({ code: ScannerErrorCodes.ERR_SCANNER_INVALID_OPTION }));
+    expect(() => server.setFaults(JSON.parse('{"hnag": true}'))).toThrow(expect.objectContaining({ code: ScannerErrorCodes.ERR_SCANNER_INVALID_OPTION }));
+    const codeOf = async (p: Promise<unknown>) => p.then(() => 'resolved', (e: ScannerError) => e.code);
+    expect(await codeOf(startScannerServer({ engine, tcp: { host: '0.0.0.0', port: 0 } }))).toBe(ScannerErrorCodes.ERR_SCANNER_NON_LOOPBACK);
+    expect(await codeOf(startScannerServer({ engine }))).toBe(ScannerErrorCodes.ERR_SCANNER_INVALID_OPTION);
+    expect(await codeOf(startScannerServer({ engine, tcp: { host: '127.0.0.1', port: server.tcp!.port } }))).toBe(ScannerErrorCodes.ERR_SCANNER_LISTEN);
+    expect(await codeOf(startScannerServer(JSON.parse('{"tcp":{"host":"127.0.0.1","port":0},"strem":1}')))).toBe(ScannerErrorCodes.ERR_SCANNER_INVALID_OPTION);
+  });
+
+  it('close removes the unix socket and replaces a stale one at start', async () => {
+    const path = join(dir, 'own.sock');
+    const a = await startScannerServer({ engine, unix: path });
+    expect(existsSync(path)).toBe(true);
+    await a.close();
+    expect(existsSync(path)).toBe(false);
+  });
+});
+
+describe('CLI', () => {
+  const bin = fileURLToPath(new URL('../bin/avscan-scanner.js', import.meta.url));
+
+  function run(args: string[]) {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    return { child, exit, out: () => out, err: () => err };
+  }
+
+  it('starts, prints where it listens, answers PING and exits 0 on SIGTERM', async () => {
+    const sock = join(dir, 'cli.sock');
+    const p = run(['--tcp', '127.0.0.1:0', '--unix', sock, '--workers', '1']);
+    for (let i = 0; i < 100 && !p.out().includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
+    const m = /tcp 127\.0\.0\.1:(\d+), unix (\S+) /.exec(p.out());
+    expect(m).not.toBeNull();
+    expect((await exchange({ host: '127.0.0.1', port: Number(m![1]) }, 'zPING\0')).text).toBe('PONG\0');
+    expect((await exchange({ path: sock }, 'zPING\0')).text).toBe('PONG\0');
+    p.child.kill('SIGTERM');
+    expect(await p.exit).toBe(0);
+    expect(existsSync(sock)).toBe(false);
+  });
+
+  it('refuses 0.0.0.0 without --listen-any, and bad arguments, with exit code 2', async () => {
+    const p = run(['--tcp', '0.0.0.0:0']);
+    expect(await p.exit).toBe(2);
+    expect(p.err()).toContain('non-loopback');
+    const q = run(['--bogus']);
+    expect(await q.exit).toBe(2);
+    const h = run(['--help']);
+    expect(await h.exit).toBe(0);
+    expect(h.out()).toContain('--stream-max-length');
+  });
+});
