@@ -1,0 +1,73 @@
+// Scanner server addresses. One string per server, as in ONTAP's `servers` list, with a scheme that
+// says which protocol to speak:
+//   clamd://127.0.0.1:3310          clamd over TCP
+//   clamd+unix:///run/clamd.sock     clamd over a unix socket
+//   icap://127.0.0.1:1344/avscan     ICAP RESPMOD to that service
+//   builtin:                         the in-process @avscan/scanner engine
+import { DispatchError, DispatchErrorCodes, quote } from './errors.js';
+
+export type ServerType = 'clamd' | 'icap' | 'builtin';
+
+/** Where a socket connects: TCP host and port, or a unix socket path. */
+export type Endpoint = { readonly host: string; readonly port: number } | { readonly path: string };
+
+export interface ServerAddress {
+  /** The address exactly as configured; the key of the server everywhere (events, status, metrics). */
+  readonly raw: string;
+  readonly type: ServerType;
+  /** `null` only for `builtin:`. */
+  readonly endpoint: Endpoint | null;
+  /** ICAP service name (path without the leading `/`); empty for other types. */
+  readonly service: string;
+  /** What `serverStatus()` reports as `ip`: host, socket path, or `builtin`. */
+  readonly ip: string;
+}
+
+const kHostRe = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])$/;
+
+function bad(raw: string, why: string): DispatchError {
+  return new DispatchError(DispatchErrorCodes.INVALID_ADDRESS, `invalid scanner address ${quote(raw)}: ${why}`, { target: raw });
+}
+
+function hostPort(raw: string, rest: string, defaultPort: number): { host: string; port: number; tail: string } {
+  const slash = rest.indexOf('/');
+  const authority = slash === -1 ? rest : rest.slice(0, slash);
+  const tail = slash === -1 ? '' : rest.slice(slash);
+  let host = authority;
+  let port = defaultPort;
+  const m = /^(.*):(\d{1,5})$/.exec(authority);
+  if (m) {
+    host = m[1]!;
+    port = Number(m[2]);
+  } else if (authority.includes(':') && !authority.startsWith('[')) {
+    throw bad(raw, 'port must be a number');
+  }
+  if (!kHostRe.test(host)) throw bad(raw, 'host is missing or malformed');
+  if (port < 1 || port > 65535) throw bad(raw, 'port must be 1–65535');
+  if (host.startsWith('[')) host = host.slice(1, -1);
+  return { host, port, tail };
+}
+
+/** Parses one server address; throws `ERR_DISPATCH_INVALID_ADDRESS`. */
+export function parseAddress(raw: unknown): ServerAddress {
+  if (typeof raw !== 'string') throw bad(String(raw), 'must be a string');
+  if (raw.length === 0 || raw.length > 1024) throw bad(raw, 'must be 1–1024 characters');
+  if (raw === 'builtin:') return { raw, type: 'builtin', endpoint: null, service: '', ip: 'builtin' };
+  if (raw.startsWith('clamd+unix://')) {
+    const path = raw.slice('clamd+unix://'.length);
+    if (!path.startsWith('/') || path.includes('\0')) throw bad(raw, 'unix socket path must be absolute');
+    return { raw, type: 'clamd', endpoint: { path }, service: '', ip: path };
+  }
+  if (raw.startsWith('clamd://')) {
+    const { host, port, tail } = hostPort(raw, raw.slice('clamd://'.length), 3310);
+    if (tail !== '' && tail !== '/') throw bad(raw, 'clamd addresses take no path');
+    return { raw, type: 'clamd', endpoint: { host, port }, service: '', ip: host };
+  }
+  if (raw.startsWith('icap://')) {
+    const { host, port, tail } = hostPort(raw, raw.slice('icap://'.length), 1344);
+    const service = tail.slice(1);
+    if (!/^[A-Za-z0-9_.~!$&'()*+,;=:@%?\/-]+$/.test(service)) throw bad(raw, 'icap addresses need a service path, e.g. `/avscan`');
+    return { raw, type: 'icap', endpoint: { host, port }, service, ip: host };
+  }
+  throw bad(raw, 'scheme must be clamd://, clamd+unix://, icap:// or builtin:');
+}

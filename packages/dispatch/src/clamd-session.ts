@@ -1,0 +1,121 @@
+// IDSESSION: many commands pipelined over one kept clamd connection. clamd answers `<id>: <reply>`
+// and, because it scans on several threads, OUT OF ORDER (REAL-SCANNERS §1.6), so replies are matched
+// to requests by id, never by position.
+import type net from 'node:net';
+import type { Endpoint } from './address.js';
+import { clamdVerdict } from './clamd-client.js';
+import {
+  chunkHeader, kEndCommand, kIdSessionCommand, kInstreamCommand, kInstreamEnd, kPingCommand, parseClamdReply,
+  parseSessionReply, replyEnd, scanCommand,
+} from './clamd-protocol.js';
+import { connect, socketError, type Verdict } from './client.js';
+import { DispatchError, DispatchErrorCodes } from './errors.js';
+
+interface Pending {
+  readonly resolve: (reply: string) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+export class ClamdSession {
+  readonly #sock: net.Socket;
+  readonly #target: string;
+  /** Requests sent and not yet answered, by their 1-based session id. */
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #buf: Buffer | null = null;
+  #connected = false;
+  #failed: DispatchError | null = null;
+  readonly #ready: Promise<void>;
+
+  private constructor(ep: Endpoint, target: string) {
+    this.#target = target;
+    this.#sock = connect(ep);
+    this.#ready = new Promise<void>((resolve, reject) => {
+      this.#sock.once('connect', () => { this.#connected = true; this.#sock.write(kIdSessionCommand); resolve(); });
+      this.#sock.once('close', () => reject(this.#failed));
+    });
+    this.#ready.catch(() => {});
+    let lastError: NodeJS.ErrnoException | undefined;
+    this.#sock.on('error', (e: NodeJS.ErrnoException) => { lastError = e; });
+    this.#sock.on('data', (d: Buffer) => this.#onData(d));
+    this.#sock.on('close', () => this.#fail(socketError(lastError, this.#connected, target)));
+  }
+
+  /** Opens a session; rejects with `ERR_DISPATCH_CONNECT` / `ERR_DISPATCH_SERVER_BUSY`. */
+  static async open(ep: Endpoint, target: string): Promise<ClamdSession> {
+    const s = new ClamdSession(ep, target);
+    await s.#ready;
+    return s;
+  }
+
+  /** Requests in flight on this session. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  get alive(): boolean {
+    return this.#failed === null;
+  }
+
+  ping(): Promise<void> {
+    return this.#send(kPingCommand).then((r) => {
+      if (r !== 'PONG') throw new DispatchError(DispatchErrorCodes.PROTOCOL, `expected PONG in session, got \`${r}\``, { target: this.#target });
+    });
+  }
+
+  async scanBuffer(data: Uint8Array): Promise<Verdict> {
+    const msg = Buffer.concat([kInstreamCommand, chunkHeader(data.length), data, kInstreamEnd]);
+    return clamdVerdict(parseClamdReply(await this.#send(msg)), this.#target);
+  }
+
+  async scanPath(path: string): Promise<Verdict> {
+    return clamdVerdict(parseClamdReply(await this.#send(scanCommand(path)), path), this.#target);
+  }
+
+  /** Sends zEND and closes; requests still pending are rejected. */
+  async close(): Promise<void> {
+    if (this.#failed === null) {
+      this.#sock.end(kEndCommand);
+      this.#fail(new DispatchError(DispatchErrorCodes.CLOSED, 'clamd session closed', { target: this.#target }));
+    }
+    this.#sock.destroy();
+  }
+
+  #send(msg: Buffer): Promise<string> {
+    if (this.#failed !== null) return Promise.reject(this.#failed);
+    const id = this.#nextId++;
+    return new Promise<string>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#sock.write(msg);
+    });
+  }
+
+  #onData(d: Buffer): void {
+    let buf = this.#buf === null ? d : Buffer.concat([this.#buf, d]);
+    for (;;) {
+      const end = replyEnd(buf);
+      if (end === -1) break;
+      const text = buf.toString('utf8', 0, end);
+      buf = buf.subarray(end);
+      try {
+        const { id, body } = parseSessionReply(text);
+        const p = this.#pending.get(id);
+        if (p === undefined) throw new DispatchError(DispatchErrorCodes.PROTOCOL, `clamd session reply for unknown request ${id}`, { target: this.#target });
+        this.#pending.delete(id);
+        p.resolve(body);
+      } catch (e) {
+        this.#fail(e as DispatchError);
+        this.#sock.destroy();
+        return;
+      }
+    }
+    this.#buf = buf.length === 0 ? null : buf;
+  }
+
+  #fail(err: DispatchError): void {
+    if (this.#failed !== null) return;
+    this.#failed = err;
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+  }
+}

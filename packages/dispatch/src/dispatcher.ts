@@ -1,0 +1,488 @@
+// The dispatcher: a bounded priority queue in front of the scanner servers of a set of pools.
+// scan() → (free server now? run : wait in the queue ≤ scan_queue_timeout) → run on the selected
+// server with request_timeout → on timeout, death or garbage retry once on another server → outcome.
+// Server transitions are 'server' events and `avscan:dispatch:server` diagnostics_channel messages.
+import diagnostics_channel from 'node:diagnostics_channel';
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { BuiltinClient } from './builtin-client.js';
+import { ClamdClient } from './clamd-client.js';
+import type { ScanInput, ScannerClient, Verdict } from './client.js';
+import { resolveConfig, type DispatcherOptions, type ResolvedConfig } from './config.js';
+import { AbortError, DispatchError, DispatchErrorCodes, QueueFullError, quote, type DispatchErrorCode } from './errors.js';
+import { IcapClient } from './icap-client.js';
+import { kPriorities, PriorityQueue, type Priority, type QueueEntry } from './queue.js';
+import { activeTier, hasAlternative, selectServer, type SelectOptions } from './select.js';
+import { ScannerServer, type DisconnectedReason, type ServerEvent, type ServerState } from './server.js';
+import type { ServerAddress } from './address.js';
+
+export type FailureKind = 'unavailable' | 'timeout' | 'error' | 'too-large';
+
+interface OutcomeBase {
+  /** Address of the server that gave the verdict (or last tried), `null` if none was tried. */
+  readonly server: string | null;
+  /** Signature stamp of that server (clamd version/db, ICAP ISTag). */
+  readonly stamp: string | null;
+  /** Signature time of that server in epoch ms, when it reports one. */
+  readonly sigTimestamp: number | null;
+  /** From `scan()` to the outcome, ms. */
+  readonly latencyMs: number;
+  /** Servers tried (0 when it never left the queue, 2 after a retry). */
+  readonly attempts: number;
+}
+export type ScanOutcome =
+  | (OutcomeBase & { readonly result: 'clean' })
+  | (OutcomeBase & { readonly result: 'infected'; readonly threats: readonly string[] })
+  | (OutcomeBase & { readonly result: 'failure'; readonly kind: FailureKind; readonly code: DispatchErrorCode; readonly message: string });
+
+export interface ScanRequest {
+  /** Absolute path of a file to stream to the scanner. Exactly one of `file` / `data`. */
+  readonly file?: string;
+  readonly data?: Uint8Array;
+  /** @default 'interactive' */
+  readonly priority?: Priority;
+  /** Aborting removes a queued request or closes its scanner connection; `scan()` rejects with `AbortError`. */
+  readonly signal?: AbortSignal;
+}
+
+export interface ServerStatus {
+  /** Host, unix socket path or `builtin`. */
+  readonly ip: string;
+  readonly state: ServerState;
+  /** ONTAP: `primary` for primary pools, `backup` otherwise. */
+  readonly type: 'primary' | 'backup';
+  /** ISO 8601. */
+  readonly update_time: string;
+  readonly vendor: string;
+  readonly version: string;
+  readonly disconnected_reason: DisconnectedReason | null;
+  readonly server: string;
+  readonly pool: string;
+  readonly role: 'primary' | 'secondary' | 'idle';
+  readonly in_flight: number;
+  readonly signature: string | null;
+  readonly signature_timestamp: number | null;
+}
+
+export interface SignatureWatermark {
+  /** Newest signature time among healthy active servers; 0 when none reports one. */
+  readonly timestamp: number;
+  /** Signature stamps of the healthy active servers (a stored stamp in this set is current). */
+  readonly stamps: readonly string[];
+}
+
+export interface ServerMetrics {
+  readonly server: string;
+  readonly state: ServerState;
+  readonly inFlight: number;
+  readonly clean: number;
+  readonly infected: number;
+  readonly failure: number;
+  readonly timeout: number;
+  readonly retried: number;
+  /** Latency percentiles in ms (0 before the first request). */
+  readonly p50: number;
+  readonly p99: number;
+  readonly mean: number;
+}
+
+export interface DispatcherMetrics {
+  readonly inFlight: number;
+  readonly queued: number;
+  readonly saturated: boolean;
+  readonly results: { clean: number; infected: number; unavailable: number; timeout: number; error: number; 'too-large': number };
+  readonly servers: readonly ServerMetrics[];
+}
+
+/** A request from `scan()` until its outcome. */
+interface Job extends QueueEntry {
+  readonly input: ScanInput;
+  readonly priority: Priority;
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: (o: ScanOutcome) => void;
+  readonly reject: (e: unknown) => void;
+  readonly start: number;
+  /** Indexes of servers tried; a retry must go elsewhere. */
+  readonly tried: Set<number>;
+  attempts: number;
+  queueTimer: NodeJS.Timeout | null;
+  /** Aborts the running attempt (request timeout or caller abort). */
+  attempt: AbortController | null;
+  lastServer: ScannerServer | null;
+  lastError: DispatchError | null;
+  done: boolean;
+  onAbort: (() => void) | null;
+}
+
+const kServerChannel = diagnostics_channel.channel('avscan:dispatch:server');
+/** How long a server that answered EAGAIN is skipped. */
+const kBusyMs = 20;
+
+function makeClient(a: ServerAddress, cfg: ResolvedConfig): ScannerClient {
+  switch (a.type) {
+    case 'clamd': return new ClamdClient(a.endpoint!, a.raw);
+    case 'icap': {
+      const ep = a.endpoint as { host: string; port: number };
+      return new IcapClient(ep.host, ep.port, a.service, a.raw);
+    }
+    case 'builtin': return new BuiltinClient(cfg.builtinSignatures);
+  }
+}
+
+export class Dispatcher extends EventEmitter {
+  readonly config: ResolvedConfig;
+  readonly #servers: ScannerServer[] = [];
+  readonly #queue: PriorityQueue<Job>;
+  readonly #select: SelectOptions;
+  readonly #scratch: number[] = [];
+  readonly #results = { clean: 0, infected: 0, unavailable: 0, timeout: 0, error: 0, 'too-large': 0 };
+  #inFlight = 0;
+  #closed = false;
+  #needsDrain = false;
+  #busyTimer: NodeJS.Timeout | null = null;
+
+  constructor(options: DispatcherOptions, clientFactory: (a: ServerAddress, cfg: ResolvedConfig) => ScannerClient = makeClient) {
+    super();
+    // Phase 1: validate everything before any socket is opened.
+    this.config = resolveConfig(options);
+    this.#queue = new PriorityQueue<Job>(this.config.maxQueue);
+    this.#select = { nodeIndex: this.config.nodeIndex, maxServersPerNode: this.config.maxServersPerNode, maxConnections: this.config.maxConnectionsPerServer };
+    // Phase 2: one state machine per server, in config order (selection relies on that order).
+    for (const pool of this.config.pools) {
+      for (const a of pool.servers) {
+        this.#servers.push(new ScannerServer(a, pool.name, pool.role, clientFactory(a, this.config), this.config, (e) => this.#onTransition(e)));
+      }
+    }
+    // Phase 3: start session setup; idle pools are never used, so they are not connected at all.
+    for (const s of this.#servers) if (s.role !== 'idle') s.start();
+  }
+
+  /** True while the queue is full: new requests fail `unavailable` until 'drain'. */
+  get saturated(): boolean {
+    return this.#queue.full;
+  }
+
+  /**
+   * Resolves once a primary or secondary server is connected, or every non-idle server has finished
+   * its first session setup (whatever the result), or after `timeoutMs`.
+   */
+  ready(timeoutMs = this.config.sessionSetupTimeoutMs * this.config.maxSessionSetupRetries): Promise<void> {
+    const settled = (): boolean => activeTier(this.#servers) !== null || this.#servers.every((s) => s.role === 'idle' || s.state !== 'connecting');
+    if (settled()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(done, timeoutMs);
+      function done(): void { clearTimeout(t); resolve(); }
+      const check = (): void => {
+        if (settled()) { this.off('server', check); done(); }
+      };
+      this.on('server', check);
+    });
+  }
+
+  scan(request: ScanRequest): Promise<ScanOutcome> {
+    const start = performance.now();
+    if (this.#closed) return Promise.reject(new DispatchError(DispatchErrorCodes.CLOSED, 'dispatcher is closed'));
+    let input: ScanInput;
+    let priority: Priority;
+    try {
+      ({ input, priority } = checkRequest(request));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const signal = request.signal;
+    if (signal?.aborted) return Promise.reject(new AbortError(signal.reason));
+    return new Promise<ScanOutcome>((resolve, reject) => {
+      const job: Job = {
+        queued: false, input, priority, signal, resolve, reject, start, tried: new Set(), attempts: 0,
+        queueTimer: null, attempt: null, lastServer: null, lastError: null, done: false, onAbort: null,
+      };
+      if (signal) {
+        job.onAbort = () => this.#abort(job);
+        signal.addEventListener('abort', job.onAbort, { once: true });
+      }
+      // Fast path: nobody waiting and a server free → run now, no queue timer.
+      if (this.#queue.size === 0) {
+        const i = selectServer(this.#servers, this.#select, performance.now(), undefined, this.#scratch);
+        if (i !== -1) {
+          this.#run(job, i);
+          return;
+        }
+      }
+      this.#enqueue(job, false);
+    });
+  }
+
+  /** One status record per server (ONTAP `vscan/server-status`). */
+  serverStatus(): ServerStatus[] {
+    return this.#servers.map((s) => ({
+      ip: s.address.ip,
+      state: s.state,
+      type: s.role === 'primary' ? 'primary' : 'backup',
+      update_time: new Date(s.updateTime).toISOString(),
+      vendor: s.vendor,
+      version: s.version,
+      disconnected_reason: s.reason,
+      server: s.address.raw,
+      pool: s.pool,
+      role: s.role,
+      in_flight: s.inFlight,
+      signature: s.stamp,
+      signature_timestamp: s.sigTimestamp,
+    }));
+  }
+
+  /** Newest signature stamp among healthy active servers, or `null` when none is connected. */
+  signatureWatermark(): SignatureWatermark | null {
+    const tier = activeTier(this.#servers);
+    if (tier === null) return null;
+    let timestamp = 0;
+    const stamps = new Set<string>();
+    for (const s of this.#servers) {
+      if (!s.connected || s.role !== tier) continue;
+      if (s.sigTimestamp !== null && s.sigTimestamp > timestamp) timestamp = s.sigTimestamp;
+      if (s.stamp !== null) stamps.add(s.stamp);
+    }
+    return { timestamp, stamps: [...stamps] };
+  }
+
+  metrics(): DispatcherMetrics {
+    const ms = (ns: number): number => (Number.isFinite(ns) ? ns / 1000 : 0);
+    return {
+      inFlight: this.#inFlight,
+      queued: this.#queue.size,
+      saturated: this.#queue.full,
+      results: { ...this.#results },
+      servers: this.#servers.map((s) => {
+        const n = s.latency.count > 0;
+        return {
+          server: s.address.raw, state: s.state, inFlight: s.inFlight, ...s.counts,
+          p50: n ? ms(s.latency.percentile(50)) : 0, p99: n ? ms(s.latency.percentile(99)) : 0, mean: n ? ms(s.latency.mean) : 0,
+        };
+      }),
+    };
+  }
+
+  /**
+   * Stops accepting requests, fails queued ones `unavailable`, waits up to session_teardown_timeout
+   * for requests in flight, then cuts their connections and closes every server.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#busyTimer) clearTimeout(this.#busyTimer);
+    const closed = new DispatchError(DispatchErrorCodes.CLOSED, 'dispatcher is closed');
+    for (let j = this.#queue.shift(); j !== undefined; j = this.#queue.shift()) this.#fail(j, closed);
+    const deadline = performance.now() + this.config.sessionTeardownTimeoutMs;
+    while (this.#inFlight > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await Promise.all(this.#servers.map((s) => s.close()));
+  }
+
+  #onTransition(e: ServerEvent): void {
+    if (kServerChannel.hasSubscribers) kServerChannel.publish(e);
+    this.emit('server', e);
+    if (e.to === 'connected') this.#pump();
+  }
+
+  #enqueue(job: Job, front: boolean): void {
+    if (front) this.#queue.pushFront(job, job.priority);
+    else if (!this.#queue.push(job, job.priority)) {
+      this.#needsDrain = true;
+      this.emit('saturated');
+      this.#fail(job, new QueueFullError(this.#queue.limit));
+      return;
+    }
+    if (job.queueTimer === null) {
+      job.queueTimer = setTimeout(() => {
+        job.queueTimer = null;
+        if (!job.queued) return;
+        this.#queue.remove(job);
+        this.#fail(job, job.lastError ?? new DispatchError(DispatchErrorCodes.QUEUE_TIMEOUT, `no scanner server took the request within scan_queue_timeout (${this.config.scanQueueTimeoutMs} ms)`));
+        this.#maybeDrain();
+      }, this.config.scanQueueTimeoutMs);
+    }
+  }
+
+  #maybeDrain(): void {
+    if (this.#needsDrain && this.#queue.size === 0) {
+      this.#needsDrain = false;
+      this.emit('drain');
+    }
+  }
+
+  /** Starts queued requests while servers have room. */
+  #pump(): void {
+    if (this.#closed) return;
+    const now = performance.now();
+    for (let job = this.#queue.peek(); job !== undefined; job = this.#queue.peek()) {
+      const i = selectServer(this.#servers, this.#select, now, job.tried.size > 0 ? job.tried : undefined, this.#scratch);
+      if (i === -1) {
+        // A retry whose alternatives are all gone would block the head of the queue: end it now.
+        if (job.tried.size > 0 && !hasAlternative(this.#servers, this.#select, job.tried)) {
+          this.#queue.shift();
+          this.#fail(job, job.lastError!);
+          continue;
+        }
+        this.#armBusyTimer(now);
+        break;
+      }
+      this.#queue.shift();
+      this.#run(job, i);
+    }
+    this.#maybeDrain();
+  }
+
+  /** When only EAGAIN-busy servers block the queue, look again once they are due. */
+  #armBusyTimer(now: number): void {
+    if (this.#busyTimer !== null) return;
+    let due = Infinity;
+    for (const s of this.#servers) if (s.busyUntil > now) due = Math.min(due, s.busyUntil);
+    if (due === Infinity) return;
+    this.#busyTimer = setTimeout(() => { this.#busyTimer = null; this.#pump(); }, Math.ceil(due - now));
+  }
+
+  #run(job: Job, i: number): void {
+    const server = this.#servers[i]!;
+    if (job.queueTimer !== null) {
+      clearTimeout(job.queueTimer);
+      job.queueTimer = null;
+    }
+    job.attempts++;
+    job.tried.add(i);
+    job.lastServer = server;
+    server.inFlight++;
+    this.#inFlight++;
+    const ac = new AbortController();
+    job.attempt = ac;
+    const t0 = performance.now();
+    const timer = setTimeout(() => ac.abort(new DispatchError(DispatchErrorCodes.TIMEOUT, `scanner ${server.address.raw} gave no verdict within request_timeout (${this.config.requestTimeoutMs} ms)`, { target: server.address.raw })), this.config.requestTimeoutMs);
+    server.client.scan(job.input, ac.signal).then(
+      (v) => this.#settle(job, i, server, timer, t0, v, null),
+      (e: unknown) => this.#settle(job, i, server, timer, t0, null, e),
+    );
+  }
+
+  #settle(job: Job, i: number, server: ScannerServer, timer: NodeJS.Timeout, t0: number, v: Verdict | null, err: unknown): void {
+    clearTimeout(timer);
+    server.inFlight--;
+    this.#inFlight--;
+    job.attempt = null;
+    server.record(performance.now() - t0);
+    if (job.done) {
+      this.#pump();
+      return;
+    }
+    if (v !== null) {
+      server.counts[v.kind]++;
+      this.#finish(job, v.kind === 'clean' ? { result: 'clean', ...this.#base(job) } : { result: 'infected', threats: v.threats, ...this.#base(job) });
+    } else this.#failed(job, i, server, err);
+    this.#pump();
+  }
+
+  #failed(job: Job, i: number, server: ScannerServer, err: unknown): void {
+    if (err instanceof AbortError) {
+      this.#end(job);
+      job.reject(err);
+      return;
+    }
+    const e = err instanceof DispatchError ? err : new DispatchError(DispatchErrorCodes.SCANNER_ERROR, `scanner ${server.address.raw} failed: ${quote(String(err))}`, { target: server.address.raw, cause: err });
+    job.lastError = e;
+    server.counts.failure++;
+    let retry = false;
+    switch (e.code) {
+      case DispatchErrorCodes.SERVER_BUSY:
+        // Busy is not down (REAL-SCANNERS §1.7): skip this server briefly; the attempt does not count.
+        server.busyUntil = performance.now() + kBusyMs;
+        job.attempts--;
+        job.tried.delete(i);
+        this.#enqueue(job, true);
+        return;
+      case DispatchErrorCodes.TIMEOUT:
+        server.counts.timeout++;
+        retry = true;
+        break;
+      case DispatchErrorCodes.CONNECT:
+      case DispatchErrorCodes.SERVER_DIED:
+      case DispatchErrorCodes.PROTOCOL:
+        server.reportDead(e);
+        retry = true;
+        break;
+      default:
+        retry = false;
+    }
+    if (retry && job.attempts < 2 && hasAlternative(this.#servers, this.#select, job.tried)) {
+      server.counts.retried++;
+      this.#enqueue(job, true);
+      return;
+    }
+    this.#fail(job, e);
+  }
+
+  #abort(job: Job): void {
+    if (job.done) return;
+    const err = new AbortError(job.signal?.reason);
+    if (job.attempt !== null) {
+      job.attempt.abort(err); // the client closes its connection; #settle rejects
+      return;
+    }
+    this.#queue.remove(job);
+    this.#end(job);
+    job.reject(err);
+    this.#maybeDrain();
+  }
+
+  #base(job: Job): OutcomeBase {
+    const s = job.lastServer;
+    return { server: s?.address.raw ?? null, stamp: s?.stamp ?? null, sigTimestamp: s?.sigTimestamp ?? null, latencyMs: performance.now() - job.start, attempts: job.attempts };
+  }
+
+  #fail(job: Job, e: DispatchError): void {
+    const kind = failureKind(e.code);
+    this.#finish(job, { result: 'failure', kind, code: e.code, message: e.message, ...this.#base(job) });
+  }
+
+  #finish(job: Job, o: ScanOutcome): void {
+    this.#end(job);
+    this.#results[o.result === 'failure' ? o.kind : o.result]++;
+    job.resolve(o);
+  }
+
+  #end(job: Job): void {
+    job.done = true;
+    if (job.queueTimer !== null) clearTimeout(job.queueTimer);
+    job.queueTimer = null;
+    if (job.signal && job.onAbort) job.signal.removeEventListener('abort', job.onAbort);
+  }
+}
+
+/** Which failure kind a code is reported as. */
+export function failureKind(code: DispatchErrorCode): FailureKind {
+  switch (code) {
+    case DispatchErrorCodes.TIMEOUT: return 'timeout';
+    case DispatchErrorCodes.TOO_LARGE: return 'too-large';
+    case DispatchErrorCodes.QUEUE_FULL:
+    case DispatchErrorCodes.QUEUE_TIMEOUT:
+    case DispatchErrorCodes.CONNECT:
+    case DispatchErrorCodes.SERVER_BUSY:
+    case DispatchErrorCodes.CLOSED: return 'unavailable';
+    default: return 'error';
+  }
+}
+
+function checkRequest(r: ScanRequest): { input: ScanInput; priority: Priority } {
+  const bad = (m: string): never => { throw new DispatchError(DispatchErrorCodes.INVALID_REQUEST, m); };
+  if (r === null || typeof r !== 'object') bad(`scan request must be an object, got ${quote(r)}`);
+  const hasFile = r.file !== undefined;
+  const hasData = r.data !== undefined;
+  if (hasFile === hasData) bad('scan request needs exactly one of `file` and `data`');
+  if (hasFile && (typeof r.file !== 'string' || !r.file.startsWith('/') || r.file.includes('\0'))) bad(`\`file\` must be an absolute path, got ${quote(r.file)}`);
+  if (hasData && !(r.data instanceof Uint8Array)) bad('`data` must be a Uint8Array');
+  const priority = r.priority ?? 'interactive';
+  if (!kPriorities.includes(priority)) bad(`\`priority\` must be interactive, async or background, got ${quote(priority)}`);
+  if (r.signal !== undefined && !(r.signal instanceof AbortSignal)) bad('`signal` must be an AbortSignal');
+  return { input: hasFile ? { file: r.file } : { data: r.data }, priority };
+}
+
+/** Creates a dispatcher; validates `options` eagerly (throws `ERR_DISPATCH_INVALID_CONFIG`). */
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  return new Dispatcher(options);
+}
