@@ -1,0 +1,162 @@
+// Starts a private clamd for tests and benchmarks: a temp dir with a hand-written signature database
+// (Debian ships none and clamd refuses an empty one: REAL-SCANNERS §1.2–1.3), a minimal clamd.conf on a
+// unix socket and/or 127.0.0.1, `Foreground yes` so the spawned PID is clamd itself, and a bounded wait
+// until zPING answers. Shared by bench/ and test/support (which re-exports it).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const kClamdBinary = '/usr/sbin/clamd';
+
+const hex = (s: string): string => Buffer.from(s, 'latin1').toString('hex');
+export const kEicar = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
+/** A plain marker any file can carry to be detected as `Test.Seed.Marker`. */
+export const kMarker = 'TEST-SEED-MARKER-7f3a';
+/** Both parts (any order) are detected as `Test.Seed.Logical`. */
+export const kLogicalParts = ['SEED-PART-A', 'SEED-PART-B'] as const;
+
+/** The hand-written signature files (names → content). */
+export function signatureFiles(): Record<string, string> {
+  return {
+    'lab.ndb': `Eicar-Test-Signature:0:0:${hex(kEicar)}\nTest.Seed.Marker:0:*:${hex(kMarker)}\n`,
+    'lab.hdb': 'aa15bcf478d165efd2065190eb473bcb:544:ClamAV-Test-File\n',
+    'lab.ldb': `Test.Seed.Logical;Engine:51-255,Target:0;0&1;${hex(kLogicalParts[0])};${hex(kLogicalParts[1])}\n`,
+  };
+}
+
+export interface ClamdOptions {
+  /** Listen on a unix socket in the temp dir. @default true */
+  readonly unix?: boolean;
+  /** Also listen on 127.0.0.1 with a free port. @default false */
+  readonly tcp?: boolean;
+  /** clamd StreamMaxLength (e.g. `25M`, `1K`). @default '25M' */
+  readonly streamMaxLength?: string;
+  /** MaxFileSize / MaxScanSize. @default '25M' / '100M' */
+  readonly maxFileSize?: string;
+  readonly maxThreads?: number;
+  /** For benchmarks that repeat payloads. @default false */
+  readonly disableCache?: boolean;
+  /** Bound on the wait for the first PONG. @default 15000 */
+  readonly startTimeoutMs?: number;
+}
+
+export interface ClamdHandle {
+  readonly dir: string;
+  readonly socketPath: string | null;
+  readonly tcp: { host: string; port: number } | null;
+  readonly pid: number;
+  readonly process: ChildProcess;
+  /** Sends a signal to clamd (SIGSTOP/SIGCONT/SIGKILL/SIGTERM for fault tests). */
+  signal(sig: NodeJS.Signals): void;
+  /** Stops clamd (SIGCONT + SIGTERM, then SIGKILL after 3 s) and removes the temp dir. */
+  stop(): Promise<void>;
+  log(): string;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Sends one z-command on a fresh connection and returns the reply (bounded by `timeoutMs`). */
+export function clamdCommand(target: { path: string } | { host: string; port: number }, cmd: string, timeoutMs = 1000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = 'path' in target ? net.createConnection(target.path) : net.createConnection(target.port, target.host);
+    let out = '';
+    const t = setTimeout(() => { sock.destroy(); reject(new Error('clamd command timed out')); }, timeoutMs);
+    sock.on('connect', () => sock.write(`z${cmd}\0`));
+    sock.on('data', (d) => {
+      out += d.toString();
+      if (out.includes('\0')) { clearTimeout(t); sock.destroy(); resolve(out.replace(/\0.*$/s, '')); }
+    });
+    sock.on('error', (e) => { clearTimeout(t); reject(e); });
+    sock.on('close', () => { clearTimeout(t); reject(new Error(`clamd closed: ${out}`)); });
+  });
+}
+
+export async function startClamd(opts: ClamdOptions = {}): Promise<ClamdHandle> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'avscan-clamd-'));
+  const db = path.join(dir, 'db');
+  mkdirSync(db);
+  for (const [name, content] of Object.entries(signatureFiles())) writeFileSync(path.join(db, name), content);
+  const unix = opts.unix ?? true;
+  const socketPath = unix ? path.join(dir, 'clamd.sock') : null;
+  const port = opts.tcp ? await freePort() : null;
+  const lines = [
+    `DatabaseDirectory ${db}`,
+    ...(socketPath ? [`LocalSocket ${socketPath}`, 'LocalSocketMode 666', 'FixStaleSocket yes'] : []),
+    ...(port !== null ? [`TCPSocket ${port}`, 'TCPAddr 127.0.0.1'] : []),
+    'Foreground yes',
+    `LogFile ${path.join(dir, 'clamd.log')}`,
+    `PidFile ${path.join(dir, 'clamd.pid')}`,
+    `MaxThreads ${opts.maxThreads ?? 10}`,
+    'MaxConnectionQueueLength 200',
+    'MaxQueue 200',
+    `StreamMaxLength ${opts.streamMaxLength ?? '25M'}`,
+    `MaxFileSize ${opts.maxFileSize ?? '25M'}`,
+    'MaxScanSize 100M',
+    'AlertExceedsMax yes',
+    'ReadTimeout 30',
+    'CommandReadTimeout 30',
+    'IdleTimeout 30',
+    'SelfCheck 0',
+    'Bytecode no',
+    ...(opts.disableCache ? ['DisableCache yes'] : []),
+  ];
+  const conf = path.join(dir, 'clamd.conf');
+  writeFileSync(conf, lines.join('\n') + '\n');
+  const child = spawn(kClamdBinary, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d) => { stderr += d.toString(); });
+  const target = socketPath ? { path: socketPath } : { host: '127.0.0.1', port: port! };
+  const deadline = Date.now() + (opts.startTimeoutMs ?? 15_000);
+  const log = (): string => { try { return readFileSync(path.join(dir, 'clamd.log'), 'utf8'); } catch { return ''; } };
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  for (;;) {
+    if (exited) throw new Error(`clamd exited during startup: ${stderr.trim()} ${log().slice(-500)}`);
+    try {
+      if (await clamdCommand(target, 'PING', 500) === 'PONG') break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`clamd did not answer PING within ${opts.startTimeoutMs ?? 15_000} ms: ${stderr.trim()}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const handle: ClamdHandle = {
+    dir,
+    socketPath,
+    tcp: port !== null ? { host: '127.0.0.1', port } : null,
+    pid: child.pid!,
+    process: child,
+    log,
+    signal(sig) {
+      if (!exited) child.kill(sig);
+    },
+    async stop() {
+      if (!exited) {
+        const gone = new Promise<void>((r) => child.once('exit', () => r()));
+        child.kill('SIGCONT');
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+        await gone;
+        clearTimeout(t);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return handle;
+}
+
+export function clamdAvailable(): boolean {
+  return existsSync(kClamdBinary);
+}
