@@ -78,7 +78,17 @@ export class Store {
     // Phase 2: open and configure the connection.
     let db: Database.Database | undefined;
     try {
-      db = new Database(file, { readonly: o.readonly, fileMustExist: o.readonly, timeout: o.busyTimeoutMs });
+      try {
+        db = new Database(file, { readonly: o.readonly, fileMustExist: o.readonly, timeout: o.busyTimeoutMs });
+      } catch (err) {
+        // better-sqlite3 reports a missing directory as a plain TypeError: still "cannot open".
+        const coded = classifySqliteError(err, file);
+        if (coded.code !== StoreErrorCodes.INVALID_ARGUMENT && coded.code !== StoreErrorCodes.SQLITE) throw coded;
+        throw new StoreError(StoreErrorCodes.UNWRITABLE, `database \`${file}\` cannot be opened (${(err as Error).message})`, {
+          target: file,
+          cause: err,
+        });
+      }
       // The first statement reads the header: a garbage file fails here with SQLITE_NOTADB.
       if (!o.readonly) db.pragma('journal_mode = WAL');
       else db.pragma('schema_version');

@@ -1,0 +1,136 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { classifySqliteError, kSchemaVersion, openStore, StoreError, StoreErrorCodes } from '../src/index.js';
+import { freshStore, tempDbFile, tempDir } from './helpers.js';
+
+function sqliteError(code: string, message = 'boom'): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+describe('classifySqliteError', () => {
+  it.each([
+    ['SQLITE_BUSY', 'ERR_STORE_BUSY', true],
+    ['SQLITE_BUSY_SNAPSHOT', 'ERR_STORE_BUSY', true],
+    ['SQLITE_LOCKED', 'ERR_STORE_BUSY', true],
+    ['SQLITE_CONSTRAINT_PRIMARYKEY', 'ERR_STORE_CONSTRAINT', false],
+    ['SQLITE_CORRUPT', 'ERR_STORE_CORRUPT', false],
+    ['SQLITE_NOTADB', 'ERR_STORE_CORRUPT', false],
+    ['SQLITE_FULL', 'ERR_STORE_FULL', false],
+    ['SQLITE_CANTOPEN', 'ERR_STORE_UNWRITABLE', false],
+    ['SQLITE_READONLY', 'ERR_STORE_UNWRITABLE', false],
+    ['SQLITE_IOERR_WRITE', 'ERR_STORE_UNWRITABLE', false],
+    ['SQLITE_ERROR', 'ERR_STORE_SQLITE', false],
+  ])('%s → %s (retryable %s)', (sqlite, code, retryable) => {
+    const e = classifySqliteError(sqliteError(sqlite, 'line one.\nline two'), '/x/db');
+    expect(e).toBeInstanceOf(StoreError);
+    expect(e.code).toBe(code);
+    expect(e.retryable).toBe(retryable);
+    expect(e.message).toContain('`/x/db`');
+    expect(e.message).not.toMatch(/\n|\.$/);
+  });
+
+  it('passes a StoreError through unchanged', () => {
+    const e = new StoreError(StoreErrorCodes.CLOSED, 'x');
+    expect(classifySqliteError(e)).toBe(e);
+  });
+
+  it('classifies a real busy database as retryable', () => {
+    const file = tempDbFile();
+    const s = freshStore({ busyTimeoutMs: 0 }, file);
+    const other = new Database(file);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      let err: unknown;
+      try {
+        s.acquireLock({ volume: 'v', fileId: '1' }, 'o', 's', 1000);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ code: 'ERR_STORE_BUSY', retryable: true });
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+  });
+});
+
+describe('opening bad databases', () => {
+  it('refuses a database with a newer schema_version', async () => {
+    const file = tempDbFile();
+    await openStore(file).close();
+    const raw = new Database(file);
+    raw.prepare('UPDATE schema_version SET version = ?').run(kSchemaVersion + 1);
+    raw.close();
+    expect(() => openStore(file)).toThrow(expect.objectContaining({ code: 'ERR_STORE_SCHEMA_TOO_NEW', target: file }));
+    expect(() => openStore(file, { readonly: true })).toThrow(expect.objectContaining({ code: 'ERR_STORE_SCHEMA_TOO_NEW' }));
+  });
+
+  it('a garbage file gives ERR_STORE_CORRUPT with a one-line message naming the file', () => {
+    const file = path.join(tempDir(), 'garbage.db');
+    fs.writeFileSync(file, Buffer.alloc(16384, 0x5a));
+    let err: unknown;
+    try {
+      openStore(file);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'ERR_STORE_CORRUPT' });
+    const message = (err as Error).message;
+    expect(message).toContain(`\`${file}\``);
+    expect(message).not.toContain('\n');
+  });
+
+  it('an unopenable path gives ERR_STORE_UNWRITABLE', () => {
+    const file = path.join(tempDir(), 'missing-dir', 'db');
+    expect(() => openStore(file)).toThrow(expect.objectContaining({ code: 'ERR_STORE_UNWRITABLE' }));
+    expect(() => openStore(path.join(tempDir(), 'none.db'), { readonly: true })).toThrow(expect.objectContaining({ code: 'ERR_STORE_UNWRITABLE' }));
+  });
+
+  it('a read-only store reads but refuses writes', async () => {
+    const file = tempDbFile();
+    const w = openStore(file);
+    await w.recordScan({ volume: 'v', fileId: '1', path: '/a', scanResult: 'clean', changeStamp: 's', sigTimestamp: 1 });
+    await w.close();
+    const r = openStore(file, { readonly: true });
+    try {
+      expect(r.getAttributes({ volume: 'v', fileId: '1' })!.path).toBe('/a');
+      await expect(r.recordScan({ volume: 'v', fileId: '2', path: '/b', scanResult: 'clean', changeStamp: 's', sigTimestamp: 1 })).rejects.toMatchObject({
+        code: 'ERR_STORE_UNWRITABLE',
+      });
+      expect(() => r.acquireLock({ volume: 'v', fileId: '1' }, 'o', 's', 1)).toThrow(expect.objectContaining({ code: 'ERR_STORE_UNWRITABLE' }));
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('migrations are idempotent: reopening keeps data and version', async () => {
+    const file = tempDbFile();
+    const s = openStore(file);
+    await s.appendEvent({ type: 'x' });
+    await s.close();
+    const again = freshStore({}, file);
+    expect(again.queryEvents().numRecords).toBe(1);
+    const raw = new Database(file, { readonly: true });
+    expect(raw.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: kSchemaVersion }]);
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    raw.close();
+  });
+});
+
+describe('error catalog', () => {
+  it('lists the same codes as the README Errors table', () => {
+    const readme = fs.readFileSync(path.join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Errors'));
+    const documented = [...section.matchAll(/^\| `(ERR_STORE_[A-Z_]+)` \|/gm)].map((m) => m[1]).sort();
+    expect(documented).toEqual(Object.values(StoreErrorCodes).sort());
+  });
+
+  it('codes are unique and well-formed, and the catalog is frozen', () => {
+    const codes = Object.values(StoreErrorCodes);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const c of codes) expect(c).toMatch(/^ERR_STORE_[A-Z_]+$/);
+    expect(Object.isFrozen(StoreErrorCodes)).toBe(true);
+  });
+});
