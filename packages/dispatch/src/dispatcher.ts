@@ -137,6 +137,8 @@ export class Dispatcher extends EventEmitter {
   readonly #scratch: number[] = [];
   readonly #results = { clean: 0, infected: 0, unavailable: 0, timeout: 0, error: 0, 'too-large': 0 };
   #inFlight = 0;
+  /** Jobs with an attempt running; close() cuts them after session_teardown_timeout. */
+  readonly #running = new Set<Job>();
   #closed = false;
   #needsDrain = false;
   #busyTimer: NodeJS.Timeout | null = null;
@@ -274,6 +276,7 @@ export class Dispatcher extends EventEmitter {
     for (let j = this.#queue.shift(); j !== undefined; j = this.#queue.shift()) this.#fail(j, closed);
     const deadline = performance.now() + this.config.sessionTeardownTimeoutMs;
     while (this.#inFlight > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    for (const j of this.#running) j.attempt?.abort(closed);
     await Promise.all(this.#servers.map((s) => s.close()));
   }
 
@@ -353,6 +356,7 @@ export class Dispatcher extends EventEmitter {
     this.#inFlight++;
     const ac = new AbortController();
     job.attempt = ac;
+    this.#running.add(job);
     const t0 = performance.now();
     const timer = setTimeout(() => ac.abort(new DispatchError(DispatchErrorCodes.TIMEOUT, `scanner ${server.address.raw} gave no verdict within request_timeout (${this.config.requestTimeoutMs} ms)`, { target: server.address.raw })), this.config.requestTimeoutMs);
     server.client.scan(job.input, ac.signal).then(
@@ -366,6 +370,7 @@ export class Dispatcher extends EventEmitter {
     server.inFlight--;
     this.#inFlight--;
     job.attempt = null;
+    this.#running.delete(job);
     server.record(performance.now() - t0);
     if (job.done) {
       this.#pump();

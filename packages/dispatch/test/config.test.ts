@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { DispatchErrorCodes, kDefaults, parseAddress, resolveConfig } from '../src/index.js';
+
+const pools = [{ name: 'p1', servers: ['clamd://127.0.0.1:3310'] }];
+
+describe('config', () => {
+  it('fills ONTAP defaults (seconds → ms) and freezes', () => {
+    const c = resolveConfig({ scanner_pools: pools });
+    expect(c).toMatchObject({
+      requestTimeoutMs: 30_000, scanQueueTimeoutMs: 20_000, sessionSetupTimeoutMs: 10_000, sessionTeardownTimeoutMs: 10_000,
+      maxSessionSetupRetries: 5, maxConnectionsPerServer: 20, nodeIndex: 0, maxServersPerNode: 4, maxQueue: 6400,
+    });
+    expect(c.pools[0]).toMatchObject({ name: 'p1', role: 'primary', privileged_users: [] });
+    expect(Object.isFrozen(c) && Object.isFrozen(c.pools[0])).toBe(true);
+    expect(kDefaults.request_timeout).toBe(30);
+  });
+
+  it.each([
+    [{ scanner_pools: pools, request_timout: 3 }, 'request_timout'],
+    [{ scanner_pools: [] }, 'scanner_pools'],
+    [{ scanner_pools: pools, request_timeout: -1 }, 'request_timeout'],
+    [{ scanner_pools: pools, request_timeout: '30' }, 'request_timeout'],
+    [{ scanner_pools: pools, max_connections_per_server: 1.5 }, 'max_connections_per_server'],
+    [{ scanner_pools: pools, max_session_setup_retries: 0 }, 'max_session_setup_retries'],
+    [{ scanner_pools: [{ name: 'bad name', servers: ['builtin:'] }] }, 'scanner_pools[0].name'],
+    [{ scanner_pools: [{ name: 'p', servers: [] }] }, 'scanner_pools[0].servers'],
+    [{ scanner_pools: [{ name: 'p', servers: ['builtin:'], role: 'backup' }] }, 'scanner_pools[0].role'],
+    [{ scanner_pools: [{ name: 'p', servers: ['builtin:'], extra: 1 }] }, 'scanner_pools[0].extra'],
+    [{ scanner_pools: [{ name: 'p', servers: ['builtin:'] }, { name: 'p', servers: ['clamd://h'] }] }, 'scanner_pools[1].name'],
+    [{ scanner_pools: [{ name: 'p', servers: ['builtin:'] }, { name: 'q', servers: ['builtin:'] }] }, 'scanner_pools'],
+    [{ scanner_pools: [{ name: 'p', servers: ['builtin:'], privileged_users: [''] }] }, 'scanner_pools[0].privileged_users'],
+    [JSON.parse('{"scanner_pools":[{"name":"p","servers":["builtin:"]}],"__proto__":{"x":1}}'), '__proto__'],
+  ])('refuses %j (target %s)', (opts, target) => {
+    expect(() => resolveConfig(opts)).toThrow(expect.objectContaining({ code: DispatchErrorCodes.INVALID_CONFIG, target }));
+  });
+
+  it('refuses a non-object', () => {
+    expect(() => resolveConfig(null)).toThrow(expect.objectContaining({ code: 'ERR_DISPATCH_INVALID_CONFIG' }));
+  });
+
+  it('parses every address form', () => {
+    expect(parseAddress('clamd://127.0.0.1:3310')).toMatchObject({ type: 'clamd', endpoint: { host: '127.0.0.1', port: 3310 }, ip: '127.0.0.1' });
+    expect(parseAddress('clamd://scanner.lab')).toMatchObject({ endpoint: { host: 'scanner.lab', port: 3310 } });
+    expect(parseAddress('clamd+unix:///run/c.sock')).toMatchObject({ type: 'clamd', endpoint: { path: '/run/c.sock' }, ip: '/run/c.sock' });
+    expect(parseAddress('icap://127.0.0.1:1344/avscan')).toMatchObject({ type: 'icap', service: 'avscan', endpoint: { port: 1344 } });
+    expect(parseAddress('icap://[::1]/srv_clamav')).toMatchObject({ endpoint: { host: '::1', port: 1344 } });
+    expect(parseAddress('builtin:')).toMatchObject({ type: 'builtin', endpoint: null });
+  });
+
+  it.each(['', 'http://x', 'clamd://', 'clamd://h:0', 'clamd://h:99999', 'clamd://h:x', 'clamd://h/path', 'clamd+unix://rel.sock', 'icap://h:1344', 'icap://h/', 'builtin', 42])(
+    'refuses address %j',
+    (a) => {
+      expect(() => parseAddress(a)).toThrow(expect.objectContaining({ code: DispatchErrorCodes.INVALID_ADDRESS }));
+    },
+  );
+});
+
+describe('errors catalog', () => {
+  it('matches the README errors table', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Errors'));
+    const documented = [...section.matchAll(/^\|\s*`(ERR_DISPATCH_[A-Z_]+)`/gm)].map((m) => m[1]).sort();
+    expect(documented).toEqual(Object.values(DispatchErrorCodes).sort());
+  });
+});
