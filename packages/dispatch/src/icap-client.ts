@@ -39,7 +39,8 @@ export class IcapClient implements ScannerClient {
   async probe(signal: AbortSignal): Promise<ProbeResult> {
     const r = await this.#exchange(signal, async (s) => void s.write(optionsRequest(this.#host, this.#port, this.#service)));
     if (r.status !== 200) throw new DispatchError(DispatchErrorCodes.PROTOCOL, `icap OPTIONS answered ${r.status} ${r.reason}`, { target: this.#target });
-    const server = r.headers.get('server') ?? 'ICAP';
+    // c-icap's OPTIONS carries `Service: C-ICAP/0.5.10 server - ...` and no Server header.
+    const server = (r.headers.get('server') ?? r.headers.get('service') ?? 'ICAP').split(' ')[0]!;
     const slash = server.indexOf('/');
     return {
       vendor: slash === -1 ? server : server.slice(0, slash),
