@@ -25,6 +25,8 @@ export const kMaxStates = 1 << 17;
 export interface CompiledAutomaton {
   readonly stateCount: number;
   readonly outputBase: number;
+  /** Longest pattern, bytes (bounds the look-behind a state depends on). */
+  readonly maxLength: number;
   readonly delta: Int32Array;
   readonly outStart: Int32Array;
   readonly outIds: Int32Array;
@@ -121,7 +123,8 @@ export function compileAutomaton(signatures: readonly Signature[]): CompiledAuto
     patLen[id] = sig.pattern.length;
     patOffset[id] = sig.offset;
   });
-  return { stateCount: n, outputBase: firstOutput * 256, delta, outStart, outIds, patLen, patOffset, names: signatures.map((s) => s.name) };
+  const maxLength = signatures.reduce((m, sig) => Math.max(m, sig.pattern.length), 1);
+  return { stateCount: n, outputBase: firstOutput * 256, maxLength, delta, outStart, outIds, patLen, patOffset, names: signatures.map((s) => s.name) };
 }
 
 function countTrieStates(signatures: readonly Signature[]): number {
@@ -141,45 +144,105 @@ export interface ScanCursor {
   position: number;
   /** hit[id] = 1 once signature id matched; avoids duplicate reports. */
   readonly hit: Uint8Array;
-  /** Signature ids in order of first detection. */
+  /** Signature ids that matched, with foundAt[k] the absolute end offset of found[k]'s earliest match. */
   readonly found: number[];
+  readonly foundAt: number[];
 }
 
 export function createCursor(a: CompiledAutomaton): ScanCursor {
-  return { state: 0, position: 0, hit: new Uint8Array(a.names.length), found: [] };
+  return { state: 0, position: 0, hit: new Uint8Array(a.names.length), found: [], foundAt: [] };
 }
+
+// Interleaved lanes. One DFA walk is a chain of dependent loads (`s = delta[s + b]`), so it runs at
+// memory latency, not bandwidth. A long chunk is split into kLanes segments walked in the same loop,
+// which gives the CPU kLanes independent chains to overlap. Lane k > 0 starts from the root
+// (maxLength - 1) bytes before its segment. Invariant: an Aho–Corasick state is the longest suffix of the
+// bytes read that is a trie prefix (at most maxLength bytes long), so once a lane has read ≥ maxLength
+// bytes its state equals the full-stream walk's state. Hence every match ending inside lane k's segment
+// is reported with its true end offset; matches ending in the warm-up zone belong to lane k - 1 (a lane
+// never reports a false match, and hit[] drops duplicates). The last lane ends on the true state, which
+// the cursor carries to the next chunk.
+const kLanes = 4;
+const kMinLaneBytes = 2048;
 
 /** Feeds one chunk; matches (including ones straddling earlier chunks) are appended to cursor.found. */
 export function feed(a: CompiledAutomaton, cursor: ScanCursor, chunk: Uint8Array): void {
-  const delta = a.delta;
-  const outputBase = a.outputBase;
-  let s = cursor.state;
   const len = chunk.length;
-  for (let i = 0; i < len; i++) {
-    s = delta[s + chunk[i]!]!;
-    if (s >= outputBase) report(a, cursor, s >> 8, cursor.position + i);
+  const warm = a.maxLength - 1;
+  const segment = Math.floor(len / kLanes);
+  if (segment < kMinLaneBytes || segment < 4 * warm) {
+    cursor.state = walk(a, cursor, chunk, cursor.state, 0, len);
+    cursor.position += len;
+    return;
   }
-  cursor.state = s;
+  const delta = a.delta;
+  const ob = a.outputBase;
+  const base = cursor.position;
+  let s0 = cursor.state;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  // Lane k walks [start_k, end_k); lanes 1..3 begin `warm` bytes early.
+  const p1 = segment - warm;
+  const p2 = 2 * segment - warm;
+  const p3 = 3 * segment - warm;
+  const steps = segment; // lane 0 has exactly `segment` bytes, the shortest of the four
+  for (let i = 0; i < steps; i++) {
+    s0 = delta[s0 + chunk[i]!]!;
+    s1 = delta[s1 + chunk[p1 + i]!]!;
+    s2 = delta[s2 + chunk[p2 + i]!]!;
+    s3 = delta[s3 + chunk[p3 + i]!]!;
+    if (s0 >= ob || s1 >= ob || s2 >= ob || s3 >= ob) {
+      if (s0 >= ob) report(a, cursor, s0 >> 8, base + i);
+      if (s1 >= ob) report(a, cursor, s1 >> 8, base + p1 + i);
+      if (s2 >= ob) report(a, cursor, s2 >> 8, base + p2 + i);
+      if (s3 >= ob) report(a, cursor, s3 >> 8, base + p3 + i);
+    }
+  }
+  // Tails: lanes 1..3 still have their last `warm` bytes (the last lane also the remainder).
+  walk(a, cursor, chunk, s1, p1 + steps, 2 * segment);
+  walk(a, cursor, chunk, s2, p2 + steps, 3 * segment);
+  cursor.state = walk(a, cursor, chunk, s3, p3 + steps, len);
   cursor.position += len;
+}
+
+/** Single-chain walk of chunk[from, to) starting in state s; returns the final state. */
+function walk(a: CompiledAutomaton, cursor: ScanCursor, chunk: Uint8Array, state: number, from: number, to: number): number {
+  const delta = a.delta;
+  const ob = a.outputBase;
+  const base = cursor.position;
+  let s = state;
+  for (let i = from; i < to; i++) {
+    s = delta[s + chunk[i]!]!;
+    if (s >= ob) report(a, cursor, s >> 8, base + i);
+  }
+  return s;
 }
 
 function report(a: CompiledAutomaton, cursor: ScanCursor, stateId: number, endPos: number): void {
   const end = a.outStart[stateId + 1]!;
   for (let k = a.outStart[stateId]!; k < end; k++) {
     const id = a.outIds[k]!;
-    if (cursor.hit[id] === 1) continue;
     const off = a.patOffset[id]!;
     if (off >= 0 && endPos - a.patLen[id]! + 1 !== off) continue;
+    if (cursor.hit[id] === 1) {
+      // Lanes report out of stream order: keep the earliest end offset so the order is deterministic.
+      const j = cursor.found.indexOf(id);
+      if (endPos < cursor.foundAt[j]!) cursor.foundAt[j] = endPos;
+      continue;
+    }
     cursor.hit[id] = 1;
     cursor.found.push(id);
+    cursor.foundAt.push(endPos);
   }
 }
 
-/** Distinct threat names in order of detection. */
+/** Distinct threat names, ordered by where their first match ends (ties: signature order). */
 export function threatNames(a: CompiledAutomaton, cursor: ScanCursor): string[] {
+  const order = cursor.found.map((id, k) => k).sort((x, y) => cursor.foundAt[x]! - cursor.foundAt[y]! || cursor.found[x]! - cursor.found[y]!);
   const names: string[] = [];
-  for (const id of cursor.found) {
-    const name = a.names[id]!;
+  for (const k of order) {
+    const name = a.names[cursor.found[k]!]!;
     if (!names.includes(name)) names.push(name);
   }
   return names;

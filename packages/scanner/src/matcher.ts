@@ -24,7 +24,7 @@ export class SignatureMatcher {
     return this.#automaton.stateCount;
   }
 
-  /** Distinct threat names found in `data`, in order of detection. */
+  /** Distinct threat names found in `data`, in stream order (by where each first match ends). */
   match(data: Uint8Array): string[] {
     const cursor = createCursor(this.#automaton);
     feed(this.#automaton, cursor, data);

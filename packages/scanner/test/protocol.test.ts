@@ -115,6 +115,57 @@ describe('automaton', () => {
     }
   });
 
+  it('finds matches straddling the interleaved lane boundaries and warm-up zones of long chunks', () => {
+    const pats = ['A', 'B', 'C'].map((n, i) => ({ name: n, pattern: Uint8Array.from({ length: 8 + i * 12 }, (_, k) => 0x10 * (i + 1) + (k & 15)), offset: -1 }));
+    const auto = compileAutomaton(pats);
+    const len = 65_536;
+    for (const boundary of [16_384, 32_768, 49_152, len]) {
+      for (const delta of [-40, -31, -20, -8, -1, 0, 1, 5]) {
+        for (const p of pats) {
+          const at = boundary + delta;
+          if (at < 0 || at + p.pattern.length > len) continue;
+          const data = new Uint8Array(len);
+          data.set(p.pattern, at);
+          const cur = createCursor(auto);
+          feed(auto, cur, data);
+          expect(threatNames(auto, cur)).toEqual([p.name]);
+          expect(cur.foundAt).toEqual([at + p.pattern.length - 1]);
+        }
+      }
+    }
+  });
+
+  it('long chunks and chunked streams agree with a naive search (small alphabet, many matches)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 4, maxLength: 40 }).map((u) => u.map((b) => b & 7)), { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 8192, max: 40_000 }),
+        fc.integer({ min: 1, max: 0xffffff }),
+        fc.array(fc.nat({ max: 40_000 }), { maxLength: 4 }),
+        (pats, len, seed, cuts) => {
+          let x = seed;
+          const data = Uint8Array.from({ length: len }, () => ((x = (x * 1103515245 + 12345) >>> 0) >>> 16) & 7);
+          const sigs = pats.map((p, i) => ({ name: `S${i}`, pattern: p, offset: i % 3 === 0 ? 100 + i : -1 }));
+          const auto = compileAutomaton(sigs);
+          const naive = new Set(sigs.filter((s) => (s.offset < 0 ? Buffer.from(data).indexOf(Buffer.from(s.pattern)) >= 0 : Buffer.from(data).subarray(s.offset, s.offset + s.pattern.length).equals(Buffer.from(s.pattern)))).map((s) => s.name));
+          const whole = createCursor(auto);
+          feed(auto, whole, data);
+          expect(new Set(threatNames(auto, whole))).toEqual(naive);
+          const chunked = createCursor(auto);
+          let last = 0;
+          for (const c of [...cuts, len].sort((a, b) => a - b)) {
+            if (c < last || c > len) continue;
+            feed(auto, chunked, data.subarray(last, c));
+            last = c;
+          }
+          expect(threatNames(auto, chunked)).toEqual(threatNames(auto, whole));
+          expect(chunked.state).toBe(whole.state);
+        },
+      ),
+      { numRuns: 60, interruptAfterTimeLimit: 5000 },
+    );
+  });
+
   it('agrees with a naive search on random signatures and data', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ minLength: 4, maxLength: 6 }).map((u) => u.map((b) => b & 3)), { minLength: 1, maxLength: 20 }), fc.uint8Array({ maxLength: 300 }).map((u) => u.map((b) => b & 3)), (pats, data) => {
