@@ -314,7 +314,7 @@ export async function startScannerServer(options: ScannerServerOptions): Promise
       tcp = { host: options.tcp.host, port: addr.port };
     }
     if (options.unix !== undefined) {
-      removeStaleSocket(options.unix);
+      await claimUnixPath(options.unix);
       await listen(makeServer(), { path: options.unix });
       unixPath = options.unix;
     }
@@ -354,4 +354,25 @@ function removeStaleSocket(path: string): void {
   } catch {
     // absent: nothing to remove
   }
+}
+
+/** Like clamd's FixStaleSocket: a socket file nobody answers on is removed; a live one is an error. */
+async function claimUnixPath(path: string): Promise<void> {
+  let isSocket = false;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch {
+    return; // absent
+  }
+  if (!isSocket) return; // listen() reports EADDRINUSE; never delete a regular file
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = net.connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (live) throw new ScannerError(ScannerErrorCodes.ERR_SCANNER_LISTEN, `cannot listen on \`${path}\`: another server is accepting connections there`);
+  removeStaleSocket(path);
 }

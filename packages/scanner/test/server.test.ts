@@ -164,12 +164,24 @@ describe('fault injection', () => {
     expect(await codeOf(startScannerServer(JSON.parse('{"tcp":{"host":"127.0.0.1","port":0},"strem":1}')))).toBe(ScannerErrorCodes.ERR_SCANNER_INVALID_OPTION);
   });
 
-  it('close removes the unix socket and replaces a stale one at start', async () => {
+  it('close removes the unix socket; a stale socket file is replaced, a live one is not stolen', async () => {
     const path = join(dir, 'own.sock');
     const a = await startScannerServer({ engine, unix: path });
     expect(existsSync(path)).toBe(true);
+    const stolen = await startScannerServer({ engine, unix: path }).then(() => 'started', (e: ScannerError) => e.code);
+    expect(stolen).toBe(ScannerErrorCodes.ERR_SCANNER_LISTEN);
+    expect((await exchange({ path }, 'zPING\0')).text).toBe('PONG\0');
     await a.close();
     expect(existsSync(path)).toBe(false);
+    // A stale socket file: its server was SIGKILLed, so nobody unlinked it.
+    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise((r) => child.stdout.once('data', r));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(existsSync(path)).toBe(true);
+    const b = await startScannerServer({ engine, unix: path });
+    expect((await exchange({ path }, 'zPING\0')).text).toBe('PONG\0');
+    await b.close();
   });
 });
 
