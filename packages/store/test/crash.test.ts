@@ -57,7 +57,7 @@ describe('crash safety (SIGKILL under group-commit load)', () => {
     let first = 0;
     let totalAcked = 0;
     for (let round = 0; round < kRounds; round++) {
-      const killAfter = 20 + Math.floor(Math.random() * 300);
+      const killAfter = 10 + Math.floor(Math.random() * 200);
       const run = await runAndKill(file, first, 'crash-node', killAfter);
       expect(run.stderr).toBe('');
       expect(run.signal).toBe('SIGKILL');
