@@ -4,92 +4,99 @@ import type { Access } from './decision.js';
 import { normalizeComponents } from './normalize.js';
 
 /**
- * Component offsets of the path being decided: component k is s[starts[k], ends[k]).
- * Invariant: valid for the `count` components of the last successful normalizeAccessPath call only;
- * decide() is synchronous and never re-entered, so one buffer per process is enough.
+ * Per-access scratch state. Invariant: describes the string returned by the last successful
+ * normalizeAccessPath call only; decide() is synchronous and never re-entered, so one per process
+ * is enough. `lastStart`/`lastEnd` always bound the last component. starts/ends/count hold every
+ * component's offsets only once `complete` is true (see ensureOffsets): the fast path skips them,
+ * because most walks stop after one or two components.
  */
-export let starts = new Int32Array(64);
-export let ends = new Int32Array(64);
-export let count = 0;
+export const scratch = {
+  starts: new Int32Array(64),
+  ends: new Int32Array(64),
+  count: 0,
+  complete: false,
+  lastStart: 0,
+  lastEnd: 0,
+};
 
 function grow(n: number): void {
-  if (starts.length >= n) return;
-  let size = starts.length;
+  if (scratch.starts.length >= n) return;
+  let size = scratch.starts.length;
   while (size < n) size *= 2;
-  const s = new Int32Array(size);
-  const e = new Int32Array(size);
-  s.set(starts);
-  e.set(ends);
-  starts = s;
-  ends = e;
+  scratch.starts = new Int32Array(size);
+  scratch.ends = new Int32Array(size);
 }
 
-const kNeedsSlowPath = -2;
-const kInvalid = -1;
-let sawUpper = false;
-
 /**
- * Fast path: an ASCII path with no NUL, no `:` and no component ending in `.` or space (so no `.`,
- * `..`, streams or trailing dots) is already normalised up to lower-casing; record its component
- * offsets in one pass. Returns the component count, kInvalid, or kNeedsSlowPath.
+ * Paths that need the general normaliser: NUL, non-ASCII (NFC, Unicode case), `:` (streams), or a
+ * component ending in `.` or space (`.`, `..`, trailing dots and spaces). Everything else is
+ * already normalised up to ASCII lower-casing and dropping empty components.
+ * Compiled once; one native scan per access.
  */
-function scanSimple(p: string): number {
-  let n = 0;
-  let start = -1;
-  let upper = false;
-  const len = p.length;
-  for (let i = 0; i < len; i++) {
-    const c = p.charCodeAt(i);
-    if (c === 0x5c || c === 0x2f) {
-      if (start >= 0) {
-        const last = p.charCodeAt(i - 1);
-        if (last === 0x2e || last === 0x20) return kNeedsSlowPath;
-        if (n === starts.length) grow(n + 1);
-        starts[n] = start;
-        ends[n++] = i;
-        start = -1;
-      }
-      continue;
-    }
-    if (c >= 0x80 || c === 0x3a) return kNeedsSlowPath; // Unicode needs NFC; `:` may be a stream
-    if (c === 0) return kInvalid;
-    if (c >= 0x41 && c <= 0x5a) upper = true;
-    if (start < 0) start = i;
-  }
-  if (start >= 0) {
-    const last = p.charCodeAt(len - 1);
-    if (last === 0x2e || last === 0x20) return kNeedsSlowPath;
-    if (n === starts.length) grow(n + 1);
-    starts[n] = start;
-    ends[n++] = len;
-  }
-  sawUpper = upper;
-  return n === 0 ? kInvalid : n;
+const kNeedsGeneralPath = /[^\x01-\x39\x3b-\x7f]|[. ](?:[\\/]|$)/;
+
+export function isSeparator(c: number): boolean {
+  return c === 0x5c || c === 0x2f;
 }
 
 /**
  * Normalises an access path (SPEC §3 steps 1–6) into a lower-case string whose components are
- * recorded in starts/ends/count, or returns null for an invalid path.
+ * separated by `\` or `/` runs, or returns null for an invalid path. Sets scratch.lastStart/lastEnd.
  */
 export function normalizeAccessPath(path: string): string | null {
-  const n = scanSimple(path);
-  if (n > 0) {
-    count = n;
-    // ASCII lower-casing keeps every offset.
-    return sawUpper ? path.toLowerCase() : path;
+  if (!kNeedsGeneralPath.test(path)) {
+    let end = path.length;
+    while (end > 0 && isSeparator(path.charCodeAt(end - 1))) end--;
+    if (end === 0) return null;
+    let start = end - 1;
+    while (start > 0 && !isSeparator(path.charCodeAt(start - 1))) start--;
+    scratch.lastStart = start;
+    scratch.lastEnd = end;
+    scratch.complete = false;
+    // V8 returns the same string when nothing changes; ASCII lower-casing keeps every offset.
+    return path.toLowerCase();
   }
-  if (n === kInvalid) return null;
   const comps = normalizeComponents(path, true);
   if (comps === null) return null;
   grow(comps.length);
   let pos = 0;
   for (let k = 0; k < comps.length; k++) {
-    starts[k] = pos + 1;
+    scratch.starts[k] = pos + 1;
     pos += 1 + comps[k]!.length;
-    ends[k] = pos;
+    scratch.ends[k] = pos;
   }
-  count = comps.length;
+  scratch.count = comps.length;
+  scratch.complete = true;
+  scratch.lastStart = scratch.starts[comps.length - 1]!;
+  scratch.lastEnd = pos;
   return `/${comps.join('/')}`;
+}
+
+/** Fills starts/ends/count for `s` (the last normalised path) if the fast path skipped them. */
+export function ensureOffsets(s: string): void {
+  if (scratch.complete) return;
+  let n = 0;
+  let start = -1;
+  for (let i = 0; i <= s.length; i++) {
+    const sep = i === s.length || isSeparator(s.charCodeAt(i));
+    if (!sep) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start < 0) continue;
+    if (n === scratch.starts.length) {
+      const starts = scratch.starts;
+      const ends = scratch.ends;
+      grow(n + 1);
+      scratch.starts.set(starts);
+      scratch.ends.set(ends);
+    }
+    scratch.starts[n] = start;
+    scratch.ends[n++] = i;
+    start = -1;
+  }
+  scratch.count = n;
+  scratch.complete = true;
 }
 
 /** Caller bugs are errors; path content never is. */

@@ -2,7 +2,7 @@
 // parsing, no regex construction and no allocation beyond (at most) a couple of short substrings
 // used as Map/Set keys. Every decision object is created at compile time.
 import { createHash } from 'node:crypto';
-import * as access from './access.js';
+import { checkAccess, normalizeAccessPath, scratch } from './access.js';
 import {
   decision,
   kInScope,
@@ -95,16 +95,13 @@ export class CompiledPolicy {
   }
 
   #evaluate(a: Access, trace: ExplainStep[] | null): Decision {
-    access.checkAccess(a);
-    const s = access.normalizeAccessPath(a.path);
+    checkAccess(a);
+    const s = normalizeAccessPath(a.path);
     if (s === null) {
       if (trace !== null) trace.push(step('path', `\`${a.path}\` cannot be normalised`, true));
       return kInvalidPath;
     }
-    const n = access.count;
-    const starts = access.starts;
-    const ends = access.ends;
-    if (trace !== null) trace.push(step('path', `normalised to \`${joined(s, starts, ends, n)}\``, false));
+    if (trace !== null) trace.push(step('path', `normalised to \`/${s.split(/[\\/]+/).filter(Boolean).join('/')}\``, false));
 
     if (!this.#enabled) {
       if (trace !== null) trace.push(step('enabled', 'the policy is disabled', true));
@@ -125,7 +122,7 @@ export class CompiledPolicy {
     if (trace !== null) trace.push(step('scope.only_execute_access', this.#onlyExecute ? 'this is an execute open' : 'every open is scanned', false));
 
     if (this.#exclude.size > 0) {
-      const hit = this.#exclude.match(s, starts, ends, n);
+      const hit = this.#exclude.match(s);
       if (hit >= 0) {
         const d = this.#excludedPath[hit]!;
         if (trace !== null) trace.push(step('scope.exclude_paths', `entry \`${d.rule}\` excludes the path`, true));
@@ -135,7 +132,7 @@ export class CompiledPolicy {
     } else if (trace !== null) trace.push(step('scope.exclude_paths', 'empty', false));
 
     if (this.#include.size > 0) {
-      const hit = this.#include.match(s, starts, ends, n);
+      const hit = this.#include.match(s);
       if (hit < 0) {
         if (trace !== null) trace.push(step('scope.include_paths', 'the path is under no entry', true));
         return kNotIncludedPath;
@@ -143,8 +140,8 @@ export class CompiledPolicy {
       if (trace !== null) trace.push(step('scope.include_paths', `entry \`${this.policy.scope.includePaths[hit]}\` includes the path`, false));
     } else if (trace !== null) trace.push(step('scope.include_paths', 'empty: every path is included', false));
 
-    const ls = starts[n - 1]!;
-    const le = ends[n - 1]!;
+    const ls = scratch.lastStart;
+    const le = scratch.lastEnd;
     const found = collectDots(s, ls, le, this.#maxParts);
     if (found === 0) {
       if (!this.#scanWithoutExtension) {
@@ -187,12 +184,6 @@ export class CompiledPolicy {
 
 function step(rule: string, said: string, decided: boolean): ExplainStep {
   return Object.freeze({ rule, said, decided });
-}
-
-function joined(s: string, starts: Int32Array, ends: Int32Array, n: number): string {
-  let out = '';
-  for (let k = 0; k < n; k++) out += `/${s.slice(starts[k], ends[k])}`;
-  return out;
 }
 
 /** Validates and compiles an ONTAP on-access policy; throws PolicyError, never returns a half-compiled policy. */

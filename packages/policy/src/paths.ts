@@ -1,6 +1,8 @@
 // Path entries (exclude_paths / include_paths): literal entries in a trie keyed by normalised
-// component, globs bucketed by their first component. One walk of the access path answers
-// "which is the lowest-index entry that matches?" for thousands of entries.
+// component; each glob hangs on the trie node of its leading literal components, so it is only tried
+// for paths under that prefix. One walk of the access path answers "which is the lowest-index entry
+// that matches?" for thousands of entries.
+import { ensureOffsets, isSeparator, scratch } from './access.js';
 import { kAnyComponentSegment, kGlobstarSegment, kShapeLiteral, matchSegments, type Segment } from './glob.js';
 
 export type PathMatchMode = 'prefix' | 'component';
@@ -23,21 +25,92 @@ export function globSegments(components: readonly Segment[], trailing: boolean):
   return trailing ? [...components, kAnyComponentSegment, kGlobstarSegment] : [...components, kGlobstarSegment];
 }
 
+/** Above this many keys a node switches from a linear scan (no allocation) to a Map (one slice per lookup). */
+const kSmallFanout = 8;
+
 class TrieNode {
-  /** Children by exact normalised component; null while there are none. */
-  children: Map<string, TrieNode> | null = null;
+  /**
+   * Children by exact normalised component. Invariant: keys[j] ↦ nodes[j]; `map` mirrors them once
+   * there are more than kSmallFanout keys (small nodes are scanned with startsWith, which allocates
+   * nothing and hashes nothing).
+   */
+  readonly keys: string[] = [];
+  readonly nodes: TrieNode[] = [];
+  map: Map<string, TrieNode> | null = null;
   /** Lowest index of a component-mode entry without trailing separator ending here (matches here and below), or -1. */
   exact = -1;
   /** Lowest index of an entry with a trailing separator ending here (matches strictly below), or -1. */
   below = -1;
   /**
    * Prefix mode only: last components of entries without trailing separator whose parent is this
-   * node, mapped to the lowest entry index. Such an entry matches when the next path component
-   * starts with the key (`\vol\a` excludes `\vol\ab`). Invariant: `partialLengths` lists the
-   * distinct key lengths in ascending order.
+   * node, with the lowest entry index (partialIndex[j] for partialKeys[j]). Such an entry matches
+   * when the next path component starts with the key (`\vol\a` excludes `\vol\ab`). With more
+   * than kSmallFanout keys, `partialMap` mirrors them and `partialLengths` lists the distinct key
+   * lengths in ascending order.
    */
-  partials: Map<string, number> | null = null;
+  readonly partialKeys: string[] = [];
+  readonly partialIndex: number[] = [];
+  partialMap: Map<string, number> | null = null;
   partialLengths: number[] = [];
+  /**
+   * Globs whose leading literal components lead to this node, in entry order. They are only tried
+   * when the walk reaches this node, i.e. when the path starts with that literal prefix.
+   */
+  globs: PathEntry[] | null = null;
+
+  child(key: string): TrieNode {
+    const j = this.keys.indexOf(key);
+    if (j >= 0) return this.nodes[j]!;
+    const node = new TrieNode();
+    this.keys.push(key);
+    this.nodes.push(node);
+    if (this.map !== null) this.map.set(key, node);
+    else if (this.keys.length > kSmallFanout) this.map = new Map(this.keys.map((k, i) => [k, this.nodes[i]!]));
+    return node;
+  }
+
+  addPartial(key: string, index: number): void {
+    if (this.partialKeys.includes(key)) return; // entries arrive in index order: the first is the lowest
+    this.partialKeys.push(key);
+    this.partialIndex.push(index);
+    if (this.partialKeys.length > kSmallFanout) {
+      this.partialMap = new Map(this.partialKeys.map((k, i) => [k, this.partialIndex[i]!]));
+      this.partialLengths = [...new Set(this.partialKeys.map((k) => k.length))].sort((a, b) => a - b);
+    }
+  }
+
+  /** The child for component s[a, b), or undefined. */
+  find(s: string, a: number, b: number): TrieNode | undefined {
+    if (this.map !== null) return this.map.get(s.slice(a, b));
+    const keys = this.keys;
+    const len = b - a;
+    for (let j = 0; j < keys.length; j++) {
+      const k = keys[j]!;
+      if (k.length === len && s.startsWith(k, a)) return this.nodes[j];
+    }
+    return undefined;
+  }
+
+  /** Lowest index of a partial key that is a prefix of s[a, b), or -1. */
+  partialMatch(s: string, a: number, b: number): number {
+    let best = -1;
+    if (this.partialMap !== null) {
+      const lengths = this.partialLengths;
+      for (let j = 0; j < lengths.length; j++) {
+        const len = lengths[j]!;
+        if (len > b - a) break;
+        const idx = this.partialMap.get(s.slice(a, a + len));
+        if (idx !== undefined) best = min(best, idx);
+      }
+      return best;
+    }
+    const keys = this.partialKeys;
+    for (let j = 0; j < keys.length; j++) {
+      const k = keys[j]!;
+      if (k.length <= b - a && s.startsWith(k, a)) best = min(best, this.partialIndex[j]!);
+    }
+    return best;
+  }
 }
 
 const min = (a: number, b: number): number => (a < 0 || (b >= 0 && b < a) ? b : a);
@@ -45,32 +118,23 @@ const min = (a: number, b: number): number => (a < 0 || (b >= 0 && b < a) ? b : 
 export class PathMatcher {
   readonly size: number;
   readonly #root = new TrieNode();
-  readonly #hasLiterals: boolean;
-  /** Globs whose first component is a literal, by that component; each list in entry order. */
-  readonly #globsByFirst = new Map<string, PathEntry[]>();
-  /** Globs whose first component has wildcards (or is `**`), in entry order. */
-  readonly #globsAnywhere: PathEntry[] = [];
-  readonly #hasGlobs: boolean;
 
   constructor(entries: readonly PathEntry[], mode: PathMatchMode) {
     this.size = entries.length;
-    let literals = 0;
     for (const e of entries) {
-      if (e.segments !== null) {
-        const first = e.segments[0]!;
-        const alt = first.globstar || first.alternatives.length !== 1 ? null : first.alternatives[0]!;
-        if (alt !== null && alt.shape === kShapeLiteral) {
-          let list = this.#globsByFirst.get(alt.text);
-          if (list === undefined) this.#globsByFirst.set(alt.text, (list = []));
-          list.push(e);
-        } else this.#globsAnywhere.push(e);
-        continue;
-      }
-      literals++;
-      this.#insert(e, mode);
+      if (e.segments !== null) this.#insertGlob(e);
+      else this.#insert(e, mode);
     }
-    this.#hasLiterals = literals > 0;
-    this.#hasGlobs = entries.length > literals;
+  }
+
+  #insertGlob(e: PathEntry): void {
+    let node = this.#root;
+    for (const seg of e.segments!) {
+      const alt = seg.globstar || seg.alternatives.length !== 1 ? null : seg.alternatives[0]!;
+      if (alt === null || alt.shape !== kShapeLiteral) break;
+      node = node.child(alt.text);
+    }
+    (node.globs ??= []).push(e);
   }
 
   #insert(e: PathEntry, mode: PathMatchMode): void {
@@ -78,64 +142,48 @@ export class PathMatcher {
     const partial = mode === 'prefix' && !e.trailing;
     let node = this.#root;
     const depth = partial ? comps.length - 1 : comps.length;
-    for (let d = 0; d < depth; d++) {
-      const children = (node.children ??= new Map());
-      let child = children.get(comps[d]!);
-      if (child === undefined) children.set(comps[d]!, (child = new TrieNode()));
-      node = child;
-    }
-    if (partial) {
-      const last = comps[comps.length - 1]!;
-      const partials = (node.partials ??= new Map());
-      if (!partials.has(last)) {
-        partials.set(last, e.index);
-        if (!node.partialLengths.includes(last.length)) {
-          node.partialLengths.push(last.length);
-          node.partialLengths.sort((a, b) => a - b);
-        }
-      }
-    } else if (e.trailing) node.below = min(node.below, e.index);
+    for (let d = 0; d < depth; d++) node = node.child(comps[d]!);
+    if (partial) node.addPartial(comps[comps.length - 1]!, e.index);
+    else if (e.trailing) node.below = min(node.below, e.index);
     else node.exact = min(node.exact, e.index);
   }
 
-  /** Lowest index of an entry matching the normalised path (components s[starts[k], ends[k])), or -1. */
-  match(s: string, starts: ArrayLike<number>, ends: ArrayLike<number>, n: number): number {
+  /**
+   * Lowest index of an entry matching the normalised path `s` (components separated by runs of
+   * `\` or `/`, see normalizeAccessPath), or -1. Walks components left to right only as deep as
+   * the trie goes; full component offsets are computed only when a glob has to be tried.
+   */
+  match(s: string): number {
     let best = -1;
-    let first: string | null = null;
-    if (this.#hasLiterals) {
-      let node = this.#root;
-      for (let d = 0; d < n; d++) {
-        const a = starts[d]!;
-        const b = ends[d]!;
-        const partials = node.partials;
-        if (partials !== null) {
-          const lengths = node.partialLengths;
-          for (let j = 0; j < lengths.length; j++) {
-            const len = lengths[j]!;
-            if (len > b - a) break;
-            const idx = partials.get(s.slice(a, a + len));
-            if (idx !== undefined) best = min(best, idx);
-          }
-        }
-        const children = node.children;
-        if (children === null) break;
-        const key = s.slice(a, b);
-        if (d === 0) first = key;
-        const child = children.get(key);
-        if (child === undefined) break;
-        node = child;
-        if (node.exact >= 0) best = min(best, node.exact);
-        if (node.below >= 0 && d < n - 1) best = min(best, node.below);
+    let node = this.#root;
+    const len = s.length;
+    let pos = 0;
+    for (;;) {
+      // Invariant: `node` is the trie node for the components before `pos`.
+      if (node.globs !== null) {
+        ensureOffsets(s);
+        best = firstGlob(node.globs, best, s, scratch.starts, scratch.ends, scratch.count);
       }
-    }
-    if (this.#hasGlobs) {
-      first ??= s.slice(starts[0]!, ends[0]!);
-      const bucket = this.#globsByFirst.get(first);
-      if (bucket !== undefined) best = firstGlob(bucket, best, s, starts, ends, n);
-      if (this.#globsAnywhere.length > 0) best = firstGlob(this.#globsAnywhere, best, s, starts, ends, n);
+      while (pos < len && isSeparator(s.charCodeAt(pos))) pos++;
+      if (pos >= len) break;
+      const a = pos;
+      while (pos < len && !isSeparator(s.charCodeAt(pos))) pos++;
+      const b = pos;
+      if (node.partialKeys.length > 0) best = min(best, node.partialMatch(s, a, b));
+      if (node.keys.length === 0) break;
+      const child = node.find(s, a, b);
+      if (child === undefined) break;
+      node = child;
+      if (node.exact >= 0) best = min(best, node.exact);
+      if (node.below >= 0 && hasComponentAfter(s, b)) best = min(best, node.below);
     }
     return best;
   }
+}
+
+function hasComponentAfter(s: string, pos: number): boolean {
+  for (let i = pos; i < s.length; i++) if (!isSeparator(s.charCodeAt(i))) return true;
+  return false;
 }
 
 /** Lowest-index match in an entry-ordered glob list, not looking past `best`. */
