@@ -12,8 +12,8 @@ export type ClamdVerdict =
 export interface ClamdVersion {
   readonly vendor: string;
   readonly version: string;
-  /** Signature database version (`27000`), `null` when clamd runs without a .cvd (our hand-written DBs). */
-  readonly dbVersion: number | null;
+  /** Signature database version (`27000`; other clamd-protocol servers send any token), `null` when clamd runs without a .cvd (our hand-written DBs). */
+  readonly dbVersion: string | null;
   /** Signature database date in epoch ms, `null` when absent. */
   readonly dbTime: number | null;
   /** Opaque signature stamp: `ClamAV 1.4.6/27000` or, without a DB version, `ClamAV 1.4.6`. */
@@ -130,11 +130,11 @@ export function parsePing(reply: string): void {
 /** Parses `ClamAV 1.4.6/27000/Mon Jan  1 10:00:00 2024`, or just `ClamAV 1.4.6` without a .cvd. */
 export function parseVersion(reply: string): ClamdVersion {
   const text = reply.replace(/[\0\n]+$/, '');
-  const m = /^(\S+) ([0-9][0-9A-Za-z.+~_-]*)(?:\/(\d+)(?:\/(.+))?)?$/.exec(text);
+  const m = /^(\S+) ([0-9][0-9A-Za-z.+~_-]*)(?:\/([0-9A-Za-z._+~-]{1,64})(?:\/(.+))?)?$/.exec(text);
   if (!m) throw protocolError(`unrecognised clamd VERSION reply ${quote(text)}`);
   const vendor = m[1]!;
   const version = m[2]!;
-  const dbVersion = m[3] === undefined ? null : Number(m[3]);
+  const dbVersion = m[3] ?? null;
   let dbTime: number | null = null;
   if (m[4] !== undefined) {
     // clamd prints ctime(3) in local time without a zone; parse as UTC for a stable, comparable stamp.

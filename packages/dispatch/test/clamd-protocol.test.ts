@@ -37,9 +37,10 @@ describe('clamd reply parser', () => {
 
   it('parses VERSION with and without the database part', () => {
     expect(parseVersion('ClamAV 1.4.6/27000/Mon Jan  1 10:00:00 2024\0')).toEqual({
-      vendor: 'ClamAV', version: '1.4.6', dbVersion: 27000, dbTime: Date.UTC(2024, 0, 1, 10), stamp: 'ClamAV 1.4.6/27000',
+      vendor: 'ClamAV', version: '1.4.6', dbVersion: '27000', dbTime: Date.UTC(2024, 0, 1, 10), stamp: 'ClamAV 1.4.6/27000',
     });
     expect(parseVersion('ClamAV 1.4.6\0')).toEqual({ vendor: 'ClamAV', version: '1.4.6', dbVersion: null, dbTime: null, stamp: 'ClamAV 1.4.6' });
+    expect(parseVersion('ClamAV 1.4.6/avscan-test-1/Sun Jun  1 00:00:00 2025')).toMatchObject({ dbVersion: 'avscan-test-1', dbTime: Date.UTC(2025, 5, 1), stamp: 'ClamAV 1.4.6/avscan-test-1' });
     expect(() => parseVersion('garbage')).toThrow(expect.objectContaining({ code: 'ERR_DISPATCH_PROTOCOL' }));
   });
 
