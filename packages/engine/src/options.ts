@@ -1,0 +1,130 @@
+// Engine options: one type, frozen defaults, validated eagerly (unknown options are refused).
+import type { Dispatcher } from '@avscan/dispatch';
+import type { CompiledPolicy } from '@avscan/policy';
+import type { Store } from '@avscan/store';
+import { EngineError, EngineErrorCodes, show } from './errors.js';
+import type { Answer } from './answer.js';
+import type { FileAccess } from './access.js';
+import { isProfile, type Profile } from './triggers.js';
+
+export type InfectedAction = 'none' | 'quarantine-move' | 'delete';
+
+export interface EngineOptions {
+  /** The attribute store (`openStore`). The engine does not close it. */
+  readonly store: Store;
+  /** The scanner dispatcher (`createDispatcher`). The engine does not close it. */
+  readonly dispatcher: Dispatcher;
+  /** The SVM's active on-access policy: ONTAP JSON or an already compiled policy. */
+  readonly policy: unknown;
+  /** Which operations trigger scans (SPEC §5). @default 'standard' */
+  readonly profile?: Profile;
+  /** Vscan on/off for the SVM (ONTAP `enabled`). @default true */
+  readonly enabled?: boolean;
+  /** SVM name, written on events. @default 'vs1' */
+  readonly svm?: string;
+  /** Scan lock lease, ms; renewed while the scan runs. @default 30_000 */
+  readonly leaseMs?: number;
+  /**
+   * How long a write, rename or delete of a file being scanned waits for the verdict, and how long an
+   * access waits for another node's scan lock, ms (SPEC §6: bounded by the request timeout). @default 30_000
+   */
+  readonly waitTimeoutMs?: number;
+  /** What to do with an infected file besides denying it (SPEC §8). @default 'none' */
+  readonly infectedAction?: InfectedAction;
+  /** Folder infected files are moved to with `quarantine-move` (the tree below it mirrors the volume's). */
+  readonly quarantineDir?: string;
+  /** Files whose attributes are kept in memory for the scan-current fast path. @default 100_000 */
+  readonly cacheSize?: number;
+  /** How long the pools' signature watermark is reused before it is read again, ms. @default 100 */
+  readonly watermarkRefreshMs?: number;
+  /** Called after every answer (audit log). Must not throw; errors are swallowed and counted. */
+  readonly onAnswer?: (answer: Answer, access: FileAccess, operation: string) => void;
+}
+
+export interface ResolvedEngineOptions {
+  readonly store: Store;
+  readonly dispatcher: Dispatcher;
+  readonly policy: CompiledPolicy | unknown;
+  readonly profile: Profile;
+  readonly enabled: boolean;
+  readonly svm: string;
+  readonly leaseMs: number;
+  readonly waitTimeoutMs: number;
+  readonly infectedAction: InfectedAction;
+  readonly quarantineDir: string | undefined;
+  readonly cacheSize: number;
+  readonly watermarkRefreshMs: number;
+  readonly onAnswer: EngineOptions['onAnswer'] | undefined;
+}
+
+export const kEngineDefaults = Object.freeze({
+  profile: 'standard' as Profile,
+  enabled: true,
+  svm: 'vs1',
+  leaseMs: 30_000,
+  waitTimeoutMs: 30_000,
+  infectedAction: 'none' as InfectedAction,
+  cacheSize: 100_000,
+  watermarkRefreshMs: 100,
+});
+
+const kKnown = new Set([
+  'store', 'dispatcher', 'policy', 'profile', 'enabled', 'svm', 'leaseMs', 'waitTimeoutMs', 'infectedAction',
+  'quarantineDir', 'cacheSize', 'watermarkRefreshMs', 'onAnswer',
+]);
+
+function bad(option: string, value: unknown, expected: string): EngineError {
+  return new EngineError(EngineErrorCodes.INVALID_OPTION, `option \`${option}\` must be ${expected}, got ${show(value)}`, option);
+}
+
+function positiveInt(o: Record<string, unknown>, name: string, dflt: number): number {
+  const v = o[name] ?? dflt;
+  if (!Number.isSafeInteger(v) || (v as number) <= 0) throw bad(name, v, 'a positive integer');
+  return v as number;
+}
+
+export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOptions {
+  if (options === null || typeof options !== 'object') throw bad('options', options, 'an object');
+  const o = options as unknown as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!kKnown.has(key)) throw bad(key, o[key], 'one of the documented options (unknown option)');
+  }
+  if (o.store === undefined || typeof (o.store as Store).recordScan !== 'function') throw bad('store', o.store, 'a store from openStore()');
+  if (o.dispatcher === undefined || typeof (o.dispatcher as Dispatcher).scan !== 'function') {
+    throw bad('dispatcher', o.dispatcher, 'a dispatcher from createDispatcher()');
+  }
+  if (o.policy === undefined) throw bad('policy', o.policy, 'an on-access policy');
+  const profile = o.profile ?? kEngineDefaults.profile;
+  if (!isProfile(profile)) throw bad('profile', profile, 'one of no-scan, standard, strict, writes-only, cava-standard, cava-strict');
+  const enabled = o.enabled ?? kEngineDefaults.enabled;
+  if (typeof enabled !== 'boolean') throw bad('enabled', enabled, 'a boolean');
+  const svm = o.svm ?? kEngineDefaults.svm;
+  if (typeof svm !== 'string' || svm.length === 0) throw bad('svm', svm, 'a non-empty string');
+  const infectedAction = o.infectedAction ?? kEngineDefaults.infectedAction;
+  if (infectedAction !== 'none' && infectedAction !== 'quarantine-move' && infectedAction !== 'delete') {
+    throw bad('infectedAction', infectedAction, 'one of none, quarantine-move, delete');
+  }
+  const quarantineDir = o.quarantineDir;
+  if (quarantineDir !== undefined && (typeof quarantineDir !== 'string' || quarantineDir.length === 0)) {
+    throw bad('quarantineDir', quarantineDir, 'a folder path');
+  }
+  if (infectedAction === 'quarantine-move' && quarantineDir === undefined) {
+    throw bad('quarantineDir', quarantineDir, 'a folder path when `infectedAction` is quarantine-move');
+  }
+  if (o.onAnswer !== undefined && typeof o.onAnswer !== 'function') throw bad('onAnswer', o.onAnswer, 'a function');
+  return Object.freeze({
+    store: o.store as Store,
+    dispatcher: o.dispatcher as Dispatcher,
+    policy: o.policy,
+    profile,
+    enabled,
+    svm,
+    leaseMs: positiveInt(o, 'leaseMs', kEngineDefaults.leaseMs),
+    waitTimeoutMs: positiveInt(o, 'waitTimeoutMs', kEngineDefaults.waitTimeoutMs),
+    infectedAction,
+    quarantineDir: quarantineDir as string | undefined,
+    cacheSize: positiveInt(o, 'cacheSize', kEngineDefaults.cacheSize),
+    watermarkRefreshMs: positiveInt(o, 'watermarkRefreshMs', kEngineDefaults.watermarkRefreshMs),
+    onAnswer: o.onAnswer as EngineOptions['onAnswer'] | undefined,
+  });
+}

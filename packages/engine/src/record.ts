@@ -1,0 +1,91 @@
+// Stage 5, record: write the verdict to the attributes with the change stamp read at scan start (so a
+// file modified during its scan is not current afterwards), append events, and apply the configured
+// action to infected files.
+import { mkdir, rename as fsRename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { Attributes, ScanResult, Store } from '@avscan/store';
+import type { FileAccess } from './access.js';
+import { storePath } from './access.js';
+import type { Verdict } from './answer.js';
+import { EngineError, EngineErrorCodes } from './errors.js';
+import type { InfectedAction } from './options.js';
+
+export interface RecordInput {
+  readonly access: FileAccess;
+  readonly verdict: Verdict;
+  readonly sigTimestamp: number;
+  readonly scanTime: number;
+  /** Change stamp read when the scan started. */
+  readonly changeStamp: string;
+  /** Attributes before the scan, to keep a clean history across a failed scan. */
+  readonly prior: Attributes | undefined;
+}
+
+/**
+ * Writes the scan result. A failed scan records `unscanned` (never clean) — except over a clean record
+ * of the same content, which is kept: it is already not current (else no scan would have run), and
+ * keeping it lets `allow-if-previously-clean` still see the file's clean history. Resolves with the
+ * attributes now stored, or `undefined` when nothing was written.
+ */
+export async function recordVerdict(store: Store, input: RecordInput): Promise<Attributes | undefined> {
+  const { access, verdict, prior } = input;
+  let scanResult: ScanResult;
+  if (verdict.result === 'failure') {
+    if (prior !== undefined && prior.scanResult === 'clean' && prior.changeStamp === input.changeStamp) return undefined;
+    scanResult = 'unscanned';
+  } else {
+    scanResult = verdict.result;
+  }
+  const threats = verdict.result === 'infected' ? verdict.threats : [];
+  const record = {
+    volume: access.volume,
+    fileId: access.fileId,
+    path: storePath(access.path),
+    scanResult,
+    changeStamp: input.changeStamp,
+    sigTimestamp: input.sigTimestamp,
+    threats,
+    scanTime: input.scanTime,
+    quarantined: scanResult === 'infected',
+  };
+  await store.recordScan(record);
+  return store.getAttributes({ volume: access.volume, fileId: access.fileId });
+}
+
+/** What was done to an infected file (reported on the event and in reports). */
+export type Response = 'deny-only' | 'quarantined' | 'moved' | 'deleted';
+
+/**
+ * Applies the infected-file action. WORM volumes allow neither move nor delete: the file is only
+ * denied (`deny-only`). The quarantine destination mirrors the volume tree below `quarantineDir` and
+ * is checked to stay inside it, whatever the file's path holds.
+ */
+export async function applyInfectedAction(
+  action: InfectedAction, access: FileAccess, quarantineDir: string | undefined,
+): Promise<Response> {
+  if (access.worm === true) return 'deny-only';
+  if (action === 'none' || access.file === undefined) return 'quarantined';
+  if (action === 'delete') {
+    await unlink(access.file).catch((err: unknown) => {
+      throw new EngineError(EngineErrorCodes.ACTION_FAILED, `cannot delete infected file \`${access.file}\``, 'infectedAction', { cause: err });
+    });
+    return 'deleted';
+  }
+  const root = path.resolve(quarantineDir!);
+  const dest = path.resolve(root, safeSegment(access.volume), ...storePath(access.path).split('/').filter(Boolean).map(safeSegment));
+  if (!dest.startsWith(root + path.sep)) {
+    throw new EngineError(EngineErrorCodes.ACTION_FAILED, `quarantine destination \`${dest}\` is outside \`${root}\``, 'quarantineDir');
+  }
+  try {
+    await mkdir(path.dirname(dest), { recursive: true });
+    await fsRename(access.file, dest);
+  } catch (err) {
+    throw new EngineError(EngineErrorCodes.ACTION_FAILED, `cannot move infected file \`${access.file}\` to \`${dest}\``, 'quarantineDir', { cause: err });
+  }
+  return 'moved';
+}
+
+// `..` and `.` segments would climb out of the quarantine folder; they are renamed, not resolved.
+function safeSegment(s: string): string {
+  return s === '..' || s === '.' ? `_${s}_` : s.replace(/[\\/:\0]/g, '_');
+}
