@@ -58,7 +58,8 @@ export function clamdExchange(ep: Endpoint, target: string, signal: AbortSignal,
       else if (buf.length > kMaxReply) finish(new DispatchError(DispatchErrorCodes.PROTOCOL, `clamd reply from ${target} longer than ${kMaxReply} bytes`, { target }), '');
     });
     sock.on('error', (e: NodeJS.ErrnoException) => { lastError = e; });
-    sock.on('close', () => finish(socketError(lastError, connected, target), ''));
+    // Checked first: building an error (stack capture) for every normally closed socket is costly.
+    sock.on('close', () => { if (!settled) finish(socketError(lastError, connected, target), ''); });
   });
 }
 
