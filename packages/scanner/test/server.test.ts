@@ -88,6 +88,15 @@ describe.each(['tcp', 'unix'] as const)('clamd protocol over %s', (kind) => {
     }
   });
 
+  it('a session ended by EOF instead of END still gets every reply before the close', async () => {
+    const sock = 'path' in target() ? net.connect((target() as { path: string }).path) : net.connect((target() as { port: number }).port, '127.0.0.1');
+    const out: Buffer[] = [];
+    sock.on('data', (d) => out.push(d));
+    sock.end(Buffer.concat([Buffer.from('nIDSESSION\n'), instream(EICAR, 8192, 'n'), Buffer.from('nPING\n')]));
+    await new Promise((r) => sock.on('close', r));
+    expect(Buffer.concat(out).toString().split('\n').filter(Boolean).sort()).toEqual(['1: stream: Eicar-Test-Signature FOUND', '2: PONG']);
+  });
+
   it('nested IDSESSION is refused inside the session', async () => {
     const { text } = await exchange(target(), 'zIDSESSION\0zPING\0zIDSESSION\0zEND\0');
     expect(text).toBe('1: PONG\0' + '2: Command invalid inside IDSESSION. ERROR\0');
@@ -154,6 +163,15 @@ describe('fault injection', () => {
     expect(logs[before]).toMatch(/^scanner: connection error ECONNRESET$/);
   });
 
+  it('closes idle connections after readTimeoutMs with clamd\'s newline-terminated message', async () => {
+    const quick = await startScannerServer({ engine, tcp: { host: '127.0.0.1', port: 0 }, readTimeoutMs: 100, log: () => {} });
+    try {
+      expect(await exchange({ host: '127.0.0.1', port: quick.tcp!.port }, 'zPIN', 2000)).toEqual({ text: 'COMMAND READ TIMED OUT\n', closed: true });
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('validates faults and options with coded errors', async () => {
     expect(() => server.setFaults({ latencyMs: -1 })).toThrow(expect.objectContaining({ code: ScannerErrorCodes.ERR_SCANNER_INVALID_OPTION }));
     expect(() => server.setFaults(JSON.parse('{"hnag": true}'))).toThrow(expect.objectContaining({ code: ScannerErrorCodes.ERR_SCANNER_INVALID_OPTION }));
@@ -209,6 +227,23 @@ describe('CLI', () => {
     p.child.kill('SIGTERM');
     expect(await p.exit).toBe(0);
     expect(existsSync(sock)).toBe(false);
+  });
+
+  it('uses --signatures and --stream-max-length', async () => {
+    const sigs = join(dir, 'cli.sigs');
+    writeFileSync(sigs, `AVSCAN-SIGS/1 version=cli-7 timestamp=2025-05-05T00:00:00Z\nCli.Marker:${Buffer.from('CLI-MARKER').toString('hex')}\n`);
+    const sock = join(dir, 'cli2.sock');
+    const p = run(['--unix', sock, '--signatures', sigs, '--stream-max-length', '64', '--workers', '1']);
+    for (let i = 0; i < 100 && !p.out().includes('listening'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(p.out()).toContain('signatures cli-7');
+    expect((await exchange({ path: sock }, 'zVERSION\0')).text).toBe('ClamAV 1.4.6/cli-7/Mon May  5 00:00:00 2025\0');
+    expect((await exchange({ path: sock }, instream(Buffer.from('..CLI-MARKER..')))).text).toBe('stream: Cli.Marker FOUND\0');
+    expect((await exchange({ path: sock }, instream(Buffer.alloc(65)))).text).toBe('INSTREAM size limit exceeded. ERROR\0');
+    p.child.kill('SIGINT');
+    expect(await p.exit).toBe(0);
+    const bad = run(['--unix', sock, '--signatures', join(dir, 'missing.sigs')]);
+    expect(await bad.exit).toBe(2);
+    expect(bad.err()).toContain('ERR_SCANNER_SIGNATURES_READ');
   });
 
   it('refuses 0.0.0.0 without --listen-any, and bad arguments, with exit code 2', async () => {
