@@ -22,6 +22,7 @@ export interface Rig {
   readonly store: Store;
   readonly dispatcher: Dispatcher;
   readonly server: ScannerServer;
+  readonly scanEngine: ScanEngine;
   readonly engine: Engine;
   /** Writes a file under the volume root and returns the access describing it now. */
   file(rel: string, content: string | Uint8Array, extra?: Partial<FileAccess>): Promise<FileAccess>;
@@ -71,7 +72,7 @@ export async function makeRig(options: RigOptions = {}): Promise<Rig> {
   }
 
   return {
-    dir, root, store, dispatcher, server, engine, describe,
+    dir, root, store, dispatcher, server, scanEngine, engine, describe,
     async file(rel, content, extra) {
       const full = path.join(root, rel);
       await import('node:fs/promises').then((fs) => fs.mkdir(path.dirname(full), { recursive: true }));

@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { kPolicy, makeRig, type Rig } from './harness.js';
+
+let rig: Rig | undefined;
+afterEach(async () => {
+  await rig?.close();
+  rig = undefined;
+});
+
+const withFailure = (on_failure: string) => ({ ...kPolicy, on_failure });
+
+describe('failure policy against a hung scanner (SPEC §7)', () => {
+  it('mandatory (deny): a hung scanner times out and the access is denied; recorded unscanned', async () => {
+    rig = await makeRig({ dispatcher: { request_timeout: 0.3 } });
+    const a = await rig.file('f.docx', 'x');
+    rig.server.setFaults({ hang: true });
+    const answer = await rig.engine.open(a);
+    expect(answer).toMatchObject({ allow: false, reason: 'failure-deny', verdict: { result: 'failure', kind: 'timeout' } });
+    expect(rig.store.getAttributes({ volume: 'vol1', fileId: a.fileId })?.scanResult).toBe('unscanned');
+    expect(rig.store.queryEvents({ type: 'scan.timeout' }).records.length).toBe(1);
+  });
+
+  it('open-on-fail (allow): allowed, recorded unscanned (never clean), rescanned next time', async () => {
+    rig = await makeRig({ dispatcher: { request_timeout: 0.3 }, engine: { policy: withFailure('allow') } });
+    const a = await rig.file('f.docx', 'x');
+    rig.server.setFaults({ hang: true });
+    expect(await rig.engine.open(a)).toMatchObject({ allow: true, reason: 'failure-allow' });
+    expect(rig.store.getAttributes({ volume: 'vol1', fileId: a.fileId })?.scanResult).toBe('unscanned');
+    rig.server.setFaults({});
+    expect((await rig.engine.open(a)).reason).toBe('clean');
+  });
+
+  it('allow-if-previously-clean: allows an unmodified clean file, denies a never-scanned one', async () => {
+    rig = await makeRig({ dispatcher: { request_timeout: 0.3 }, engine: { policy: withFailure('allow-if-previously-clean') } });
+    const known = await rig.file('known.docx', 'x');
+    expect((await rig.engine.open(known)).reason).toBe('clean');
+    await rig.engine.clearCache(); // not current any more, but still previously clean
+    const fresh = await rig.file('fresh.docx', 'y');
+    rig.server.setFaults({ hang: true });
+    expect(await rig.engine.open(known)).toMatchObject({ allow: true, reason: 'failure-allow-previously-clean' });
+    expect(await rig.engine.open(fresh)).toMatchObject({ allow: false, reason: 'failure-deny-not-previously-clean' });
+    // The clean history survives the failed scan, and is still not current.
+    expect(rig.store.getAttributes({ volume: 'vol1', fileId: known.fileId })?.scanResult).toBe('clean');
+  });
+
+  it('no server at all: unavailable after scan_queue_timeout', async () => {
+    rig = await makeRig({ dispatcher: { scan_queue_timeout: 0.3 } });
+    const a = await rig.file('f.docx', 'x');
+    await rig.server.close();
+    await new Promise((r) => setTimeout(r, 50));
+    const answer = await rig.engine.open(a);
+    expect(answer.allow).toBe(false);
+    expect(answer.verdict).toMatchObject({ result: 'failure' });
+  });
+});
+
+describe('policy and signatures', () => {
+  it('a policy swap applies to new accesses; answers carry the revision they were made under', async () => {
+    rig = await makeRig({ faults: { commandLatencyMs: { INSTREAM: 150 } } });
+    const a = await rig.file('p.docx', 'x');
+    const oldRev = rig.engine.policy.revision;
+    const inflight = rig.engine.open(a);
+    await new Promise((r) => setTimeout(r, 20));
+    const newRev = await rig.engine.setPolicy({ ...kPolicy, scope: { ...kPolicy.scope, exclude_extensions: ['docx'] } });
+    expect(newRev).not.toBe(oldRev);
+    expect(await inflight).toMatchObject({ reason: 'clean', policyRevision: oldRev });
+    const b = await rig.file('q.docx', 'y');
+    expect(await rig.engine.open(b)).toMatchObject({ reason: 'excluded-extension', policyRevision: newRev });
+    expect(rig.store.queryEvents({ type: 'policy.changed' }).records).toHaveLength(1);
+    await expect(rig.engine.setPolicy({ name: 'x', scope: { max_file_size: 1 } })).rejects.toMatchObject({ code: 'ERR_POLICY_BAD_SIZE' });
+    expect(rig.engine.policy.revision).toBe(newRev);
+  });
+
+  it('a signature update makes clean files stale: they are rescanned on their next access', async () => {
+    rig = await makeRig({ dispatcher: { health_check_interval: 0.05 } });
+    const a = await rig.file('s.docx', 'x');
+    expect((await rig.engine.open(a)).reason).toBe('clean');
+    expect((await rig.engine.open(a)).reason).toBe('scan-current');
+    const { writeFile, readFile } = await import('node:fs/promises');
+    const { defaultSignaturesPath } = await import('@avscan/scanner');
+    const text = (await readFile(defaultSignaturesPath, 'utf8')).replace(/timestamp=\S+/, 'timestamp=2030-01-01T00:00:00Z').replace(/version=\S+/, 'version=avscan-test-2');
+    const newer = `${rig.dir}/newer.sigs`;
+    await writeFile(newer, text);
+    await rig.scanEngine.reload(newer);
+    // wait for a health probe to report the newer signature time
+    for (let i = 0; i < 100 && (rig.dispatcher.signatureWatermark()?.timestamp ?? 0) < Date.parse('2030-01-01'); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    rig.engine.signaturesUpdated();
+    expect((await rig.engine.open(a)).reason).toBe('clean');
+    expect(rig.server.stats().scans).toBe(2);
+    expect((await rig.engine.open(a)).reason).toBe('scan-current');
+  });
+
+  it('explain and dryRun report without scanning', async () => {
+    rig = await makeRig();
+    const a = await rig.file('e.docx', 'x');
+    const ex = rig.engine.explain(a);
+    expect(ex).toMatchObject({ trigger: 'sync', lookup: 'stale', wouldScan: true });
+    expect(ex.policy.decision.action).toBe('scan');
+    const report = rig.engine.dryRun({ ...kPolicy, scope: { exclude_extensions: ['docx'] } }, [a, { ...a, path: '\\vol1\\x.pdf' }]);
+    expect(report).toMatchObject({ total: 2, changed: 1 });
+    expect(report.changes[0]!.after.reason).toBe('excluded-extension');
+    expect(rig.server.stats().scans).toBe(0);
+  });
+});
