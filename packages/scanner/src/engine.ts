@@ -142,7 +142,11 @@ export class ScanEngine {
   }
 
   scanBuffer(data: Uint8Array, signal?: AbortSignal): Promise<ScanResult> {
-    return this.#run({ kind: 'buffer', data }, signal);
+    // One copy into a fresh ArrayBuffer that is then transferred (moved, not cloned) to the worker: the
+    // caller keeps its buffer, and a small view of a large ArrayBuffer never ships the whole backing store.
+    const copy = new Uint8Array(data.byteLength);
+    copy.set(data);
+    return this.#run({ kind: 'buffer', data: copy }, signal, [copy.buffer]);
   }
 
   /** Scans a file inside a worker, reading it in `chunkSize` chunks (never whole into memory). */
@@ -150,14 +154,14 @@ export class ScanEngine {
     return this.#run({ kind: 'file', path }, signal);
   }
 
-  async #run(task: ScanTask, signal: AbortSignal | undefined): Promise<ScanResult> {
+  async #run(task: ScanTask, signal: AbortSignal | undefined, transferList?: ArrayBuffer[]): Promise<ScanResult> {
     if (this.#closed) throw new ScannerError(ScannerErrorCodes.ERR_SCANNER_CLOSED, 'scan engine is closed');
     if (signal?.aborted) throw new ScanAbortedError(signal.reason);
     const gen = this.#generation;
     gen.inflight++;
     try {
       // Piscina terminates the worker running an aborted task and refills the pool.
-      return await gen.pool.run(task, signal ? { signal } : {});
+      return await gen.pool.run(task, { ...(signal ? { signal } : {}), ...(transferList ? { transferList } : {}) });
     } catch (err) {
       if (signal?.aborted) throw new ScanAbortedError(signal.reason);
       if (this.#closed) throw new ScannerError(ScannerErrorCodes.ERR_SCANNER_CLOSED, 'scan engine is closed', { cause: err });

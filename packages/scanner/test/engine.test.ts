@@ -50,7 +50,15 @@ describe('ScanEngine with the shipped test signatures', () => {
     expect(await engine.scanBuffer(EICAR.subarray(0, EICAR.length - 1))).toEqual({ status: 'clean' });
   });
 
-  it('reports several markers in detection order, each once', async () => {
+  it('leaves the caller\'s buffer intact and scans only the view it was given', async () => {
+    const backing = Buffer.concat([EICAR, Buffer.alloc(1 << 20)]);
+    const view = backing.subarray(EICAR.length, EICAR.length + 4096);
+    expect(await engine.scanBuffer(view)).toEqual({ status: 'clean' });
+    expect(await engine.scanBuffer(backing)).toEqual({ status: 'infected', threats: ['Eicar-Test-Signature'] });
+    expect([backing.byteLength, view.byteLength, backing.subarray(0, EICAR.length).equals(EICAR)]).toEqual([EICAR.length + (1 << 20), 4096, true]);
+  });
+
+  it('reports several markers in stream order, each once', async () => {
     const data = Buffer.concat([ascii('xx AVSCAN-TEST-MARKER-2 yy '), Buffer.from('deadbeef00ff00ffcafebabe', 'hex'), ascii(' AVSCAN-TEST-MARKER-1 AVSCAN-TEST-MARKER-2')]);
     expect(await engine.scanBuffer(data)).toEqual({ status: 'infected', threats: ['Avscan.Test.Marker-2', 'Avscan.Test.Binary-4', 'Avscan.Test.Marker-1'] });
   });
