@@ -22,14 +22,20 @@ export interface ScanEngineOptions {
   readonly workers?: number;
   /** Bytes read per chunk when scanning files. @default 65536 */
   readonly chunkSize?: number;
+  /**
+   * Scans allowed to wait for a worker; beyond it a scan resolves at once as an
+   * `ERR_SCANNER_QUEUE_FULL` error result (clamd's MaxQueue). @default 1024
+   */
+  readonly maxQueue?: number;
 }
 
-const kDefaults = Object.freeze({
+const kDefaults: Readonly<FilledOptions> = Object.freeze({
   signatures: defaultSignaturesPath,
   workers: Math.max(1, Math.min(2, availableParallelism())),
   chunkSize: 64 * 1024,
+  maxQueue: 1024,
 });
-type FilledOptions = { -readonly [K in keyof typeof kDefaults]: (typeof kDefaults)[K] };
+type FilledOptions = { signatures: string; workers: number; chunkSize: number; maxQueue: number };
 
 function invalid(message: string): ScannerError {
   return new ScannerError(ScannerErrorCodes.ERR_SCANNER_INVALID_OPTION, message);
@@ -53,6 +59,10 @@ function validateOptions(options: unknown): Readonly<FilledOptions> {
       case 'chunkSize':
         if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 16 * 1024 * 1024) throw invalid(`option \`chunkSize\` must be an integer in 1..16777216, got \`${String(value)}\``);
         filled.chunkSize = value;
+        break;
+      case 'maxQueue':
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1_000_000) throw invalid(`option \`maxQueue\` must be an integer in 0..1000000, got \`${String(value)}\``);
+        filled.maxQueue = value;
         break;
       default:
         throw invalid(`unknown option \`${key}\``);
@@ -158,6 +168,10 @@ export class ScanEngine {
     if (this.#closed) throw new ScannerError(ScannerErrorCodes.ERR_SCANNER_CLOSED, 'scan engine is closed');
     if (signal?.aborted) throw new ScanAbortedError(signal.reason);
     const gen = this.#generation;
+    // Bounded queue: at most `workers` running plus `maxQueue` waiting, so a flood cannot grow memory.
+    if (gen.inflight >= this.#options.workers + this.#options.maxQueue) {
+      return { status: 'error', code: ScannerErrorCodes.ERR_SCANNER_QUEUE_FULL, message: `scan queue is full (${this.#options.maxQueue} waiting)` };
+    }
     gen.inflight++;
     try {
       // Piscina terminates the worker running an aborted task and refills the pool.

@@ -18,6 +18,8 @@ export const ScannerErrorCodes = Object.freeze({
   ERR_SCANNER_ABORTED: 'ERR_SCANNER_ABORTED',
   /** The engine was closed; no more scans are accepted. */
   ERR_SCANNER_CLOSED: 'ERR_SCANNER_CLOSED',
+  /** More scans are waiting than `maxQueue` allows (returned as an error result). */
+  ERR_SCANNER_QUEUE_FULL: 'ERR_SCANNER_QUEUE_FULL',
   /** A worker thread failed in an unexpected way (crash, out of memory). */
   ERR_SCANNER_WORKER_FAILED: 'ERR_SCANNER_WORKER_FAILED',
   /** A protocol command line is longer than the parser accepts. */

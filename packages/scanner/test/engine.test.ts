@@ -188,8 +188,23 @@ describe('ScanEngine with other databases', () => {
     }
   });
 
+  it('bounds its queue: beyond workers + maxQueue a scan resolves as QUEUE_FULL at once', async () => {
+    const engine = await ScanEngine.create({ workers: 1, maxQueue: 2 });
+    try {
+      const big = Buffer.alloc(4 << 20, 0x41);
+      const runs = Array.from({ length: 5 }, () => engine.scanBuffer(big));
+      const results = await Promise.all(runs);
+      expect(results.slice(0, 3)).toEqual([{ status: 'clean' }, { status: 'clean' }, { status: 'clean' }]);
+      expect(results.slice(3)).toEqual([0, 0].map(() => expect.objectContaining({ status: 'error', code: ScannerErrorCodes.ERR_SCANNER_QUEUE_FULL })));
+      expect(engine.pending).toBe(0);
+      expect(await engine.scanBuffer(EICAR)).toEqual({ status: 'infected', threats: ['Eicar-Test-Signature'] });
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('validates options eagerly', async () => {
-    for (const bad of [{ workers: 0 }, { workers: 1.5 }, { chunkSize: -1 }, { signatures: '' }, { wrokers: 2 }, JSON.parse('{"__proto__": {"workers": 1}}')]) {
+    for (const bad of [{ workers: 0 }, { workers: 1.5 }, { chunkSize: -1 }, { maxQueue: -1 }, { signatures: '' }, { wrokers: 2 }, JSON.parse('{"__proto__": {"workers": 1}}')]) {
       const err = await rejection(ScanEngine.create(bad));
       expect(err.code).toBe(ScannerErrorCodes.ERR_SCANNER_INVALID_OPTION);
     }
