@@ -11,7 +11,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     projects: [
       { extends: true, test: { name: 'unit', include: ['packages/*/test/**/*.test.ts'] } },
-      { extends: true, test: { name: 'cross', include: ['test/**/*.test.ts'], exclude: ['test/real/**'] } },
+      { extends: true, test: { name: 'cross', include: ['test/**/*.test.ts'], exclude: ['test/real/**', '**/node_modules/**'] } },
       { extends: true, test: { name: 'real-scanners', include: ['test/real/**/*.test.ts'], fileParallelism: false } },
     ],
   },
