@@ -156,15 +156,36 @@ export class ClamdClient implements ScannerClient {
   }
 
   async scan(input: ScanInput, signal: AbortSignal): Promise<Verdict> {
-    if (input.data !== undefined) {
-      return clamdVerdict(parseClamdReply(await clamdExchange(this.#ep, this.#target, signal, instreamBuffer(input.data))), this.#target);
+    if (input.file !== undefined && this.#byPath) {
+      const cmd = scanCommand(input.file);
+      return clamdVerdict(parseClamdReply(await clamdExchange(this.#ep, this.#target, signal, (s) => void s.write(cmd)), input.file), this.#target);
     }
-    const path = input.file!;
-    if (this.#byPath) {
-      const cmd = scanCommand(path);
-      return clamdVerdict(parseClamdReply(await clamdExchange(this.#ep, this.#target, signal, (s) => void s.write(cmd)), path), this.#target);
+    const sender = input.data !== undefined ? instreamBuffer(input.data) : instreamFile(input.file!);
+    let reply: string;
+    try {
+      reply = await clamdExchange(this.#ep, this.#target, signal, sender);
+    } catch (e) {
+      throw await this.#explainUploadReset(e, signal);
     }
-    return clamdVerdict(parseClamdReply(await clamdExchange(this.#ep, this.#target, signal, instreamFile(path))), this.#target);
+    return clamdVerdict(parseClamdReply(reply), this.#target);
+  }
+
+  /**
+   * clamd answers an over-long stream with `INSTREAM size limit exceeded` and closes at once; our
+   * next write then fails with EPIPE/ECONNRESET and Node drops the socket, sometimes before the reply
+   * was read (REAL-SCANNERS §1.7). If the server still answers PING, it is alive and refused the
+   * stream: report too-large instead of a dead server.
+   */
+  async #explainUploadReset(e: unknown, signal: AbortSignal): Promise<unknown> {
+    if (!(e instanceof DispatchError) || e.code !== DispatchErrorCodes.SERVER_DIED) return e;
+    const cause = (e.cause as NodeJS.ErrnoException | undefined)?.code;
+    if (cause !== 'EPIPE' && cause !== 'ECONNRESET') return e;
+    try {
+      parsePing(await clamdExchange(this.#ep, this.#target, signal, (s) => void s.write(kPingCommand)));
+    } catch {
+      return e;
+    }
+    return new DispatchError(DispatchErrorCodes.TOO_LARGE, `scanner ${this.#target} closed the stream mid-upload while alive (StreamMaxLength exceeded)`, { target: this.#target, cause: e });
   }
 
   async close(): Promise<void> {}

@@ -60,6 +60,15 @@ describe('dispatcher with a fake clamd', () => {
     expect(b!.scans).toBe(0);
   });
 
+  it('reports a stream reset by a live server as too-large, by a dying one as error', async () => {
+    const [a] = await fakes('reset-upload');
+    const { d } = await dispatcher({ request_timeout: 2, scanner_pools: [{ name: 'p', servers: [a!.address] }] });
+    const big = Buffer.alloc(4 * 1024 * 1024, 1);
+    expect(await d.scan({ data: big })).toMatchObject({ result: 'failure', kind: 'too-large', code: 'ERR_DISPATCH_TOO_LARGE' });
+    a!.probeFails = true;
+    expect(await d.scan({ data: big })).toMatchObject({ result: 'failure', kind: 'error', code: 'ERR_DISPATCH_SERVER_DIED' });
+  });
+
   it('retries once on another server after a request timeout', async () => {
     const [a, b] = await fakes('hang', 'clean');
     const { d } = await dispatcher({ scanner_pools: [{ name: 'p', servers: [a!.address, b!.address] }] });

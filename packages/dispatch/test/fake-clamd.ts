@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 
-export type Behaviour = 'clean' | 'infected' | 'hang' | 'garbage' | 'drop' | 'too-large' | { delayMs: number; then?: Behaviour };
+export type Behaviour = 'clean' | 'infected' | 'hang' | 'garbage' | 'drop' | 'too-large' | 'reset-upload' | { delayMs: number; then?: Behaviour };
 
 export interface FakeClamd {
   readonly address: string;
@@ -71,6 +71,11 @@ export async function startFakeClamd(behaviour: Behaviour = 'clean'): Promise<Fa
         while (buf.length >= 4) {
           const n = buf.readUInt32BE(0);
           if (n === 0) { fake.sizes.push(size); cmd = 'done'; respond(sock, fake.behaviour); return; }
+          if (fake.behaviour === 'reset-upload' && size + buf.length > 64 * 1024) {
+            // clamd past StreamMaxLength, with its reply lost: the connection just goes away mid-upload
+            sock.destroy();
+            return;
+          }
           if (buf.length < 4 + n) return;
           size += n;
           buf = buf.subarray(4 + n);
