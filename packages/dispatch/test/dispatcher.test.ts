@@ -183,6 +183,38 @@ describe('dispatcher with a fake clamd', () => {
     expect(d.serverStatus().map((x) => x.type)).toEqual(['primary', 'backup', 'backup']);
   });
 
+  it('health checks disconnect a server that stops answering and reconnect it when it is back', async () => {
+    const [a] = await fakes('clean');
+    const { d, events } = await dispatcher({ health_check_interval: 0.05, scanner_pools: [{ name: 'p', servers: [a!.address] }] });
+    const dc = await import('node:diagnostics_channel');
+    const published: unknown[] = [];
+    const onMsg = (m: unknown): void => void published.push(m);
+    dc.subscribe('avscan:dispatch:server', onMsg);
+    try {
+      a!.probeFails = true;
+      await until(() => d.serverStatus()[0]!.state === 'disconnected');
+      expect(d.serverStatus()[0]!.disconnected_reason).toBe('remote_closed');
+      a!.probeFails = false;
+      await until(() => d.serverStatus()[0]!.state === 'connected');
+      expect(events.map((e) => e.to)).toEqual(expect.arrayContaining(['connected', 'disconnected', 'connecting']));
+      expect(published.length).toBeGreaterThanOrEqual(3);
+      expect(published[published.length - 1]).toMatchObject({ server: a!.address, to: 'connected' });
+    } finally {
+      dc.unsubscribe('avscan:dispatch:server', onMsg);
+    }
+  });
+
+  it('records per-server latency histograms and outcome counts', async () => {
+    const [a] = await fakes({ delayMs: 5 });
+    const { d } = await dispatcher({ scanner_pools: [{ name: 'p', servers: [a!.address] }] });
+    for (let i = 0; i < 5; i++) await d.scan({ data });
+    const m = d.metrics();
+    expect(m).toMatchObject({ inFlight: 0, queued: 0, saturated: false, results: { clean: 5, infected: 0, unavailable: 0 } });
+    expect(m.servers[0]!.clean).toBe(5);
+    expect(m.servers[0]!.p50).toBeGreaterThanOrEqual(4);
+    expect(m.servers[0]!.p99).toBeGreaterThanOrEqual(m.servers[0]!.p50);
+  });
+
   it('rejects malformed requests with a coded error', async () => {
     const [a] = await fakes('clean');
     const { d } = await dispatcher({ scanner_pools: [{ name: 'p', servers: [a!.address] }] });
