@@ -51,13 +51,31 @@ export function compileExtensionPattern(raw: string, normalized: string, index: 
  * current call are meaningful; decide() is synchronous, so one buffer per process is enough.
  */
 let kDots = new Int32Array(16);
+/** kSuffixHash[k] = backwardHash(s[kDots[k] + 1, end)): the hash of the last k+1 parts, same call. */
+let kSuffixHash = new Int32Array(16);
 
-/** Fills kDots for s[start, end) up to `max` dots; returns how many were found. */
+/** 32-bit polynomial hash over the text read from its end backwards (as collectDots reads names). */
+export function backwardHash(text: string): number {
+  let h = 0;
+  for (let i = text.length - 1; i >= 0; i--) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** Fills kDots and kSuffixHash for s[start, end) up to `max` dots; returns how many were found. */
 export function collectDots(s: string, start: number, end: number, max: number): number {
-  if (kDots.length < max) kDots = new Int32Array(max);
+  if (kDots.length < max) {
+    kDots = new Int32Array(max);
+    kSuffixHash = new Int32Array(max);
+  }
   let found = 0;
+  let h = 0;
   for (let i = end - 1; i >= start && found < max; i--) {
-    if (s.charCodeAt(i) === 0x2e) kDots[found++] = i;
+    const c = s.charCodeAt(i);
+    if (c === 0x2e) {
+      kDots[found] = i;
+      kSuffixHash[found++] = h;
+    }
+    h = (Math.imul(h, 31) + c) | 0;
   }
   return found;
 }
@@ -77,13 +95,14 @@ export class ExtensionList {
   readonly size: number;
   /** A 1-part `*` is present: every file with an extension matches at length ≥ 1. */
   readonly matchesAnyOne: ExtensionPattern | null;
-  readonly #literal: (Map<string, ExtensionPattern> | undefined)[];
+  /** literal[n]: backwardHash(text) → the n-part literal patterns with that hash, in index order, distinct texts. */
+  readonly #literal: (Map<number, ExtensionPattern[]> | undefined)[];
   readonly #wild: (ExtensionPattern[] | undefined)[];
 
   constructor(patterns: readonly ExtensionPattern[]) {
     this.size = patterns.length;
     let max = 0;
-    const literal: (Map<string, ExtensionPattern> | undefined)[] = [];
+    const literal: (Map<number, ExtensionPattern[]> | undefined)[] = [];
     const wild: (ExtensionPattern[] | undefined)[] = [];
     let any: ExtensionPattern | null = null;
     for (const p of patterns) {
@@ -92,8 +111,11 @@ export class ExtensionList {
         (wild[p.parts] ??= []).push(p);
         if (any === null && p.text === '*') any = p;
       } else {
-        const m = (literal[p.parts] ??= new Map());
-        if (!m.has(p.text)) m.set(p.text, p);
+        const m = (literal[p.parts] ??= new Map<number, ExtensionPattern[]>());
+        const h = backwardHash(p.text);
+        let bucket = m.get(h);
+        if (bucket === undefined) m.set(h, (bucket = []));
+        if (!bucket.some((q) => q.text === p.text)) bucket.push(p);
       }
     }
     this.maxParts = max;
@@ -113,7 +135,18 @@ export class ExtensionList {
       const from = kDots[n - 1]! + 1;
       let best: ExtensionPattern | null = null;
       const lits = this.#literal[n];
-      if (lits !== undefined) best = lits.get(s.slice(from, end)) ?? null;
+      if (lits !== undefined) {
+        const bucket = lits.get(kSuffixHash[n - 1]!);
+        if (bucket !== undefined) {
+          for (let j = 0; j < bucket.length; j++) {
+            const q = bucket[j]!;
+            if (q.text.length === end - from && s.startsWith(q.text, from)) {
+              best = q;
+              break;
+            }
+          }
+        }
+      }
       const wilds = this.#wild[n];
       if (wilds !== undefined) {
         for (let j = 0; j < wilds.length; j++) {

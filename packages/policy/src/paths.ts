@@ -28,7 +28,19 @@ export function globSegments(components: readonly Segment[], trailing: boolean):
 /** Above this many keys a node switches from a linear scan (no allocation) to a Map (one slice per lookup). */
 const kSmallFanout = 8;
 
+/** 32-bit polynomial hash of a component, computed the same way during the walk (no slicing). */
+export function forwardHash(text: string): number {
+  let h = 0;
+  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+  return h;
+}
+
 class TrieNode {
+  /** The component leading to this node ('' for the root). */
+  readonly key: string;
+  constructor(key: string) {
+    this.key = key;
+  }
   /**
    * Children by exact normalised component. Invariant: keys[j] ↦ nodes[j]; `map` mirrors them once
    * there are more than kSmallFanout keys (small nodes are scanned with startsWith, which allocates
@@ -36,7 +48,8 @@ class TrieNode {
    */
   readonly keys: string[] = [];
   readonly nodes: TrieNode[] = [];
-  map: Map<string, TrieNode> | null = null;
+  /** Children by forwardHash(key), each bucket a short collision list (verified with startsWith). */
+  map: Map<number, TrieNode[]> | null = null;
   /** Lowest index of a component-mode entry without trailing separator ending here (matches here and below), or -1. */
   exact = -1;
   /** Lowest index of an entry with a trailing separator ending here (matches strictly below), or -1. */
@@ -61,11 +74,18 @@ class TrieNode {
   child(key: string): TrieNode {
     const j = this.keys.indexOf(key);
     if (j >= 0) return this.nodes[j]!;
-    const node = new TrieNode();
+    const node = new TrieNode(key);
     this.keys.push(key);
     this.nodes.push(node);
-    if (this.map !== null) this.map.set(key, node);
-    else if (this.keys.length > kSmallFanout) this.map = new Map(this.keys.map((k, i) => [k, this.nodes[i]!]));
+    if (this.keys.length > kSmallFanout) {
+      this.map = new Map();
+      for (let i = 0; i < this.keys.length; i++) {
+        const h = forwardHash(this.keys[i]!);
+        let bucket = this.map.get(h);
+        if (bucket === undefined) this.map.set(h, (bucket = []));
+        bucket.push(this.nodes[i]!);
+      }
+    }
     return node;
   }
 
@@ -81,12 +101,25 @@ class TrieNode {
 
   /** The child for component s[a, b), or undefined. */
   find(s: string, a: number, b: number): TrieNode | undefined {
-    if (this.map !== null) return this.map.get(s.slice(a, b));
     const keys = this.keys;
     const len = b - a;
+    if (this.map !== null) {
+      let h = 0;
+      for (let i = a; i < b; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+      const bucket = this.map.get(h);
+      if (bucket === undefined) return undefined;
+      for (let j = 0; j < bucket.length; j++) {
+        const node = bucket[j]!;
+        const k = node.key;
+        if (k.length === len && s.startsWith(k, a)) return node;
+      }
+      return undefined;
+    }
+    // Cheap filters first (length, last character), then one startsWith.
+    const lastChar = s.charCodeAt(b - 1);
     for (let j = 0; j < keys.length; j++) {
       const k = keys[j]!;
-      if (k.length === len && s.startsWith(k, a)) return this.nodes[j];
+      if (k.length === len && k.charCodeAt(len - 1) === lastChar && s.startsWith(k, a)) return this.nodes[j];
     }
     return undefined;
   }
@@ -107,7 +140,7 @@ class TrieNode {
     const keys = this.partialKeys;
     for (let j = 0; j < keys.length; j++) {
       const k = keys[j]!;
-      if (k.length <= b - a && s.startsWith(k, a)) best = min(best, this.partialIndex[j]!);
+      if (k.length <= b - a && k.charCodeAt(0) === s.charCodeAt(a) && s.startsWith(k, a)) best = min(best, this.partialIndex[j]!);
     }
     return best;
   }
@@ -117,7 +150,7 @@ const min = (a: number, b: number): number => (a < 0 || (b >= 0 && b < a) ? b : 
 
 export class PathMatcher {
   readonly size: number;
-  readonly #root = new TrieNode();
+  readonly #root = new TrieNode('');
 
   constructor(entries: readonly PathEntry[], mode: PathMatchMode) {
     this.size = entries.length;
@@ -167,7 +200,11 @@ export class PathMatcher {
       while (pos < len && isSeparator(s.charCodeAt(pos))) pos++;
       if (pos >= len) break;
       const a = pos;
-      while (pos < len && !isSeparator(s.charCodeAt(pos))) pos++;
+      while (pos < len) {
+        const c = s.charCodeAt(pos);
+        if (c === 0x5c || c === 0x2f) break;
+        pos++;
+      }
       const b = pos;
       if (node.partialKeys.length > 0) best = min(best, node.partialMatch(s, a, b));
       if (node.keys.length === 0) break;
