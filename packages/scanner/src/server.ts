@@ -166,7 +166,7 @@ export async function startScannerServer(options: ScannerServerOptions): Promise
     let nextId = 0;
     let pending = 0;
     let finished = false; // no more commands will be served (END, a served single command, or EOF)
-    let stream: { chunks: Buffer[]; id: number; term: Terminator } | undefined;
+    let stream: { chunks: Uint8Array[]; id: number; term: Terminator } | undefined;
     socket.setTimeout(readTimeoutMs, () => {
       if (pending === 0 && !faults.hang) {
         socket.end('COMMAND READ TIMED OUT\n');
@@ -219,7 +219,8 @@ export async function startScannerServer(options: ScannerServerOptions): Promise
 
     const onEvent = (ev: ProtocolEvent) => {
       if (ev.type === 'chunk') {
-        stream?.chunks.push(Buffer.from(ev.data));
+        // A view, not a copy: net sockets hand out a fresh Buffer per read, so the bytes stay put.
+        stream?.chunks.push(ev.data);
         return;
       }
       if (ev.type === 'stream-end') {
