@@ -36,6 +36,8 @@ export interface ClamdOptions {
   /** MaxFileSize / MaxScanSize. @default '25M' / '100M' */
   readonly maxFileSize?: string;
   readonly maxThreads?: number;
+  /** listen() backlog of both sockets; tiny values make a stopped clamd refuse with EAGAIN. @default 200 */
+  readonly maxConnectionQueueLength?: number;
   /** For benchmarks that repeat payloads. @default false */
   readonly disableCache?: boolean;
   /** Bound on the wait for the first PONG. @default 15000 */
@@ -98,7 +100,7 @@ export async function startClamd(opts: ClamdOptions = {}): Promise<ClamdHandle> 
     `LogFile ${path.join(dir, 'clamd.log')}`,
     `PidFile ${path.join(dir, 'clamd.pid')}`,
     `MaxThreads ${opts.maxThreads ?? 10}`,
-    'MaxConnectionQueueLength 200',
+    `MaxConnectionQueueLength ${opts.maxConnectionQueueLength ?? 200}`,
     'MaxQueue 200',
     `StreamMaxLength ${opts.streamMaxLength ?? '25M'}`,
     `MaxFileSize ${opts.maxFileSize ?? '25M'}`,

@@ -64,6 +64,22 @@ describe.skipIf(!available)('real clamd faults', () => {
     expect(again.some((o) => o.server === addr(a!))).toBe(true);
   });
 
+  it('a full unix backlog (EAGAIN) is busy, not down: requests go elsewhere without using their retry', async () => {
+    const a = await startClamd({ maxConnectionQueueLength: 1 });
+    cleanups.push(() => a.stop());
+    const [b] = await clamds(1);
+    const { d, events } = await dispatcher({ request_timeout: 1, scanner_pools: [{ name: 'p', servers: [addr(a), addr(b!)] }] });
+    a.signal('SIGSTOP');
+    const outs = await Promise.all(Array.from({ length: 12 }, (_, i) => d.scan({ data: i % 2 ? Buffer.from(kEicar) : randomBytes(512) })));
+    outs.forEach((o, i) => expect(o).toMatchObject({ result: i % 2 ? 'infected' : 'clean', server: addr(b!) }));
+    // a few connects landed in a's backlog and timed out (retried); the rest met EAGAIN and moved on at once
+    expect(outs.filter((o) => o.attempts === 1).length).toBeGreaterThan(0);
+    expect(events.some((e) => e.server === addr(a) && e.to === 'disconnected')).toBe(false);
+    const ma = d.metrics().servers[0]!;
+    expect(ma.failure).toBeGreaterThan(ma.timeout); // the extra failures are EAGAIN (busy)
+    a.signal('SIGCONT');
+  });
+
   it('SIGTERM: the stopped server is disconnected and requests go to the other one', async () => {
     const [a, b] = await clamds(2);
     const { d, events } = await dispatcher({ scanner_pools: [{ name: 'p', servers: [addr(a!), addr(b!)] }] });
