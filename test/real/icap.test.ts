@@ -1,5 +1,8 @@
 // Real c-icap with the virus_scan service (clamd_mod engine → a private clamd).
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDispatcher, type Dispatcher } from '@avscan/dispatch';
 import { kEicar, kMarker, requireBinary, startCicap, startClamd, type CicapHandle, type ClamdHandle } from '../support/index.js';
@@ -33,6 +36,11 @@ describe.skipIf(!available)('real c-icap (virus_scan)', () => {
     expect(await d.scan({ data: Buffer.from(kEicar) })).toMatchObject({ result: 'infected', threats: ['Eicar-Test-Signature'] });
     expect(await d.scan({ data: Buffer.from(`x ${kMarker} ${randomBytes(4).toString('hex')}`) })).toMatchObject({ result: 'infected', threats: ['Test.Seed.Marker'] });
     for (let i = 0; i < 3; i++) expect(await d.scan({ data: randomBytes(70_000) })).toMatchObject({ result: 'clean' });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'real-icap-'));
+    writeFileSync(path.join(dir, 'eicar.com'), kEicar);
+    writeFileSync(path.join(dir, 'clean.bin'), randomBytes(200_000));
+    expect(await d.scan({ file: path.join(dir, 'eicar.com') })).toMatchObject({ result: 'infected', threats: ['Eicar-Test-Signature'] });
+    expect(await d.scan({ file: path.join(dir, 'clean.bin') })).toMatchObject({ result: 'clean' });
     const o = await d.scan({ data: Buffer.from(kEicar) });
     expect(o).toMatchObject({ result: 'infected', stamp: d.serverStatus()[0]!.signature });
   });

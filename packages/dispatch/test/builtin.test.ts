@@ -4,7 +4,7 @@ import path from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EICAR, ScanEngine, startScannerServer, type ScannerServer } from '@avscan/scanner';
-import { createDispatcher, type ServerEvent } from '../src/index.js';
+import { ClamdSession, createDispatcher, type ServerEvent } from '../src/index.js';
 
 describe('against @avscan/scanner', () => {
   let engine: ScanEngine;
@@ -37,6 +37,16 @@ describe('against @avscan/scanner', () => {
     expect(await d.scan({ data: Buffer.alloc(4096, 1) })).toMatchObject({ result: 'failure', kind: 'too-large' });
     expect(events.some((e) => e.to === 'disconnected' && e.disconnected_reason === 'remote_closed')).toBe(true);
     await d.close();
+  });
+
+  it('pipelines an IDSESSION and matches replies by id', async () => {
+    const s = await ClamdSession.open({ path: a.unixPath! }, 'a');
+    const inputs = Array.from({ length: 10 }, (_, i) => (i % 2 ? EICAR : Buffer.from(`clean ${i}`)));
+    const [, ...rs] = await Promise.all([s.ping(), ...inputs.map((x) => s.scanBuffer(x))]);
+    rs.forEach((r, i) => expect(r.kind).toBe(i % 2 ? 'infected' : 'clean'));
+    expect(s.pending).toBe(0);
+    await s.close();
+    await expect(s.ping()).rejects.toMatchObject({ code: 'ERR_DISPATCH_CLOSED' });
   });
 
   it('uses the in-process engine for `builtin:`', async () => {
