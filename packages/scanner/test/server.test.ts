@@ -163,6 +163,29 @@ describe('fault injection', () => {
     expect(logs[before]).toMatch(/^scanner: connection error ECONNRESET$/);
   });
 
+  it('a client that resets the connection cancels its queued scan (verdict dropped, queue slot freed)', async () => {
+    // A FIN alone is a half-close (`nc -N` still expects its reply), so only a reset or a failed write
+    // tells the server that the client is gone.
+    const solo = await ScanEngine.create({ workers: 1 });
+    const srv = await startScannerServer({ engine: solo, tcp: { host: '127.0.0.1', port: 0 }, log: () => {} });
+    try {
+      const busy = solo.scanBuffer(Buffer.alloc(48 << 20, 0x41)); // occupies the only worker
+      const sock = net.connect(srv.tcp!.port, '127.0.0.1');
+      await new Promise((r) => sock.on('connect', r));
+      sock.write(instream(EICAR));
+      for (let i = 0; i < 100 && solo.pending < 2; i++) await new Promise((r) => setTimeout(r, 2));
+      expect(solo.pending).toBe(2); // the busy scan + the queued INSTREAM
+      sock.resetAndDestroy();
+      for (let i = 0; i < 100 && solo.pending > 1; i++) await new Promise((r) => setTimeout(r, 2));
+      expect(solo.pending).toBe(1); // left the queue while the big scan still runs
+      expect(srv.stats()).toMatchObject({ scans: 1, errors: 1, infected: 0 });
+      expect(await busy).toEqual({ status: 'clean' });
+    } finally {
+      await srv.close();
+      await solo.close();
+    }
+  });
+
   it('closes idle connections after readTimeoutMs with clamd\'s newline-terminated message', async () => {
     const quick = await startScannerServer({ engine, tcp: { host: '127.0.0.1', port: 0 }, readTimeoutMs: 100, log: () => {} });
     try {
