@@ -142,6 +142,8 @@ export class Dispatcher extends EventEmitter {
   #closed = false;
   #needsDrain = false;
   #busyTimer: NodeJS.Timeout | null = null;
+  /** Producers waiting for the queue to shrink (`onQueueBelow`). */
+  #below: Array<{ readonly n: number; readonly resolve: () => void }> = [];
 
   constructor(options: DispatcherOptions, clientFactory: (a: ServerAddress, cfg: ResolvedConfig) => ScannerClient = makeClient) {
     super();
@@ -274,6 +276,8 @@ export class Dispatcher extends EventEmitter {
     if (this.#busyTimer) clearTimeout(this.#busyTimer);
     const closed = new DispatchError(DispatchErrorCodes.CLOSED, 'dispatcher is closed');
     for (let j = this.#queue.shift(); j !== undefined; j = this.#queue.shift()) this.#fail(j, closed);
+    this.#maybeDrain();
+    for (const w of this.#below.splice(0)) w.resolve();
     const deadline = performance.now() + this.config.sessionTeardownTimeoutMs;
     while (this.#inFlight > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     for (const j of this.#running) j.attempt?.abort(closed);
@@ -305,7 +309,17 @@ export class Dispatcher extends EventEmitter {
     }
   }
 
+  /** Resolves once fewer than `n` requests wait in the queue: await it before submitting more. */
+  onQueueBelow(n: number): Promise<void> {
+    if (this.#queue.size < n || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#below.push({ n, resolve }));
+  }
+
   #maybeDrain(): void {
+    if (this.#below.length > 0) {
+      const size = this.#queue.size;
+      this.#below = this.#below.filter((w) => (size < w.n ? (w.resolve(), false) : true));
+    }
     if (this.#needsDrain && this.#queue.size === 0) {
       this.#needsDrain = false;
       this.emit('drain');

@@ -129,6 +129,18 @@ describe('dispatcher with a fake clamd', () => {
     expect(seen).toEqual(['saturated', 'drain']);
   });
 
+  it('onQueueBelow lets producers wait for room', async () => {
+    const [a] = await fakes({ delayMs: 20 });
+    const { d } = await dispatcher({ max_connections_per_server: 1, scan_queue_timeout: 5, request_timeout: 5, scanner_pools: [{ name: 'p', servers: [a!.address] }] });
+    const all = Array.from({ length: 4 }, () => d.scan({ data }));
+    expect(d.metrics().queued).toBe(3);
+    await d.onQueueBelow(2);
+    expect(d.metrics().queued).toBeLessThan(2);
+    await d.onQueueBelow(1);
+    expect(d.metrics().queued).toBe(0);
+    await Promise.all(all);
+  });
+
   it('fails unavailable after scan_queue_timeout when no server is free', async () => {
     const [a] = await fakes('hang');
     const { d } = await dispatcher({ max_connections_per_server: 1, request_timeout: 5, scan_queue_timeout: 0.1, session_teardown_timeout: 0.05, scanner_pools: [{ name: 'p', servers: [a!.address] }] });
