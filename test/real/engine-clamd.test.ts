@@ -58,6 +58,7 @@ describe.skipIf(!available)('engine → real clamd', () => {
     }
     const marked = await file('marked.txt', `xx ${kMarker} yy`);
     expect((await engine.open(marked)).reason).toBe('infected');
+    await engine.drain();
     expect(store.getAttributes({ volume: 'vol1', fileId: eicar.fileId })).toMatchObject({ scanResult: 'infected', quarantined: true });
     expect(await engine.open(eicar)).toMatchObject({ allow: false, reason: 'quarantined' });
   });
@@ -82,6 +83,7 @@ describe.skipIf(!available)('engine → real clamd', () => {
     clamds[0]!.signal('SIGKILL');
     const a = await file('a.docx', 'x');
     expect(await engine.open(a)).toMatchObject({ allow: true, reason: 'failure-allow' });
+    await engine.drain();
     expect(store.getAttributes({ volume: 'vol1', fileId: a.fileId })?.scanResult).toBe('unscanned');
   });
 });

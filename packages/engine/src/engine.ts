@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Priority } from '@avscan/dispatch';
 import { CompiledPolicy, compilePolicy, type Decision, type Explanation } from '@avscan/policy';
-import type { Attributes, FileKey, Store } from '@avscan/store';
+import type { Attributes, FileKey, ScanRecord, Store } from '@avscan/store';
 import { checkAccess, fileKeyString, storePath, type FileAccess } from './access.js';
 import type { Answer, AnswerReason, Verdict } from './answer.js';
 import { EngineError, EngineErrorCodes } from './errors.js';
@@ -16,7 +16,7 @@ import { InFlight, LeaseHolder, waitBounded } from './lock.js';
 import { AttributeCache, lookupState, Watermark, type LookupState } from './lookup.js';
 import { channels, Counters, type EngineMetrics } from './observe.js';
 import { resolveEngineOptions, type EngineOptions, type ResolvedEngineOptions } from './options.js';
-import { applyInfectedAction, recordVerdict } from './record.js';
+import { applyInfectedAction, attributesOf, recordFor } from './record.js';
 import { scanFile } from './scan.js';
 import { isProfile, triggerFor, type Operation, type Profile, type Trigger } from './triggers.js';
 
@@ -36,6 +36,26 @@ export interface Explain {
   readonly lookup: LookupState | undefined;
   /** Whether this access would be sent to a scanner now. */
   readonly wouldScan: boolean;
+}
+
+export interface RevalidateOptions {
+  /** Background scans in flight at most (the share of scanner capacity revalidation may take). @default 2 */
+  readonly concurrency?: number;
+  readonly signal?: AbortSignal;
+  /** Called every 1,000 files and at the end. */
+  readonly onProgress?: (report: RevalidateReport) => void;
+}
+
+export interface RevalidateReport {
+  readonly checked: number;
+  /** Files sent to a scanner (infected and failed included). */
+  readonly scanned: number;
+  /** Files already current. */
+  readonly current: number;
+  /** Files out of the policy's scope, or quarantined. */
+  readonly skipped: number;
+  readonly infected: number;
+  readonly failed: number;
 }
 
 export interface DryRunChange {
@@ -64,7 +84,13 @@ export class Engine {
   readonly #cache: AttributeCache;
   readonly #watermark: Watermark;
   readonly #inFlight = new InFlight<ScanRun>();
-  readonly #pendingAsync = new Set<Promise<unknown>>();
+  readonly #pending = new Set<Promise<unknown>>();
+  /**
+   * Records not yet committed, by file key. Invariant: present from the verdict until its record,
+   * events and lock release are done; rename, delete and write wait on it as on a scan in flight, so
+   * a late record can never resurrect a deleted file or land under its old name.
+   */
+  readonly #persisting = new Map<string, Promise<void>>();
   readonly #counters = new Counters();
   readonly #idPrefix: string;
   #seq = 0;
@@ -176,6 +202,56 @@ export class Engine {
     this.#watermark.invalidate();
   }
 
+  /**
+   * Background revalidation (e.g. after a signature update): walks the given files and rescans, at
+   * background priority, those the policy wants scanned that are not current. At most `concurrency`
+   * of its scans are in flight, so it takes a capped share of scanner capacity; the dispatcher's
+   * priority queue puts interactive requests before it. A file being scanned by an access is joined,
+   * not scanned twice.
+   */
+  async revalidate(accesses: Iterable<FileAccess> | AsyncIterable<FileAccess>, options: RevalidateOptions = {}): Promise<RevalidateReport> {
+    this.#assertOpen();
+    const concurrency = options.concurrency ?? 2;
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+      throw new EngineError(EngineErrorCodes.INVALID_OPTION, `option \`concurrency\` must be a positive integer, got \`${String(concurrency)}\``, 'concurrency');
+    }
+    const report = { checked: 0, scanned: 0, current: 0, skipped: 0, infected: 0, failed: 0 };
+    const running = new Set<Promise<void>>();
+    for await (const access of accesses) {
+      if (options.signal?.aborted === true || this.#closed) break;
+      checkAccess(access);
+      report.checked++;
+      if (this.#policy.decide(access).action !== 'scan') {
+        report.skipped++;
+        continue;
+      }
+      const k = fileKeyString(access.volume, access.fileId);
+      const attrs = this.#cache.get(keyOf(access), k);
+      const state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
+      if (state !== 'stale') {
+        if (state === 'current') report.current++;
+        else report.skipped++;
+        continue;
+      }
+      const p: Promise<void> = this.#startScan(k, access, attrs, 'background').promise.then(
+        (run) => {
+          if (run.verdict.result === 'failure') report.failed++;
+          else if (run.verdict.result === 'infected') report.infected++;
+          report.scanned++;
+        },
+        () => {
+          report.failed++;
+        },
+      ).finally(() => running.delete(p));
+      running.add(p);
+      if (running.size >= concurrency) await Promise.race(running);
+      if (options.onProgress !== undefined && report.checked % 1000 === 0) options.onProgress({ ...report });
+    }
+    await Promise.all(running);
+    options.onProgress?.({ ...report });
+    return report;
+  }
+
   /** Every rule consulted for an access, without scanning or recording anything. */
   explain(access: FileAccess, operation: Operation = 'open'): Explain {
     checkAccess(access);
@@ -215,16 +291,17 @@ export class Engine {
       scansStarted: this.#counters.scansStarted,
       joined: this.#counters.joined,
       inFlight: this.#inFlight.size,
-      pendingAsync: this.#pendingAsync.size,
+      pendingAsync: this.#pending.size,
       scanLatencyMs: { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), count: h.count },
       hookErrors: this.#counters.hookErrors,
+      recordErrors: this.#counters.recordErrors,
     };
   }
 
-  /** Resolves when every queued asynchronous scan has finished. */
+  /** Resolves when every queued asynchronous scan, and every verdict's record, has finished. */
   async drain(): Promise<void> {
-    while (this.#pendingAsync.size > 0 || this.#inFlight.size > 0) {
-      await Promise.allSettled([...this.#pendingAsync, ...this.#inFlight.all()]);
+    while (this.#pending.size > 0 || this.#inFlight.size > 0) {
+      await Promise.allSettled([...this.#pending, ...this.#inFlight.all()]);
     }
   }
 
@@ -260,9 +337,7 @@ export class Engine {
     }
     // lock + scan + record
     if (trigger === 'async') {
-      const { promise } = this.#startScan(k, access, attrs, 'async');
-      const tracked = promise.catch(() => undefined).finally(() => this.#pendingAsync.delete(tracked));
-      this.#pendingAsync.add(tracked);
+      this.#background(this.#startScan(k, access, attrs, 'async').promise);
       return this.#answer(operation, access, true, 'scan-queued', undefined, undefined, trigger, policy.revision, false);
     }
     const started = process.hrtime.bigint();
@@ -288,6 +363,14 @@ export class Engine {
     return this.#inFlight.run(k, () => this.#scanLocked(k, access, prior, priority));
   }
 
+  /**
+   * Lock, scan, and hand back the verdict as soon as it is known. Recording it (group commit), the
+   * events, the infected-file action and the lock release continue in the background, tracked by
+   * `drain()`: answering before the attribute write is durable is safe, because a record lost in a
+   * crash only means the file is scanned again (an infected file is found again), and the in-memory
+   * cache already holds the new attributes for the next access. The store lock is held until the
+   * record is committed, so another node never scans on stale attributes.
+   */
   async #scanLocked(k: string, access: FileAccess, prior: Attributes | undefined, priority: Priority): Promise<ScanRun> {
     this.#counters.scansStarted++;
     const key = keyOf(access);
@@ -298,6 +381,7 @@ export class Engine {
       this.#counters.verdict('timeout');
       return { verdict, prior };
     }
+    let handedOff = false;
     try {
       // Another node may have scanned the file while this one waited for the lock.
       const fresh = this.#store.getAttributes(key);
@@ -311,16 +395,41 @@ export class Engine {
       const v = done.verdict;
       this.#counters.verdict(v.result === 'failure' ? v.kind : v.result);
       if (channels.verdict.hasSubscribers) channels.verdict.publish({ access, verdict: v, server: done.server, scanId });
-      const stored = await recordVerdict(this.#store, {
-        access, verdict: v, sigTimestamp: done.sigTimestamp, scanTime, changeStamp: access.changeStamp, prior,
-      });
-      if (stored !== undefined) this.#cache.set(k, stored);
+      const record = recordFor({ access, verdict: v, sigTimestamp: done.sigTimestamp, scanTime, changeStamp: access.changeStamp, prior });
+      if (record !== undefined) this.#cache.set(k, attributesOf(record));
       else this.#cache.drop(k);
-      await this.#afterVerdict(access, v, done.server);
+      handedOff = true;
+      const persisted = this.#persist(k, record, access, v, done.server).finally(() => {
+        lease.release();
+        if (this.#persisting.get(k) === persisted) this.#persisting.delete(k);
+      });
+      this.#persisting.set(k, persisted);
+      this.#background(persisted);
       return { verdict: v, prior };
     } finally {
-      lease.release();
+      if (!handedOff) lease.release();
     }
+  }
+
+  async #persist(k: string, record: ScanRecord | undefined, access: FileAccess, v: Verdict, server: string | null): Promise<void> {
+    if (record !== undefined) {
+      try {
+        await this.#store.recordScan(record);
+      } catch (err) {
+        // The cached attributes were never stored: forget them so the file is scanned again.
+        this.#cache.drop(k);
+        this.#counters.recordErrors++;
+        await this.#store.appendEvent({ type: 'store.record_failed', svm: this.#o.svm, node: this.#store.nodeId, filePath: access.path, reason: (err as Error).message }).catch(() => {});
+      }
+    }
+    await this.#afterVerdict(access, v, server).catch(() => {
+      this.#counters.recordErrors++;
+    });
+  }
+
+  #background(p: Promise<unknown>): void {
+    const tracked: Promise<unknown> = p.catch(() => undefined).finally(() => this.#pending.delete(tracked));
+    this.#pending.add(tracked);
   }
 
   /** Events and actions that follow a verdict: infected files are reported and handled; failures reported. */
@@ -341,8 +450,11 @@ export class Engine {
   }
 
   async #waitForScan(access: FileAccess): Promise<void> {
-    const pending = this.#inFlight.get(fileKeyString(access.volume, access.fileId));
+    const k = fileKeyString(access.volume, access.fileId);
+    const pending = this.#inFlight.get(k);
     if (pending !== undefined) await waitBounded(pending, this.#o.waitTimeoutMs);
+    const persisting = this.#persisting.get(k);
+    if (persisting !== undefined) await waitBounded(persisting, this.#o.waitTimeoutMs);
   }
 
   #answer(

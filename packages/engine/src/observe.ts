@@ -24,12 +24,14 @@ export interface EngineMetrics {
   /** Accesses that joined a scan in flight. */
   readonly joined: number;
   readonly inFlight: number;
-  /** Asynchronous scans queued and not finished. */
+  /** Background work not finished: asynchronous scans, and records of verdicts already answered. */
   readonly pendingAsync: number;
   /** Latency of synchronous answers that needed a scan, ms. */
   readonly scanLatencyMs: { readonly p50: number; readonly p99: number; readonly count: number };
   /** Errors thrown by the `onAnswer` hook (swallowed). */
   readonly hookErrors: number;
+  /** Verdicts whose attribute record or event could not be written (the file will be scanned again). */
+  readonly recordErrors: number;
 }
 
 export class Counters {
@@ -38,6 +40,7 @@ export class Counters {
   scansStarted = 0;
   joined = 0;
   hookErrors = 0;
+  recordErrors = 0;
   readonly scanLatency: RecordableHistogram = createHistogram();
 
   reason(r: string): void {

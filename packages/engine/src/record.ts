@@ -3,7 +3,7 @@
 // action to infected files.
 import { mkdir, rename as fsRename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { Attributes, ScanResult, Store } from '@avscan/store';
+import type { Attributes, ScanRecord, ScanResult } from '@avscan/store';
 import type { FileAccess } from './access.js';
 import { storePath } from './access.js';
 import type { Verdict } from './answer.js';
@@ -22,12 +22,12 @@ export interface RecordInput {
 }
 
 /**
- * Writes the scan result. A failed scan records `unscanned` (never clean) — except over a clean record
- * of the same content, which is kept: it is already not current (else no scan would have run), and
- * keeping it lets `allow-if-previously-clean` still see the file's clean history. Resolves with the
- * attributes now stored, or `undefined` when nothing was written.
+ * The scan record for a verdict, or `undefined` when nothing is to be written. A failed scan records
+ * `unscanned` (never clean) — except over a clean record of the same content, which is kept: it is
+ * already not current (else no scan would have run), and keeping it lets `allow-if-previously-clean`
+ * still see the file's clean history.
  */
-export async function recordVerdict(store: Store, input: RecordInput): Promise<Attributes | undefined> {
+export function recordFor(input: RecordInput): ScanRecord | undefined {
   const { access, verdict, prior } = input;
   let scanResult: ScanResult;
   if (verdict.result === 'failure') {
@@ -36,20 +36,33 @@ export async function recordVerdict(store: Store, input: RecordInput): Promise<A
   } else {
     scanResult = verdict.result;
   }
-  const threats = verdict.result === 'infected' ? verdict.threats : [];
-  const record = {
+  return {
     volume: access.volume,
     fileId: access.fileId,
     path: storePath(access.path),
     scanResult,
     changeStamp: input.changeStamp,
     sigTimestamp: input.sigTimestamp,
-    threats,
+    threats: verdict.result === 'infected' ? verdict.threats : [],
     scanTime: input.scanTime,
     quarantined: scanResult === 'infected',
   };
-  await store.recordScan(record);
-  return store.getAttributes({ volume: access.volume, fileId: access.fileId });
+}
+
+/** The attributes the store will hold once `record` is committed (for the engine's cache). */
+export function attributesOf(record: ScanRecord): Attributes {
+  return {
+    volume: record.volume,
+    fileId: record.fileId,
+    path: record.path,
+    scanTime: record.scanTime ?? Date.now(),
+    scanResult: record.scanResult,
+    threats: record.threats ?? [],
+    sigTimestamp: record.sigTimestamp,
+    changeStamp: record.changeStamp,
+    quarantined: record.quarantined ?? record.scanResult === 'infected',
+    cacheValid: true,
+  };
 }
 
 /** What was done to an infected file (reported on the event and in reports). */

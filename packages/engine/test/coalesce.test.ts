@@ -62,6 +62,7 @@ describe('locks and coalescing (SPEC §6)', () => {
     rig.store.releaseLock(key, 'node2', 'foreign-scan');
     expect((await pending).reason).toBe('clean');
     expect(rig.server.stats().scans).toBe(1);
+    await rig.engine.drain(); // the lock is released once the record is committed
     expect(rig.store.lockHolder(key)).toBeUndefined();
   });
 
@@ -82,13 +83,32 @@ describe('locks and coalescing (SPEC §6)', () => {
     const engine = createEngine({ store: rig.store, dispatcher: rig.dispatcher, policy: rig.engine.policy, infectedAction: 'quarantine-move', quarantineDir: q });
     const a = await rig.file('sub/evil.exe', kEicar);
     expect((await engine.open(a)).reason).toBe('infected');
+    await engine.drain();
     expect(await readFile(path.join(q, 'vol1', 'vol1', 'sub', 'evil.exe'))).toEqual(kEicar);
     const events = rig.store.queryEvents({ type: 'file.infected' });
     expect(events.records[0]!.details).toMatchObject({ response: 'moved' });
     // WORM volumes: deny only.
     const w = await rig.file('worm/evil.exe', kEicar, { worm: true });
     expect((await engine.open(w)).reason).toBe('infected');
+    await engine.drain();
     expect(await readFile(w.file!)).toEqual(kEicar);
     await engine.shutdown();
+  });
+});
+
+describe('records committed after the answer', () => {
+  it('a delete right after a verdict is not undone by the late record, and a rename lands under the new name', async () => {
+    rig = await makeRig();
+    const a = await rig.file('late.docx', 'x');
+    expect((await rig.engine.open(a)).reason).toBe('clean');
+    await rig.engine.delete(a); // issued before the background record necessarily committed
+    await rig.engine.drain();
+    expect(rig.store.getAttributes({ volume: 'vol1', fileId: a.fileId })).toBeUndefined();
+
+    const b = await rig.file('old.docx', 'y');
+    expect((await rig.engine.open(b)).reason).toBe('clean');
+    await rig.engine.rename({ ...b, path: '\\vol1\\new.docx' }, { from: b.path });
+    await rig.engine.drain();
+    expect(rig.store.getAttributes({ volume: 'vol1', fileId: b.fileId })?.path).toBe('/vol1/new.docx');
   });
 });

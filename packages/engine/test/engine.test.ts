@@ -16,6 +16,7 @@ describe('engine pipeline (standard profile)', () => {
     const first = await rig.engine.open(a);
     expect(first).toMatchObject({ allow: true, reason: 'clean', verdict: { result: 'clean' }, trigger: 'sync' });
     expect(first.policyRevision).toBe(rig.engine.policy.revision);
+    await rig.engine.drain(); // the record is committed in the background, after the answer
     expect(rig.store.getAttributes({ volume: 'vol1', fileId: a.fileId })).toMatchObject({ scanResult: 'clean', changeStamp: a.changeStamp });
     const second = await rig.engine.open(a);
     expect(second).toMatchObject({ allow: true, reason: 'scan-current' });
@@ -30,6 +31,7 @@ describe('engine pipeline (standard profile)', () => {
     expect(first.allow).toBe(false);
     expect(first.reason).toBe('infected');
     expect(first.verdict).toMatchObject({ result: 'infected' });
+    await rig.engine.drain();
     const attrs = rig.store.getAttributes({ volume: 'vol1', fileId: a.fileId });
     expect(attrs).toMatchObject({ scanResult: 'infected', quarantined: true });
     const again = await rig.engine.open(a);
@@ -94,6 +96,7 @@ describe('engine pipeline (standard profile)', () => {
     const renamed = { ...a, path: '\\vol1\\a.exe' };
     const r = await rig.engine.rename(renamed, { from: a.path });
     expect(r).toMatchObject({ allow: true, reason: 'clean', trigger: 'sync' });
+    await rig.engine.drain();
     expect(rig.store.getAttributes({ volume: 'vol1', fileId: a.fileId })?.path).toBe('/vol1/a.exe');
   });
 

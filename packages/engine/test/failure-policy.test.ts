@@ -16,6 +16,7 @@ describe('failure policy against a hung scanner (SPEC §7)', () => {
     rig.server.setFaults({ hang: true });
     const answer = await rig.engine.open(a);
     expect(answer).toMatchObject({ allow: false, reason: 'failure-deny', verdict: { result: 'failure', kind: 'timeout' } });
+    await rig.engine.drain();
     expect(rig.store.getAttributes({ volume: 'vol1', fileId: a.fileId })?.scanResult).toBe('unscanned');
     expect(rig.store.queryEvents({ type: 'scan.timeout' }).records.length).toBe(1);
   });
@@ -25,6 +26,7 @@ describe('failure policy against a hung scanner (SPEC §7)', () => {
     const a = await rig.file('f.docx', 'x');
     rig.server.setFaults({ hang: true });
     expect(await rig.engine.open(a)).toMatchObject({ allow: true, reason: 'failure-allow' });
+    await rig.engine.drain();
     expect(rig.store.getAttributes({ volume: 'vol1', fileId: a.fileId })?.scanResult).toBe('unscanned');
     rig.server.setFaults({});
     expect((await rig.engine.open(a)).reason).toBe('clean');
@@ -102,5 +104,23 @@ describe('policy and signatures', () => {
     expect(report).toMatchObject({ total: 2, changed: 1 });
     expect(report.changes[0]!.after.reason).toBe('excluded-extension');
     expect(rig.server.stats().scans).toBe(0);
+  });
+});
+
+describe('background revalidation', () => {
+  it('rescans stale files at background priority, leaves current and excluded ones alone, reports progress', async () => {
+    rig = await makeRig();
+    const files = [];
+    for (let i = 0; i < 6; i++) files.push(await rig.file(`r${i}.docx`, `file ${i}`));
+    const excluded = await rig.file('skip.tmp', 'x');
+    const infected = await rig.file('bad.exe', (await import('./harness.js')).kEicar);
+    await rig.engine.open(files[0]!); // current already
+    const progress: number[] = [];
+    const report = await rig.engine.revalidate([...files, excluded, infected], { concurrency: 2, onProgress: (r) => progress.push(r.checked) });
+    expect(report).toEqual({ checked: 8, scanned: 6, current: 1, skipped: 1, infected: 1, failed: 0 });
+    expect(progress.at(-1)).toBe(8);
+    expect(rig.server.stats().scans).toBe(7);
+    expect((await rig.engine.open(files[3]!)).reason).toBe('scan-current');
+    await expect(rig.engine.revalidate([], { concurrency: 0 })).rejects.toMatchObject({ code: 'ERR_ENGINE_INVALID_OPTION' });
   });
 });
