@@ -384,7 +384,7 @@ export class Engine {
     let handedOff = false;
     try {
       // Another node may have scanned the file while this one waited for the lock.
-      const fresh = this.#store.getAttributes(key);
+      const fresh = lease.waited ? this.#store.getAttributes(key) : undefined;
       if (fresh !== undefined && lookupState(fresh, access.changeStamp, this.#watermark.get(Date.now())) === 'current') {
         this.#cache.set(k, fresh);
         return { verdict: { result: 'clean' }, prior: fresh };

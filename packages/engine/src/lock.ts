@@ -42,8 +42,11 @@ export class LeaseHolder {
   readonly #owner: string;
   readonly #scanId: string;
   readonly #timer: NodeJS.Timeout;
+  /** The lock was held by another owner when first asked for: that owner may have scanned the file meanwhile. */
+  readonly waited: boolean;
 
-  private constructor(store: Store, key: FileKey, owner: string, scanId: string, leaseMs: number) {
+  private constructor(store: Store, key: FileKey, owner: string, scanId: string, leaseMs: number, waited: boolean) {
+    this.waited = waited;
     this.#store = store;
     this.#key = key;
     this.#owner = owner;
@@ -68,9 +71,11 @@ export class LeaseHolder {
   ): Promise<LeaseHolder | null> {
     const deadline = Date.now() + waitMs;
     let pause = 2;
+    let waited = false;
     for (;;) {
       const got = store.acquireLock(key, owner, scanId, leaseMs);
-      if (got.acquired) return new LeaseHolder(store, key, owner, scanId, leaseMs);
+      if (got.acquired) return new LeaseHolder(store, key, owner, scanId, leaseMs, waited);
+      waited = true;
       if (Date.now() >= deadline || stop?.() === true) return null;
       await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(1, deadline - Date.now()))));
       pause = Math.min(pause * 2, 50);
