@@ -4,5 +4,8 @@ export type ScanResult =
   | { status: 'infected'; threats: string[] }
   | { status: 'error'; code: string; message: string };
 
-/** What the main thread sends a worker (plain data, structured-cloned). */
-export type ScanTask = { kind: 'buffer'; data: Uint8Array } | { kind: 'file'; path: string };
+/**
+ * What the main thread sends a worker (plain data). `buffers` is a batch: scan i is the next `lengths[i]`
+ * bytes of `data` (one moved ArrayBuffer), and the worker answers with one ScanResult per scan, in order.
+ */
+export type ScanTask = { kind: 'buffers'; data: Uint8Array; lengths: number[] } | { kind: 'file'; path: string };

@@ -49,9 +49,19 @@ function describe(path: string, err: unknown): string {
   return `cannot read \`${path}\`: ${code}`;
 }
 
-export default function scan(task: ScanTask): ScanResult {
-  if (task.kind === 'file') return scanFile(task.path);
-  const cursor = createCursor(automaton);
-  feed(automaton, cursor, task.data);
-  return verdict(cursor);
+function scanBuffers(data: Uint8Array, lengths: readonly number[]): ScanResult[] {
+  const results = new Array<ScanResult>(lengths.length);
+  let at = 0;
+  for (let i = 0; i < lengths.length; i++) {
+    const end = at + lengths[i]!;
+    const cursor = createCursor(automaton);
+    feed(automaton, cursor, data.subarray(at, end));
+    results[i] = verdict(cursor);
+    at = end;
+  }
+  return results;
+}
+
+export default function scan(task: ScanTask): ScanResult | ScanResult[] {
+  return task.kind === 'file' ? scanFile(task.path) : scanBuffers(task.data, task.lengths);
 }
