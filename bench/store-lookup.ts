@@ -4,24 +4,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openStore, type Attributes, type FileKey, type ScanRecord } from '@avscan/store';
+import { openStore, type Attributes, type FileKey } from '@avscan/store';
+import { clusteredRecord } from './lib/records.js';
 import { blackhole, header, measure, result, table } from './lib/harness.js';
 
 const kSizes = [100_000, 1_000_000];
 const kProbes = 50_000;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'avscan-bench-store-lookup-'));
 
-function record(i: number): ScanRecord {
-  return {
-    volume: 'vol1',
-    fileId: String(1_000_000_000 + i).padStart(12, '0'),
-    path: `/share/dir${Math.floor(i / 1000)}/file${i}.docx`,
-    scanResult: 'clean',
-    changeStamp: `${4096 + (i & 1023)}:1700000000${i}:1700000000${i}:${i}`,
-    sigTimestamp: 1_700_000_000_000,
-    scanTime: 1_700_000_000_000 + i,
-  };
-}
 
 interface Row {
   size: number;
@@ -35,7 +25,7 @@ async function measureSize(size: number): Promise<Row> {
   const loader = openStore(file, { batchMaxRows: 20_000, batchMaxDelayMs: 50 });
   for (let from = 0; from < size; from += 100_000) {
     const chunk: Array<Promise<void>> = [];
-    for (let i = from; i < Math.min(size, from + 100_000); i++) chunk.push(loader.recordScan(record(i)));
+    for (let i = from; i < Math.min(size, from + 100_000); i++) chunk.push(loader.recordScan(clusteredRecord(i)));
     await Promise.all(chunk);
   }
   await loader.close();
@@ -45,7 +35,7 @@ async function measureSize(size: number): Promise<Row> {
   const mapKeys: string[] = [];
   for (let p = 0; p < kProbes; p++) {
     const i = Math.floor(Math.random() * size);
-    const r = record(i);
+    const r = clusteredRecord(i);
     keys.push({ volume: r.volume, fileId: r.fileId });
     mapKeys.push(`${r.volume}\0${r.fileId}`);
   }
@@ -56,7 +46,7 @@ async function measureSize(size: number): Promise<Row> {
 
   const map = new Map<string, Attributes>();
   for (let i = 0; i < size; i++) {
-    const r = record(i);
+    const r = clusteredRecord(i);
     map.set(`${r.volume}\0${r.fileId}`, { ...r, threats: [], quarantined: false, cacheValid: true } as Attributes);
   }
   const m = measure((i) => map.get(mapKeys[i % kProbes]!), { opsPerRound: kProbes, rounds: 5, warmup: 2 });

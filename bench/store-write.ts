@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openStore, type ScanRecord, type Store } from '@avscan/store';
+import { clusteredRecord } from './lib/records.js';
 import { header, measureAsync, result, table } from './lib/harness.js';
 
 const kGroupRows = 100_000; // rows per timed round of group commit
@@ -14,21 +15,10 @@ const kInFlight = 4096; // writes a producer keeps in flight (many concurrent ac
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'avscan-bench-store-write-'));
 
-function clustered(i: number): ScanRecord {
-  return {
-    volume: 'vol1',
-    fileId: String(1_000_000_000 + i).padStart(12, '0'),
-    path: `/share/dir${Math.floor(i / 1000)}/file${i}.docx`,
-    scanResult: 'clean',
-    changeStamp: `${4096 + (i & 1023)}:1700000000${i}:1700000000${i}:${i}`,
-    sigTimestamp: 1_700_000_000_000,
-    scanTime: 1_700_000_000_000 + i,
-  };
-}
 
 function random(i: number): ScanRecord {
   const ino = Math.floor(Math.random() * 1e12);
-  return { ...clustered(i), fileId: String(ino).padStart(12, '0'), path: `/share/d${ino % 9973}/f${ino}.docx` };
+  return { ...clusteredRecord(i), fileId: String(ino).padStart(12, '0'), path: `/share/d${ino % 9973}/f${ino}.docx` };
 }
 
 /** Writes `n` records with at most kInFlight unacknowledged; resolves when all are acknowledged. */
@@ -50,7 +40,7 @@ async function main(): Promise<void> {
     let offset = 0;
     const groupClustered = await measureAsync(
       async () => {
-        await groupWrite(store, clustered, offset, kGroupRows);
+        await groupWrite(store, clusteredRecord, offset, kGroupRows);
         offset += kGroupRows;
         return kGroupRows;
       },
@@ -83,7 +73,7 @@ async function main(): Promise<void> {
     const auto = await measureAsync(
       async () => {
         for (let i = aOffset; i < aOffset + kAutoRows; i++) {
-          const r = clustered(i);
+          const r = clusteredRecord(i);
           upsert.run(r.volume, r.fileId, r.path, r.scanTime, r.scanResult, r.sigTimestamp, r.changeStamp);
         }
         aOffset += kAutoRows;
