@@ -21,6 +21,8 @@ export interface ServerAddress {
   readonly service: string;
   /** What `serverStatus()` reports as `ip`: host, socket path, or `builtin`. */
   readonly ip: string;
+  /** clamd only: scan over kept IDSESSION connections (`?session=0` turns it off). @default true for clamd */
+  readonly session: boolean;
 }
 
 const kHostRe = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])$/;
@@ -48,26 +50,36 @@ function hostPort(raw: string, rest: string, defaultPort: number): { host: strin
   return { host, port, tail };
 }
 
+/**
+ * Splits a trailing `?session=0|1` off a clamd address (the only query clamd addresses take; a `?`
+ * elsewhere stays part of the socket path).
+ */
+function sessionQuery(rest: string): { rest: string; session: boolean } {
+  const m = /\?session=([01])$/.exec(rest);
+  return m ? { rest: rest.slice(0, m.index), session: m[1] === '1' } : { rest, session: true };
+}
+
 /** Parses one server address; throws `ERR_DISPATCH_INVALID_ADDRESS`. */
 export function parseAddress(raw: unknown): ServerAddress {
   if (typeof raw !== 'string') throw bad(String(raw), 'must be a string');
   if (raw.length === 0 || raw.length > 1024) throw bad(raw, 'must be 1–1024 characters');
-  if (raw === 'builtin:') return { raw, type: 'builtin', endpoint: null, service: '', ip: 'builtin' };
+  if (raw === 'builtin:') return { raw, type: 'builtin', endpoint: null, service: '', ip: 'builtin', session: false };
   if (raw.startsWith('clamd+unix://')) {
-    const path = raw.slice('clamd+unix://'.length);
+    const { rest: path, session } = sessionQuery(raw.slice('clamd+unix://'.length));
     if (!path.startsWith('/') || path.includes('\0')) throw bad(raw, 'unix socket path must be absolute');
-    return { raw, type: 'clamd', endpoint: { path }, service: '', ip: path };
+    return { raw, type: 'clamd', endpoint: { path }, service: '', ip: path, session };
   }
   if (raw.startsWith('clamd://')) {
-    const { host, port, tail } = hostPort(raw, raw.slice('clamd://'.length), 3310);
+    const { rest, session } = sessionQuery(raw.slice('clamd://'.length));
+    const { host, port, tail } = hostPort(raw, rest, 3310);
     if (tail !== '' && tail !== '/') throw bad(raw, 'clamd addresses take no path');
-    return { raw, type: 'clamd', endpoint: { host, port }, service: '', ip: host };
+    return { raw, type: 'clamd', endpoint: { host, port }, service: '', ip: host, session };
   }
   if (raw.startsWith('icap://')) {
     const { host, port, tail } = hostPort(raw, raw.slice('icap://'.length), 1344);
     const service = tail.slice(1);
     if (!/^[A-Za-z0-9_.~!$&'()*+,;=:@%?\/-]+$/.test(service)) throw bad(raw, 'icap addresses need a service path, e.g. `/avscan`');
-    return { raw, type: 'icap', endpoint: { host, port }, service, ip: host };
+    return { raw, type: 'icap', endpoint: { host, port }, service, ip: host, session: false };
   }
   throw bad(raw, 'scheme must be clamd://, clamd+unix://, icap:// or builtin:');
 }

@@ -1,21 +1,16 @@
-// clamd client: one connection per request (zINSTREAM from a buffer or a file, zSCAN of a path,
-// zPING + zVERSION as the probe). A kept connection with pipelining is `ClamdSession`
-// (clamd-session.ts). Replies are parsed by clamd-protocol.ts.
-import { open } from 'node:fs/promises';
+// clamd client: zINSTREAM of a buffer or a file over a kept IDSESSION connection from a per-server
+// pool (default) or a fresh connection per request; zSCAN of a path; zPING + zVERSION on a fresh
+// connection as the probe (it proves the server still accepts). Replies are parsed by clamd-protocol.ts,
+// requests framed by clamd-instream.ts.
 import type { Endpoint } from './address.js';
-import {
-  chunkHeader, kInstreamCommand, kInstreamEnd, kPingCommand, kVersionCommand, parseClamdReply, parsePing,
-  parseVersion, replyEnd, scanCommand, type ClamdVerdict,
-} from './clamd-protocol.js';
+import { FileSource, instreamBuffer, instreamFile, type Sender } from './clamd-instream.js';
+import { SessionPool } from './clamd-pool.js';
+import { kPingCommand, kVersionCommand, parseClamdReply, parsePing, parseVersion, replyEnd, scanCommand, type ClamdVerdict } from './clamd-protocol.js';
+import type { ClamdSession } from './clamd-session.js';
 import { connect, socketError, throwIfAborted, type ProbeResult, type ScanInput, type ScannerClient, type Verdict } from './client.js';
 import { DispatchError, DispatchErrorCodes } from './errors.js';
-import type net from 'node:net';
 
-/** Bytes per INSTREAM chunk read from a file (clamd's own clients use similar sizes). */
-const kFileChunk = 64 * 1024;
 const kMaxReply = 64 * 1024;
-
-type Sender = (sock: net.Socket, stopped: () => boolean) => void | Promise<void>;
 
 /**
  * One request on a fresh connection: `send` writes the request, the first terminated reply wins and
@@ -45,7 +40,7 @@ export function clamdExchange(ep: Endpoint, target: string, signal: AbortSignal,
       try {
         const p = send(sock, () => settled);
         // Socket write failures surface as 'error'/'close'; a rejection here is the file failing to read.
-        if (p) p.catch((e: unknown) => finish(readError(e, target), ''));
+        if (p) p.catch((e: unknown) => finish(e, ''));
       } catch (e) {
         finish(e, '');
       }
@@ -61,63 +56,6 @@ export function clamdExchange(ep: Endpoint, target: string, signal: AbortSignal,
     // Checked first: building an error (stack capture) for every normally closed socket is costly.
     sock.on('close', () => { if (!settled) finish(socketError(lastError, connected, target), ''); });
   });
-}
-
-function readError(e: unknown, target: string): DispatchError {
-  if (e instanceof DispatchError) return e;
-  const err = e as NodeJS.ErrnoException;
-  return new DispatchError(DispatchErrorCodes.INVALID_REQUEST, `cannot read the file to scan (${err?.code ?? String(e)})`, { target, cause: e });
-}
-
-/** Writes `chunk` and waits for the socket to drain if its buffer is full. */
-function write(sock: net.Socket, chunk: Uint8Array): Promise<void> | null {
-  if (sock.write(chunk)) return null;
-  return new Promise((resolve) => {
-    const done = (): void => { sock.off('drain', done); sock.off('close', done); resolve(); };
-    sock.on('drain', done);
-    sock.on('close', done);
-  });
-}
-
-/** The INSTREAM framing of a buffer: one write for small objects (most files on a share). */
-export function instreamBuffer(data: Uint8Array): Sender {
-  return (sock) => {
-    if (data.length <= 256 * 1024) {
-      sock.write(Buffer.concat([kInstreamCommand, chunkHeader(data.length), data, kInstreamEnd]));
-      return;
-    }
-    sock.cork();
-    sock.write(kInstreamCommand);
-    for (let off = 0; off < data.length; off += 1024 * 1024) {
-      const part = data.subarray(off, Math.min(data.length, off + 1024 * 1024));
-      sock.write(chunkHeader(part.length));
-      sock.write(part);
-    }
-    sock.write(kInstreamEnd);
-    sock.uncork();
-  };
-}
-
-/** The INSTREAM framing of a file, read in 64 KiB chunks with backpressure; stops when a reply came. */
-export function instreamFile(path: string): Sender {
-  return async (sock, stopped) => {
-    const fh = await open(path, 'r');
-    try {
-      sock.write(kInstreamCommand);
-      for (;;) {
-        if (stopped() || sock.destroyed) return;
-        const chunk = Buffer.allocUnsafe(kFileChunk);
-        const { bytesRead } = await fh.read(chunk, 0, kFileChunk, null);
-        if (bytesRead === 0) break;
-        sock.write(chunkHeader(bytesRead));
-        const wait = write(sock, chunk.subarray(0, bytesRead));
-        if (wait) await wait;
-      }
-      if (!stopped() && !sock.destroyed) sock.write(kInstreamEnd);
-    } finally {
-      await fh.close();
-    }
-  };
 }
 
 /** Turns a parsed clamd reply into a verdict or a coded error. */
@@ -136,17 +74,33 @@ export function clamdVerdict(v: ClamdVerdict, target: string): Verdict {
 export interface ClamdClientOptions {
   /** Send `zSCAN <path>` for files instead of streaming them (clamd must be able to read the path). @default false */
   readonly scanByPath?: boolean;
+  /** Stream over kept IDSESSION connections instead of a new connection per request. @default true */
+  readonly sessions?: boolean;
+  /** Idle sessions kept (the dispatcher passes max_connections_per_server). @default 20 */
+  readonly maxSessions?: number;
+  /** An idle session older than this (ms) is closed, well before clamd's IdleTimeout (30 s default). @default 10000 */
+  readonly sessionIdleMs?: number;
 }
 
 export class ClamdClient implements ScannerClient {
   readonly #ep: Endpoint;
   readonly #target: string;
   readonly #byPath: boolean;
+  /** `null` when sessions are off: one connection per request. */
+  readonly #pool: SessionPool | null;
 
   constructor(endpoint: Endpoint, target: string, options: ClamdClientOptions = {}) {
     this.#ep = endpoint;
     this.#target = target;
     this.#byPath = options.scanByPath ?? false;
+    this.#pool = (options.sessions ?? true)
+      ? new SessionPool(endpoint, target, { maxIdle: options.maxSessions ?? 20, idleMs: options.sessionIdleMs ?? 10_000 })
+      : null;
+  }
+
+  /** Kept sessions (open now, idle now); zeros when sessions are off. */
+  get sessions(): { open: number; idle: number } {
+    return { open: this.#pool?.size ?? 0, idle: this.#pool?.idle ?? 0 };
   }
 
   async probe(signal: AbortSignal): Promise<ProbeResult> {
@@ -160,14 +114,82 @@ export class ClamdClient implements ScannerClient {
       const cmd = scanCommand(input.file);
       return clamdVerdict(parseClamdReply(await clamdExchange(this.#ep, this.#target, signal, (s) => void s.write(cmd)), input.file), this.#target);
     }
-    const sender = input.data !== undefined ? instreamBuffer(input.data) : instreamFile(input.file!);
     let reply: string;
     try {
-      reply = await clamdExchange(this.#ep, this.#target, signal, sender);
+      reply = this.#pool === null ? await this.#oneShot(input, signal) : await this.#onSession(this.#pool, input, signal);
     } catch (e) {
       throw await this.#explainUploadReset(e, signal);
     }
     return clamdVerdict(parseClamdReply(reply), this.#target);
+  }
+
+  /** Closes idle kept sessions: the server was seen dead, so they are too. */
+  reset(): void {
+    this.#pool?.reset();
+  }
+
+  async close(): Promise<void> {
+    await this.#pool?.close();
+  }
+
+  #prepare(input: ScanInput): { sender: Sender; src: FileSource | null } {
+    if (input.data !== undefined) return { sender: instreamBuffer(input.data), src: null };
+    const src = FileSource.open(input.file!, this.#target);
+    return { sender: instreamFile(src, this.#target), src };
+  }
+
+  async #oneShot(input: ScanInput, signal: AbortSignal): Promise<string> {
+    const { sender, src } = this.#prepare(input);
+    try {
+      return await clamdExchange(this.#ep, this.#target, signal, sender);
+    } finally {
+      src?.dispose();
+    }
+  }
+
+  /**
+   * INSTREAM on a kept session. A reused session can die under us for a harmless reason (clamd's
+   * IdleTimeout closed it as we wrote): when it ends with no reply, the request is sent once more on
+   * a NEW session, so only a server that also fails a fresh connection is reported dead.
+   */
+  async #onSession(pool: SessionPool, input: ScanInput, signal: AbortSignal): Promise<string> {
+    const kept = pool.take();
+    if (kept !== null) {
+      try {
+        return await this.#request(pool, kept, input, signal);
+      } catch (e) {
+        if (signal.aborted || !(e instanceof DispatchError) || e.code !== DispatchErrorCodes.SERVER_DIED) throw e;
+      }
+    }
+    const { sender, src } = this.#prepare(input);
+    try {
+      return await this.#send(pool, await pool.open(signal), sender, signal);
+    } finally {
+      src?.dispose();
+    }
+  }
+
+  async #request(pool: SessionPool, s: ClamdSession, input: ScanInput, signal: AbortSignal): Promise<string> {
+    let prepared: { sender: Sender; src: FileSource | null };
+    try {
+      prepared = this.#prepare(input);
+    } catch (e) {
+      pool.release(s);
+      throw e;
+    }
+    try {
+      return await this.#send(pool, s, prepared.sender, signal);
+    } finally {
+      prepared.src?.dispose();
+    }
+  }
+
+  async #send(pool: SessionPool, s: ClamdSession, sender: Sender, signal: AbortSignal): Promise<string> {
+    const reply = await s.request(sender, signal);
+    // clamd closes the connection after an error reply (size limit): only verdicts keep the session.
+    if (reply.endsWith(': OK') || reply.endsWith(' FOUND')) pool.release(s);
+    else s.destroy();
+    return reply;
   }
 
   /**
@@ -187,6 +209,4 @@ export class ClamdClient implements ScannerClient {
     }
     return new DispatchError(DispatchErrorCodes.TOO_LARGE, `scanner ${this.#target} closed the stream mid-upload while alive (StreamMaxLength exceeded)`, { target: this.#target, cause: e });
   }
-
-  async close(): Promise<void> {}
 }

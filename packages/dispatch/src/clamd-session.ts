@@ -1,13 +1,15 @@
-// IDSESSION: many commands pipelined over one kept clamd connection. clamd answers `<id>: <reply>`
-// and, because it scans on several threads, OUT OF ORDER (REAL-SCANNERS §1.6), so replies are matched
-// to requests by id, never by position.
+// IDSESSION: many commands over one kept clamd connection. clamd answers `<id>: <reply>` and,
+// because it scans on several threads, OUT OF ORDER (REAL-SCANNERS §1.6), so replies are matched to
+// requests by id, never by position. The public `scanBuffer`/`ping` pipeline freely; `request()` is
+// what the dispatcher's session pool uses: one streamed request at a time, abortable.
 import type net from 'node:net';
 import type { Endpoint } from './address.js';
-import { clamdVerdict } from './clamd-client.js';
 import {
   chunkHeader, kEndCommand, kIdSessionCommand, kInstreamCommand, kInstreamEnd, kPingCommand, parseClamdReply,
   parseSessionReply, replyEnd, scanCommand,
 } from './clamd-protocol.js';
+import { clamdVerdict } from './clamd-client.js';
+import type { Sender } from './clamd-instream.js';
 import { connect, socketError, type Verdict } from './client.js';
 import { DispatchError, DispatchErrorCodes } from './errors.js';
 
@@ -19,32 +21,61 @@ interface Pending {
 export class ClamdSession {
   readonly #sock: net.Socket;
   readonly #target: string;
-  /** Requests sent and not yet answered, by their 1-based session id. */
+  /** Requests sent and not yet answered, by their 1-based session id (clamd numbers them in arrival order). */
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #buf: Buffer | null = null;
   #connected = false;
   #failed: DispatchError | null = null;
   readonly #ready: Promise<void>;
+  /** performance.now() when the session last became idle (set by the pool). */
+  idleSince = 0;
+  /** Called once when the session can no longer be used (closed, died, or failed). */
+  onDead: ((s: ClamdSession) => void) | null = null;
 
   private constructor(ep: Endpoint, target: string) {
     this.#target = target;
     this.#sock = connect(ep);
+    let lastError: NodeJS.ErrnoException | undefined;
+    this.#sock.on('error', (e: NodeJS.ErrnoException) => { lastError = e; });
+    this.#sock.on('data', (d: Buffer) => this.#onData(d));
+    // Registered before #ready's listener, so a failed connect rejects with the coded error, not null.
+    this.#sock.on('close', () => this.#fail(socketError(lastError, this.#connected, target)));
     this.#ready = new Promise<void>((resolve, reject) => {
       this.#sock.once('connect', () => { this.#connected = true; this.#sock.write(kIdSessionCommand); resolve(); });
       this.#sock.once('close', () => reject(this.#failed));
     });
     this.#ready.catch(() => {});
-    let lastError: NodeJS.ErrnoException | undefined;
-    this.#sock.on('error', (e: NodeJS.ErrnoException) => { lastError = e; });
-    this.#sock.on('data', (d: Buffer) => this.#onData(d));
-    this.#sock.on('close', () => this.#fail(socketError(lastError, this.#connected, target)));
   }
 
-  /** Opens a session; rejects with `ERR_DISPATCH_CONNECT` / `ERR_DISPATCH_SERVER_BUSY`. */
-  static async open(ep: Endpoint, target: string): Promise<ClamdSession> {
+  /**
+   * Opens a session; rejects with `ERR_DISPATCH_CONNECT` / `ERR_DISPATCH_SERVER_BUSY`, or with the
+   * signal's reason (the connection is then dropped).
+   */
+  static async open(ep: Endpoint, target: string, signal?: AbortSignal): Promise<ClamdSession> {
     const s = new ClamdSession(ep, target);
-    await s.#ready;
+    if (signal === undefined) {
+      await s.#ready;
+      return s;
+    }
+    if (signal.aborted) {
+      s.destroy();
+      throw signal.reason;
+    }
+    const onAbort = (): void => s.destroy();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await s.#ready;
+    } catch (e) {
+      if (signal.aborted) throw signal.reason;
+      throw e;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    if (signal.aborted) {
+      s.destroy();
+      throw signal.reason;
+    }
     return s;
   }
 
@@ -72,12 +103,55 @@ export class ClamdSession {
     return clamdVerdict(parseClamdReply(await this.#send(scanCommand(path)), path), this.#target);
   }
 
+  /**
+   * One request written by `send` (which may stream), answered by its id. Callers must not overlap
+   * streamed requests (their chunks would interleave): the pool gives a session to one request at a
+   * time. `signal` aborting destroys the session, because clamd cannot cancel a command: the reply
+   * would come later and the session would stay busy on the server side.
+   */
+  request(send: Sender, signal: AbortSignal): Promise<string> {
+    if (this.#failed !== null) return Promise.reject(this.#failed);
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const id = this.#nextId++;
+    return new Promise<string>((resolve, reject) => {
+      let settled = false;
+      const onAbort = (): void => {
+        if (settled) return;
+        settled = true;
+        this.#pending.delete(id);
+        reject(signal.reason);
+        this.destroy();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const done = (): void => { settled = true; signal.removeEventListener('abort', onAbort); };
+      this.#pending.set(id, {
+        resolve: (r) => { done(); resolve(r); },
+        reject: (e) => { if (!settled) { done(); reject(e); } },
+      });
+      try {
+        const p = send(this.#sock, () => settled || this.#failed !== null);
+        if (p) p.catch((e: unknown) => { if (!settled) { done(); this.#pending.delete(id); reject(e); this.destroy(); } });
+      } catch (e) {
+        done();
+        this.#pending.delete(id);
+        reject(e);
+        this.destroy();
+      }
+    });
+  }
+
   /** Sends zEND and closes; requests still pending are rejected. */
   async close(): Promise<void> {
     if (this.#failed === null) {
       this.#sock.end(kEndCommand);
       this.#fail(new DispatchError(DispatchErrorCodes.CLOSED, 'clamd session closed', { target: this.#target }));
     }
+    this.#sock.destroy();
+  }
+
+  /** Drops the connection at once (no zEND); pending requests are rejected as closed. */
+  destroy(): void {
+    this.#fail(new DispatchError(DispatchErrorCodes.CLOSED, 'clamd session closed', { target: this.#target }));
     this.#sock.destroy();
   }
 
@@ -99,9 +173,18 @@ export class ClamdSession {
       buf = buf.subarray(end);
       try {
         const { id, body } = parseSessionReply(text);
-        const p = this.#pending.get(id);
+        let p = this.#pending.get(id);
+        let key = id;
+        // @avscan/scanner's server numbers a too-long INSTREAM's error reply one past the request's id
+        // (real clamd uses the request's own id). With exactly one request waiting, that error can only
+        // be its answer; anything else with an unknown id is still a protocol error.
+        if (p === undefined && this.#pending.size === 1 && /size limit exceeded/i.test(body)) {
+          const only = this.#pending.entries().next().value!;
+          key = only[0];
+          p = only[1];
+        }
         if (p === undefined) throw new DispatchError(DispatchErrorCodes.PROTOCOL, `clamd session reply for unknown request ${id}`, { target: this.#target });
-        this.#pending.delete(id);
+        this.#pending.delete(key);
         p.resolve(body);
       } catch (e) {
         this.#fail(e as DispatchError);
@@ -117,5 +200,8 @@ export class ClamdSession {
     this.#failed = err;
     for (const p of this.#pending.values()) p.reject(err);
     this.#pending.clear();
+    const cb = this.onDead;
+    this.onDead = null;
+    cb?.(this);
   }
 }

@@ -28,6 +28,8 @@ export interface ScannerClient {
   probe(signal: AbortSignal): Promise<ProbeResult>;
   scan(input: ScanInput, signal: AbortSignal): Promise<Verdict>;
   close(): Promise<void>;
+  /** The server was seen dead: drop kept idle connections (they would fail too). Optional. */
+  reset?(): void;
 }
 
 /** Opens a socket to a TCP or unix endpoint, with Nagle off (requests are small and latency-bound). */

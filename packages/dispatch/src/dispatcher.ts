@@ -120,7 +120,7 @@ const kBusyMs = 20;
 
 function makeClient(a: ServerAddress, cfg: ResolvedConfig): ScannerClient {
   switch (a.type) {
-    case 'clamd': return new ClamdClient(a.endpoint!, a.raw);
+    case 'clamd': return new ClamdClient(a.endpoint!, a.raw, { sessions: a.session, maxSessions: cfg.maxConnectionsPerServer });
     case 'icap': {
       const ep = a.endpoint as { host: string; port: number };
       return new IcapClient(ep.host, ep.port, a.service, a.raw);

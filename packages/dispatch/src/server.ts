@@ -113,6 +113,7 @@ export class ScannerServer implements ServerView {
     this.state = to;
     this.connected = to === 'connected';
     this.reason = to === 'disconnected' ? reason : null;
+    if (to === 'disconnected') this.client.reset?.();
     this.updateTime = Date.now();
     this.#onTransition({
       server: this.address.raw, pool: this.pool, role: this.role, from, to,
