@@ -48,6 +48,15 @@ describe('config', () => {
     expect(parseAddress('builtin:')).toMatchObject({ type: 'builtin', endpoint: null });
   });
 
+  it('clamd addresses use kept sessions unless `?session=0`', () => {
+    expect(parseAddress('clamd+unix:///run/c.sock')).toMatchObject({ session: true });
+    expect(parseAddress('clamd+unix:///run/c.sock?session=0')).toMatchObject({ session: false, endpoint: { path: '/run/c.sock' }, ip: '/run/c.sock', raw: 'clamd+unix:///run/c.sock?session=0' });
+    expect(parseAddress('clamd://127.0.0.1:3310?session=0')).toMatchObject({ session: false, endpoint: { host: '127.0.0.1', port: 3310 } });
+    expect(parseAddress('clamd://127.0.0.1?session=1')).toMatchObject({ session: true, endpoint: { port: 3310 } });
+    expect(parseAddress('icap://127.0.0.1/avscan')).toMatchObject({ session: false });
+    expect(() => parseAddress('clamd://127.0.0.1:3310?session=yes')).toThrow(expect.objectContaining({ code: 'ERR_DISPATCH_INVALID_ADDRESS' }));
+  });
+
   it.each(['', 'http://x', 'clamd://', 'clamd://h:0', 'clamd://h:99999', 'clamd://h:x', 'clamd://h/path', 'clamd+unix://rel.sock', 'icap://h:1344', 'icap://h/', 'builtin', 42])(
     'refuses address %j',
     (a) => {

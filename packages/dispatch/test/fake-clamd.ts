@@ -19,6 +19,8 @@ export interface FakeClamd {
   probeFails: boolean;
   /** Connections accepted (probes included). */
   connections: number;
+  /** Connections open now. */
+  readonly open: number;
   /** Destroys every open connection (a server restart as clients see it), keeps listening. */
   dropAll(): void;
   close(): Promise<void>;
@@ -31,6 +33,7 @@ export async function startFakeClamd(behaviour: Behaviour = 'clean'): Promise<Fa
   const fake: FakeClamd = {
     address: `clamd+unix://${socketPath}`, socketPath, behaviour, scans: 0, sizes: [], probeFails: false, connections: 0,
     dropAll: () => { for (const s of sockets) s.destroy(); },
+    get open() { return sockets.size; },
     close: () => new Promise<void>((r) => {
       for (const s of sockets) s.destroy();
       server.close(() => { rmSync(dir, { recursive: true, force: true }); r(); });
