@@ -1,10 +1,14 @@
 // scanner-engine: the built-in signature engine with 1,000 signatures on 64 KiB buffers.
 // (1) matching core in-process: Aho–Corasick DFA vs naive `Buffer.indexOf` per signature (target ≥ 10×);
 // (2) throughput through piscina workers, 1 vs 2 threads (target 2 ≥ 1.7× one; the machine has 2 cores
-//     shared with other processes, so this ratio is sensitive to background load).
+//     shared with other processes, so this ratio is sensitive to background load), with the engine's
+//     batching (default maxBatch 8) and without it (maxBatch 1: one piscina task per scan), measured in
+//     the same run. "main µs/scan" is the main thread's busy time per scan (event-loop utilization): on 2
+//     cores it is taken from the two workers, so it caps the 2-worker scaling.
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { ScanEngine, SignatureMatcher } from '@avscan/scanner';
 import { blackhole, header, measure, median, result, table } from './lib/harness.js';
 
@@ -51,54 +55,68 @@ for (const b of buffers) {
 
 const core = measure((i) => matcher.match(buffers[i % kBuffers]!), { opsPerRound: 200, rounds: 7 });
 const base = measure((i) => naive(buffers[i % kBuffers]!), { opsPerRound: 20, rounds: 5, warmup: 1 });
-const mb = (m: { nsPerOp: number }) => kBufferBytes / 1048576 / (m.nsPerOp / 1e9);
 
 const dir = mkdtempSync(join(tmpdir(), 'avscan-bench-'));
 const sigFile = join(dir, 'bench.sigs');
 writeFileSync(sigFile, dbText);
 
-// 1 and 2 workers are measured in alternating rounds, so background load on this shared 2-core machine
-// hits both sides alike; the ratio is the median of the per-round ratios.
+// 1 and 2 workers are measured in alternating rounds (and the four engines in alternating order), so
+// background load on this shared 2-core machine hits both sides alike; each ratio is the median of the
+// per-round ratios. 32 scans in flight: enough to keep 2 workers busy and to let scans share batches.
 const kScans = 400;
-const kInFlight = 8;
-async function round(engine: ScanEngine): Promise<number> {
+const kInFlight = 32;
+const kRounds = 9;
+interface Round { readonly ns: number; readonly mainNs: number }
+async function round(engine: ScanEngine): Promise<Round> {
+  const elu0 = performance.eventLoopUtilization();
   const t0 = process.hrtime.bigint();
   let next = 0;
   const lane = async () => {
     while (next < kScans) blackhole(await engine.scanBuffer(buffers[next++ % kBuffers]!));
   };
   await Promise.all(Array.from({ length: kInFlight }, lane));
-  return Number(process.hrtime.bigint() - t0) / kScans;
+  const ns = Number(process.hrtime.bigint() - t0) / kScans;
+  return { ns, mainNs: (performance.eventLoopUtilization(elu0).active * 1e6) / kScans };
 }
-const engines = [await ScanEngine.create({ signatures: sigFile, workers: 1 }), await ScanEngine.create({ signatures: sigFile, workers: 2 })] as const;
-const ns1: number[] = [];
-const ns2: number[] = [];
-const ratios: number[] = [];
+const configs = [
+  { label: 'unbatched (maxBatch 1)', maxBatch: 1 },
+  { label: 'batched (maxBatch 8, default)', maxBatch: 8 },
+] as const;
+const engines = await Promise.all(configs.flatMap((c) => [1, 2].map((workers) => ScanEngine.create({ signatures: sigFile, workers, maxBatch: c.maxBatch }))));
+const rounds: Round[][] = engines.map(() => []);
 try {
-  await round(engines[0]);
-  await round(engines[1]);
-  for (let r = 0; r < 7; r++) {
-    const a = await round(engines[0]);
-    const b = await round(engines[1]);
-    ns1.push(a);
-    ns2.push(b);
-    ratios.push(a / b);
+  for (const e of engines) await round(e);
+  for (let r = 0; r < kRounds; r++) {
+    const order = r % 2 === 0 ? [0, 1, 2, 3] : [3, 2, 1, 0];
+    for (const i of order) rounds[i]!.push(await round(engines[i]!));
   }
 } finally {
   await Promise.all(engines.map((e) => e.close()));
 }
-const asMeasurement = (ns: number) => ({ nsPerOp: ns, opsPerSec: 1e9 / ns });
-const w1 = asMeasurement(median(ns1));
-const w2 = asMeasurement(median(ns2));
+const mb = (nsPerOp: number) => kBufferBytes / 1048576 / (nsPerOp / 1e9);
+const row = (name: string, ns: number, mainNs?: number) => ({ case: name, 'µs/64KiB': ns / 1000, 'MiB/s': mb(ns), 'buffers/s': 1e9 / ns, 'main µs/scan': mainNs === undefined ? '-' : mainNs / 1000 });
+const summary = configs.map((c, k) => {
+  const one = rounds[2 * k]!;
+  const two = rounds[2 * k + 1]!;
+  const ratios = one.map((a, r) => a.ns / two[r]!.ns);
+  return { c, one, two, ratios, scaling: median(ratios) };
+});
 
 console.log(table([
-  { case: 'naive Buffer.indexOf ×1000, in-process', 'µs/64KiB': base.nsPerOp / 1000, 'MiB/s': mb(base), 'buffers/s': base.opsPerSec },
-  { case: `Aho–Corasick DFA (${matcher.states} states), in-process`, 'µs/64KiB': core.nsPerOp / 1000, 'MiB/s': mb(core), 'buffers/s': core.opsPerSec },
-  { case: 'ScanEngine, 1 worker, 8 in flight', 'µs/64KiB': w1.nsPerOp / 1000, 'MiB/s': mb(w1), 'buffers/s': w1.opsPerSec },
-  { case: 'ScanEngine, 2 workers, 8 in flight', 'µs/64KiB': w2.nsPerOp / 1000, 'MiB/s': mb(w2), 'buffers/s': w2.opsPerSec },
+  row('naive Buffer.indexOf ×1000, in-process', base.nsPerOp),
+  row(`Aho–Corasick DFA (${matcher.states} states), in-process`, core.nsPerOp),
+  ...summary.flatMap(({ c, one, two }) => [
+    row(`ScanEngine, 1 worker, ${c.label}`, median(one.map((x) => x.ns)), median(one.map((x) => x.mainNs))),
+    row(`ScanEngine, 2 workers, ${c.label}`, median(two.map((x) => x.ns)), median(two.map((x) => x.mainNs))),
+  ]),
 ]));
+for (const { c, ratios, scaling } of summary) {
+  console.log(`2 workers vs 1, ${c.label} (median of ${ratios.length} alternating rounds): ${scaling.toFixed(2)}× [${ratios.map((r) => r.toFixed(2)).join(' ')}]`);
+}
 const speedup = base.nsPerOp / core.nsPerOp;
-const scaling = median(ratios);
-console.log(`engine core vs naive: ${speedup.toFixed(1)}×; 2 workers vs 1 (median of ${ratios.length} alternating rounds): ${scaling.toFixed(2)}× [${ratios.map((r) => r.toFixed(2)).join(' ')}]; load average ${os.loadavg()[0]!.toFixed(2)}`);
+const scaling = summary[1]!.scaling;
+const twoWorkers = (k: number) => median(summary[k]!.two.map((x) => x.ns));
+console.log(`2-worker throughput, batched vs unbatched: ${(twoWorkers(0) / twoWorkers(1)).toFixed(2)}×`);
+console.log(`engine core vs naive: ${speedup.toFixed(1)}×; load average ${os.loadavg()[0]!.toFixed(2)}`);
 result('scanner-engine', 'core_vs_naive', speedup, '>=', 10, 'x');
 result('scanner-engine', 'workers2_vs_1', scaling, '>=', 1.7, 'x');

@@ -9,13 +9,22 @@
 // front of the queue. A batch lost for another reason (a worker crash, or the termination of a task
 // sharing its worker) is retried once per scan; a second loss resolves as `ERR_SCANNER_WORKER_FAILED`.
 // Every scan keeps its own copy of the data until it settles, which is what makes the retry possible.
+//
+// Copies live in shared memory, so posting a batch copies nothing more: a scan of up to 64 KiB is copied
+// into a free slot of a preallocated SharedArrayBuffer slab (warm, reused memory: a fresh 64 KiB
+// allocation costs 2–4× the copy itself in page faults and zeroing); a larger scan, or one arriving when
+// every slot is taken, gets its own SharedArrayBuffer.
 import type { Piscina } from 'piscina';
 import { ScanAbortedError, ScannerErrorCodes } from './errors.js';
 import type { ScanResult, ScanTask } from './types.js';
 
+const kSlotBytes = 64 * 1024;
+
 interface Pending {
-  /** The caller's bytes, copied at submission: immune to later changes, reusable for a retry. */
+  /** The caller's bytes, copied at submission into shared memory: immune to later changes, reusable for a retry. */
   readonly data: Uint8Array;
+  /** Slab slot holding `data`, or -1 when `data` has its own SharedArrayBuffer. */
+  readonly slot: number;
   readonly resolve: (result: ScanResult) => void;
   readonly reject: (err: Error) => void;
   readonly signal: AbortSignal | undefined;
@@ -50,22 +59,31 @@ export class BufferBatcher {
   #running = 0;
   #pumpScheduled = false;
   #closedWith: Error | undefined;
+  readonly #slab: Uint8Array;
+  // Invariant: slots not held by an unsettled scan (a slot returns when its scan settles, even if a
+  // terminated worker may still be reading it: that worker's results are discarded).
+  readonly #freeSlots: number[];
 
   constructor(pool: Piscina<ScanTask, ScanResult | ScanResult[]>, options: BufferBatcherOptions) {
     this.#pool = pool;
     this.#maxBatch = options.maxBatch;
     this.#maxTasks = options.maxTasks;
+    // Enough slots for every running batch plus as many waiting; at most 16 MiB (zero pages until used).
+    const slots = Math.min(256, Math.max(64, 2 * options.maxTasks * options.maxBatch));
+    this.#slab = new Uint8Array(new SharedArrayBuffer(slots * kSlotBytes));
+    this.#freeSlots = Array.from({ length: slots }, (_, i) => slots - 1 - i);
   }
 
   /** Scans a private copy of `data`. Rejects only with ScanAbortedError or the error given to close(). */
   scan(data: Uint8Array, signal: AbortSignal | undefined): Promise<ScanResult> {
     if (this.#closedWith) return Promise.reject(this.#closedWith);
-    // allocUnsafeSlow: its own (transfer-safe) ArrayBuffer, and no zero-fill that the copy overwrites anyway.
-    const copy = Buffer.allocUnsafeSlow(data.byteLength);
+    const slot = data.byteLength <= kSlotBytes ? (this.#freeSlots.pop() ?? -1) : -1;
+    const copy = slot >= 0 ? this.#slab.subarray(slot * kSlotBytes, slot * kSlotBytes + data.byteLength) : new Uint8Array(new SharedArrayBuffer(data.byteLength));
     copy.set(data);
     return new Promise<ScanResult>((resolve, reject) => {
       const p: Pending = {
         data: copy,
+        slot,
         resolve,
         reject,
         signal,
@@ -108,23 +126,16 @@ export class BufferBatcher {
   }
 
   #post(items: Pending[]): void {
-    let total = 0;
-    for (const p of items) total += p.data.byteLength;
-    // One ArrayBuffer per batch, moved (not cloned) to the worker; each scan keeps its own copy for retries.
-    const packed = Buffer.allocUnsafeSlow(total);
-    const lengths = new Array<number>(items.length);
-    let at = 0;
-    for (let i = 0; i < items.length; i++) {
-      const d = items[i]!.data;
-      packed.set(d, at);
-      at += d.byteLength;
-      lengths[i] = d.byteLength;
-    }
+    // Views of shared memory: the message carries references, not bytes.
+    const parts = new Array<Uint8Array>(items.length);
     const batch: Batch = { items, controller: new AbortController() };
-    for (const p of items) p.batch = batch;
+    for (let i = 0; i < items.length; i++) {
+      const p = items[i]!;
+      p.batch = batch;
+      parts[i] = p.data;
+    }
     this.#running++;
-    const data = new Uint8Array(packed.buffer, 0, total);
-    this.#pool.run({ kind: 'buffers', data, lengths }, { signal: batch.controller.signal, transferList: [packed.buffer as ArrayBuffer] }).then(
+    this.#pool.run({ kind: 'buffers', parts }, { signal: batch.controller.signal }).then(
       (results) => this.#finished(batch, results as ScanResult[]),
       (err: unknown) => this.#lost(batch, err),
     );
@@ -173,6 +184,7 @@ export class BufferBatcher {
   #settle(p: Pending): Pending | undefined {
     if (p.settled) return undefined;
     p.settled = true;
+    if (p.slot >= 0) this.#freeSlots.push(p.slot);
     if (p.signal && p.onAbort) p.signal.removeEventListener('abort', p.onAbort);
     return p;
   }

@@ -5,7 +5,7 @@ export type ScanResult =
   | { status: 'error'; code: string; message: string };
 
 /**
- * What the main thread sends a worker (plain data). `buffers` is a batch: scan i is the next `lengths[i]`
- * bytes of `data` (one moved ArrayBuffer), and the worker answers with one ScanResult per scan, in order.
+ * What the main thread sends a worker (plain data). `buffers` is a batch of views of SharedArrayBuffers
+ * (shared, not copied); the worker answers with one ScanResult per part, in order.
  */
-export type ScanTask = { kind: 'buffers'; data: Uint8Array; lengths: number[] } | { kind: 'file'; path: string };
+export type ScanTask = { kind: 'buffers'; parts: Uint8Array[] } | { kind: 'file'; path: string };

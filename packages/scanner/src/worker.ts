@@ -49,19 +49,16 @@ function describe(path: string, err: unknown): string {
   return `cannot read \`${path}\`: ${code}`;
 }
 
-function scanBuffers(data: Uint8Array, lengths: readonly number[]): ScanResult[] {
-  const results = new Array<ScanResult>(lengths.length);
-  let at = 0;
-  for (let i = 0; i < lengths.length; i++) {
-    const end = at + lengths[i]!;
+function scanBuffers(parts: readonly Uint8Array[]): ScanResult[] {
+  const results = new Array<ScanResult>(parts.length);
+  for (let i = 0; i < parts.length; i++) {
     const cursor = createCursor(automaton);
-    feed(automaton, cursor, data.subarray(at, end));
+    feed(automaton, cursor, parts[i]!);
     results[i] = verdict(cursor);
-    at = end;
   }
   return results;
 }
 
 export default function scan(task: ScanTask): ScanResult | ScanResult[] {
-  return task.kind === 'file' ? scanFile(task.path) : scanBuffers(task.data, task.lengths);
+  return task.kind === 'file' ? scanFile(task.path) : scanBuffers(task.parts);
 }

@@ -86,7 +86,7 @@ describe('CommandParser', () => {
         const whole = parseAll(input, [], max + 1).filter((e) => e.type !== 'chunk');
         expect(events.filter((e) => e.type !== 'chunk')).toEqual(whole);
       }),
-      { numRuns: 300, interruptAfterTimeLimit: 4000 },
+      { numRuns: 300, interruptAfterTimeLimit: 2500 },
     );
   });
 });
@@ -162,7 +162,7 @@ describe('automaton', () => {
           expect(chunked.state).toBe(whole.state);
         },
       ),
-      { numRuns: 60, interruptAfterTimeLimit: 5000 },
+      { numRuns: 60, interruptAfterTimeLimit: 2500 },
     );
   });
 
@@ -177,7 +177,7 @@ describe('automaton', () => {
         const want = new Set(sigs.filter((s) => Buffer.from(data).indexOf(Buffer.from(s.pattern)) >= 0).map((s) => s.name));
         expect(got).toEqual(want);
       }),
-      { numRuns: 200, interruptAfterTimeLimit: 4000 },
+      { numRuns: 200, interruptAfterTimeLimit: 2500 },
     );
   });
 });
