@@ -85,7 +85,7 @@ export async function applyInfectedAction(
     return 'deleted';
   }
   const root = path.resolve(quarantineDir!);
-  const dest = path.resolve(root, safeSegment(access.volume), ...storePath(access.path).split('/').filter(Boolean).map(safeSegment));
+  const dest = quarantineDestination(root, access.volume, access.path);
   if (!dest.startsWith(root + path.sep)) {
     throw new EngineError(EngineErrorCodes.ACTION_FAILED, `quarantine destination \`${dest}\` is outside \`${root}\``, 'quarantineDir');
   }
@@ -96,6 +96,11 @@ export async function applyInfectedAction(
     throw new EngineError(EngineErrorCodes.ACTION_FAILED, `cannot move infected file \`${access.file}\` to \`${dest}\``, 'quarantineDir', { cause: err });
   }
   return 'moved';
+}
+
+/** Where `quarantine-move` puts a file: `<root>/<volume>/<path below the SVM root>`, every segment made safe. */
+export function quarantineDestination(root: string, volume: string, svmPath: string): string {
+  return path.resolve(root, safeSegment(volume), ...storePath(svmPath).split('/').filter(Boolean).map(safeSegment));
 }
 
 // `..` and `.` segments would climb out of the quarantine folder; they are renamed, not resolved.

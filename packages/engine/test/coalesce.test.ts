@@ -96,6 +96,31 @@ describe('locks and coalescing (SPEC §6)', () => {
   });
 });
 
+describe('infected-file actions', () => {
+  it('delete removes the infected file; the answer is still deny', async () => {
+    rig = await makeRig();
+    await rig.engine.shutdown();
+    const { createEngine } = await import('../src/index.js');
+    const { existsSync } = await import('node:fs');
+    const engine = createEngine({ store: rig.store, dispatcher: rig.dispatcher, policy: rig.engine.policy, infectedAction: 'delete' });
+    const a = await rig.file('gone.exe', kEicar);
+    expect(await engine.open(a)).toMatchObject({ allow: false, reason: 'infected' });
+    await engine.drain();
+    expect(existsSync(a.file!)).toBe(false);
+    expect(rig.store.queryEvents({ type: 'file.infected' }).records[0]!.details).toMatchObject({ response: 'deleted' });
+    await engine.shutdown();
+  });
+
+  it('a quarantine destination cannot climb out of the quarantine folder', async () => {
+    const { quarantineDestination } = await import('../src/record.js');
+    const q = '/tmp/avscan-q-test';
+    for (const [volume, svmPath] of [['..', '\\..\\..\\etc\\passwd'], ['vol1', '/../../x'], ['.', '\\.\\..'], ['a/../..', 'b\\..\\..\\c']]) {
+      const dest = quarantineDestination(q, volume!, svmPath!);
+      expect(dest.startsWith(`${q}/`), `${volume} ${svmPath} → ${dest}`).toBe(true);
+    }
+  });
+});
+
 describe('records committed after the answer', () => {
   it('a delete right after a verdict is not undone by the late record, and a rename lands under the new name', async () => {
     rig = await makeRig();
