@@ -38,7 +38,8 @@ interface Pending {
 
 interface Batch {
   readonly items: readonly Pending[];
-  readonly controller: AbortController;
+  /** Present only if some scan in the batch has a signal: nothing else can abort a batch. */
+  readonly controller: AbortController | undefined;
 }
 
 export interface BufferBatcherOptions {
@@ -128,14 +129,15 @@ export class BufferBatcher {
   #post(items: Pending[]): void {
     // Views of shared memory: the message carries references, not bytes.
     const parts = new Array<Uint8Array>(items.length);
-    const batch: Batch = { items, controller: new AbortController() };
+    let abortable = false;
     for (let i = 0; i < items.length; i++) {
-      const p = items[i]!;
-      p.batch = batch;
-      parts[i] = p.data;
+      parts[i] = items[i]!.data;
+      abortable ||= items[i]!.signal !== undefined;
     }
+    const batch: Batch = { items, controller: abortable ? new AbortController() : undefined };
+    for (const p of items) p.batch = batch;
     this.#running++;
-    this.#pool.run({ kind: 'buffers', parts }, { signal: batch.controller.signal }).then(
+    this.#pool.run({ kind: 'buffers', parts }, batch.controller ? { signal: batch.controller.signal } : {}).then(
       (results) => this.#finished(batch, results as ScanResult[]),
       (err: unknown) => this.#lost(batch, err),
     );
@@ -155,7 +157,7 @@ export class BufferBatcher {
       p.batch = undefined;
       if (this.#closedWith) {
         this.#settle(p)?.reject(this.#closedWith);
-      } else if (batch.controller.signal.aborted) {
+      } else if (batch.controller?.signal.aborted) {
         retry.push(p); // a neighbour's abort terminated the batch: not this scan's fault
       } else if (++p.losses >= 2) {
         const message = `worker failed: ${err instanceof Error ? err.message : String(err)}`;
@@ -175,7 +177,7 @@ export class BufferBatcher {
     if (p.batch === undefined) {
       const i = this.#queue.indexOf(p);
       if (i >= 0) this.#queue.splice(i, 1);
-    } else if (!p.batch.controller.signal.aborted) {
+    } else if (p.batch.controller && !p.batch.controller.signal.aborted) {
       p.batch.controller.abort();
     }
   }
