@@ -12,6 +12,7 @@ export type { DispatchErrorCode } from './errors.js';
 export type { DisconnectedReason, ServerEvent, ServerState } from './server.js';
 export type { Priority } from './queue.js';
 export { ClamdClient } from './clamd-client.js';
+export type { ClamdClientOptions } from './clamd-client.js';
 export { ClamdSession } from './clamd-session.js';
 export { IcapClient } from './icap-client.js';
 export type { ProbeResult, ScanInput, ScannerClient, Verdict } from './client.js';
