@@ -3,7 +3,8 @@
 // (2) throughput through piscina workers, 1 vs 2 threads (target 2 ≥ 1.7× one; the machine has 2 cores
 //     shared with other processes, so this ratio is sensitive to background load), with the engine's
 //     batching (default maxBatch 8) and without it (maxBatch 1: one piscina task per scan), measured in
-//     the same run. "main µs/scan" is the main thread's busy time per scan (event-loop utilization): on 2
+//     the same run, and batched with the data already in SharedArrayBuffers (scanned in place, no copy).
+//     "main µs/scan" is the main thread's busy time per scan (event-loop utilization): on 2
 //     cores it is taken from the two workers, so it caps the 2-worker scaling.
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
@@ -67,28 +68,36 @@ const kScans = 400;
 const kInFlight = 32;
 const kRounds = 9;
 interface Round { readonly ns: number; readonly mainNs: number }
-async function round(engine: ScanEngine): Promise<Round> {
+// The same bytes in SharedArrayBuffers, for the zero-copy series.
+const sharedBuffers = buffers.map((b) => {
+  const v = new Uint8Array(new SharedArrayBuffer(b.length));
+  v.set(b);
+  return v;
+});
+async function round(engine: ScanEngine, input: readonly Uint8Array[]): Promise<Round> {
   const elu0 = performance.eventLoopUtilization();
   const t0 = process.hrtime.bigint();
   let next = 0;
   const lane = async () => {
-    while (next < kScans) blackhole(await engine.scanBuffer(buffers[next++ % kBuffers]!));
+    while (next < kScans) blackhole(await engine.scanBuffer(input[next++ % kBuffers]!));
   };
   await Promise.all(Array.from({ length: kInFlight }, lane));
   const ns = Number(process.hrtime.bigint() - t0) / kScans;
   return { ns, mainNs: (performance.eventLoopUtilization(elu0).active * 1e6) / kScans };
 }
 const configs = [
-  { label: 'unbatched (maxBatch 1)', maxBatch: 1 },
-  { label: 'batched (maxBatch 8, default)', maxBatch: 8 },
+  { label: 'unbatched (maxBatch 1)', maxBatch: 1, input: buffers },
+  { label: 'batched (maxBatch 8, default)', maxBatch: 8, input: buffers },
+  { label: 'batched, SharedArrayBuffer input', maxBatch: 8, input: sharedBuffers },
 ] as const;
 const engines = await Promise.all(configs.flatMap((c) => [1, 2].map((workers) => ScanEngine.create({ signatures: sigFile, workers, maxBatch: c.maxBatch }))));
+const inputOf = (i: number) => configs[i >> 1]!.input;
 const rounds: Round[][] = engines.map(() => []);
 try {
-  for (const e of engines) await round(e);
+  for (let i = 0; i < engines.length; i++) await round(engines[i]!, inputOf(i));
   for (let r = 0; r < kRounds; r++) {
-    const order = r % 2 === 0 ? [0, 1, 2, 3] : [3, 2, 1, 0];
-    for (const i of order) rounds[i]!.push(await round(engines[i]!));
+    const forward = engines.map((_, i) => i);
+    for (const i of r % 2 === 0 ? forward : forward.reverse()) rounds[i]!.push(await round(engines[i]!, inputOf(i)));
   }
 } finally {
   await Promise.all(engines.map((e) => e.close()));
@@ -120,3 +129,4 @@ console.log(`2-worker throughput, batched vs unbatched: ${(twoWorkers(0) / twoWo
 console.log(`engine core vs naive: ${speedup.toFixed(1)}×; load average ${os.loadavg()[0]!.toFixed(2)}`);
 result('scanner-engine', 'core_vs_naive', speedup, '>=', 10, 'x');
 result('scanner-engine', 'workers2_vs_1', scaling, '>=', 1.7, 'x');
+result('scanner-engine', 'workers2_vs_1_shared_input', summary[2]!.scaling, '>=', 1.7, 'x');

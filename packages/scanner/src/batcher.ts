@@ -13,7 +13,8 @@
 // Copies live in shared memory, so posting a batch copies nothing more: a scan of up to 64 KiB is copied
 // into a free slot of a preallocated SharedArrayBuffer slab (warm, reused memory: a fresh 64 KiB
 // allocation costs 2–4× the copy itself in page faults and zeroing); a larger scan, or one arriving when
-// every slot is taken, gets its own SharedArrayBuffer.
+// every slot is taken, gets its own SharedArrayBuffer. A caller whose data already lives in a
+// SharedArrayBuffer skips the copy: its view is shared as is (and must stay unchanged until it settles).
 import type { Piscina } from 'piscina';
 import { ScanAbortedError, ScannerErrorCodes } from './errors.js';
 import type { ScanResult, ScanTask } from './types.js';
@@ -78,9 +79,15 @@ export class BufferBatcher {
   /** Scans a private copy of `data`. Rejects only with ScanAbortedError or the error given to close(). */
   scan(data: Uint8Array, signal: AbortSignal | undefined): Promise<ScanResult> {
     if (this.#closedWith) return Promise.reject(this.#closedWith);
-    const slot = data.byteLength <= kSlotBytes ? (this.#freeSlots.pop() ?? -1) : -1;
-    const copy = slot >= 0 ? this.#slab.subarray(slot * kSlotBytes, slot * kSlotBytes + data.byteLength) : new Uint8Array(new SharedArrayBuffer(data.byteLength));
-    copy.set(data);
+    let copy: Uint8Array;
+    let slot = -1;
+    if (data.buffer instanceof SharedArrayBuffer) {
+      copy = data;
+    } else {
+      slot = data.byteLength <= kSlotBytes ? (this.#freeSlots.pop() ?? -1) : -1;
+      copy = slot >= 0 ? this.#slab.subarray(slot * kSlotBytes, slot * kSlotBytes + data.byteLength) : new Uint8Array(new SharedArrayBuffer(data.byteLength));
+      copy.set(data);
+    }
     return new Promise<ScanResult>((resolve, reject) => {
       const p: Pending = {
         data: copy,

@@ -170,7 +170,11 @@ export class ScanEngine {
     return this.#generation.inflight;
   }
 
-  /** Scans a copy of `data` (taken at once: the caller may reuse its buffer), batched with other waiting scans. */
+  /**
+   * Scans a copy of `data` (taken at once: the caller may reuse its buffer), batched with other waiting
+   * scans. A view of a SharedArrayBuffer is scanned in place, without a copy: leave it unchanged until the
+   * returned promise settles.
+   */
   scanBuffer(data: Uint8Array, signal?: AbortSignal): Promise<ScanResult> {
     return this.#run(signal, (gen) => gen.batcher.scan(data, signal));
   }

@@ -44,6 +44,22 @@ describe('ScanEngine batching', () => {
     }
   });
 
+  it('scans views of SharedArrayBuffers in place, small and large, each with its own verdict', async () => {
+    const engine = await ScanEngine.create({ workers: 2 });
+    try {
+      const shared = (b: Buffer) => {
+        const v = new Uint8Array(new SharedArrayBuffer(b.length + 10), 5, b.length);
+        v.set(b);
+        return v;
+      };
+      const big = Buffer.concat([randomBytes(300_000, 9), EICAR]);
+      const got = await Promise.all([...inputs.map((b) => engine.scanBuffer(shared(b))), engine.scanBuffer(shared(big))]);
+      expect(got).toEqual([...expected, infected]);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('an aborted scan, queued or running, rejects alone: its batch neighbours are retried and keep their verdicts', async () => {
     const engine = await ScanEngine.create({ workers: 1, maxBatch: 8 });
     try {
