@@ -173,18 +173,9 @@ export class ClamdSession {
       buf = buf.subarray(end);
       try {
         const { id, body } = parseSessionReply(text);
-        let p = this.#pending.get(id);
-        let key = id;
-        // @avscan/scanner's server numbers a too-long INSTREAM's error reply one past the request's id
-        // (real clamd uses the request's own id). With exactly one request waiting, that error can only
-        // be its answer; anything else with an unknown id is still a protocol error.
-        if (p === undefined && this.#pending.size === 1 && /size limit exceeded/i.test(body)) {
-          const only = this.#pending.entries().next().value!;
-          key = only[0];
-          p = only[1];
-        }
+        const p = this.#pending.get(id);
         if (p === undefined) throw new DispatchError(DispatchErrorCodes.PROTOCOL, `clamd session reply for unknown request ${id}`, { target: this.#target });
-        this.#pending.delete(key);
+        this.#pending.delete(id);
         p.resolve(body);
       } catch (e) {
         this.#fail(e as DispatchError);

@@ -231,7 +231,8 @@ export async function startScannerServer(options: ScannerServerOptions): Promise
       }
       if (ev.type === 'error') {
         counters.commands++;
-        const id = session ? ++nextId : 0;
+        // An error inside an INSTREAM answers that request, under the id it was given (as clamd does).
+        const id = stream !== undefined ? stream.id : session ? ++nextId : 0;
         const text = ev.code === ScannerErrorCodes.ERR_SCANNER_STREAM_TOO_LONG ? 'INSTREAM size limit exceeded. ERROR'
           : ev.code === ScannerErrorCodes.ERR_SCANNER_PROTOCOL_UNKNOWN_COMMAND ? 'UNKNOWN COMMAND'
           : ev.code === ScannerErrorCodes.ERR_SCANNER_PROTOCOL_TRUNCATED ? ''

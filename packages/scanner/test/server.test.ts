@@ -97,6 +97,12 @@ describe.each(['tcp', 'unix'] as const)('clamd protocol over %s', (kind) => {
     expect(Buffer.concat(out).toString().split('\n').filter(Boolean).sort()).toEqual(['1: stream: Eicar-Test-Signature FOUND', '2: PONG']);
   });
 
+  it('an over-long INSTREAM inside IDSESSION is answered under its own request id', async () => {
+    const { text } = await exchange(target(), Buffer.concat([Buffer.from('zIDSESSION\0zPING\0'), instream(randomBytes(1001))]));
+    expect(text).toContain('1: PONG\0');
+    expect(text).toContain('2: INSTREAM size limit exceeded. ERROR\0');
+  });
+
   it('nested IDSESSION is refused inside the session', async () => {
     const { text } = await exchange(target(), 'zIDSESSION\0zPING\0zIDSESSION\0zEND\0');
     expect(text).toBe('1: PONG\0' + '2: Command invalid inside IDSESSION. ERROR\0');
