@@ -3,13 +3,11 @@
 // The dispatcher runs twice: with its default kept IDSESSION connections, and with `?session=0` (a new
 // connection per request, like raw). Unique payloads (a counter stamped into the first bytes) so
 // clamd's hash cache never answers. Target: dispatcher (default) throughput ≥ 0.95× raw.
-import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createDispatcher } from '@avscan/dispatch';
-import { startClamd } from './lib/clamd.js';
+import { rawInstream, startClamd } from './lib/clamd.js';
 import { header, median, percentile, result, table } from './lib/harness.js';
 
-const kEnd = Buffer.alloc(4);
 let counter = 0;
 
 function payload(base: Buffer): Buffer {
@@ -19,21 +17,6 @@ function payload(base: Buffer): Buffer {
   return b;
 }
 
-function rawInstream(path: string, data: Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const len = Buffer.allocUnsafe(4);
-    len.writeUInt32BE(data.length, 0);
-    const sock = net.createConnection(path);
-    let out = '';
-    sock.on('connect', () => sock.write(Buffer.concat([Buffer.from('zINSTREAM\0'), len, data, kEnd])));
-    sock.on('data', (d) => {
-      out += d.toString();
-      if (out.includes('\0')) { sock.destroy(); resolve(out); }
-    });
-    sock.on('error', reject);
-    sock.on('close', () => reject(new Error('closed without reply')));
-  });
-}
 
 type Who = 'raw' | 'disp' | 'conn';
 const cpu: Record<Who, number[]> = { raw: [], disp: [], conn: [] };

@@ -4,12 +4,10 @@
 // same run. Sizes 1 KiB / 64 KiB / 1 MiB. Targets (BENCH.md): ≥ 0.95× raw throughput; added p50 ≤ 0.3 ms.
 // Needs clamd (bash scripts/real-scanners.sh install).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { changeStampOf } from '@avscan/store';
-import { statSync } from 'node:fs';
-import { clamdAvailable, startClamd } from './lib/clamd.js';
+import { clamdAvailable, rawInstream, startClamd } from './lib/clamd.js';
 import { makeBenchRig } from './lib/engine-rig.js';
 import { formatNumber, header, median, percentile, result, table } from './lib/harness.js';
 import type { FileAccess } from '@avscan/engine';
@@ -37,26 +35,9 @@ function makeFile(size: number): FileAccess {
   };
 }
 
-const kEnd = Buffer.alloc(4);
-/** The raw baseline: read the file, one connection, zINSTREAM in one chunk, read the NUL-terminated reply. */
+/** The raw baseline: read the file, then a minimal zINSTREAM client on a new connection. */
 function rawScan(file: string): Promise<string> {
-  const data = readFileSync(file);
-  return new Promise((resolve, reject) => {
-    const len = Buffer.allocUnsafe(4);
-    len.writeUInt32BE(data.length, 0);
-    const s = net.createConnection(sock);
-    let out = '';
-    s.on('connect', () => s.end(Buffer.concat([Buffer.from('zINSTREAM\0'), len, data, kEnd])));
-    s.on('data', (d) => {
-      out += d.toString();
-      if (out.includes('\0')) {
-        s.destroy();
-        resolve(out);
-      }
-    });
-    s.on('error', reject);
-    s.on('close', () => reject(new Error('clamd closed without reply')));
-  });
+  return rawInstream(sock, readFileSync(file));
 }
 
 /** Runs `one` over the accesses with `concurrency` loops; returns files/s and per-file latencies. */

@@ -7,19 +7,8 @@ import path from 'node:path';
 import micromatch from 'micromatch';
 import picomatch from 'picomatch';
 import { compilePolicy } from '@avscan/policy';
-import { blackhole, header, measure, median, result, table } from './lib/harness.js';
+import { blackhole, header, measure, median, result, table, rng } from './lib/harness.js';
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
-}
 const rand = rng(0x9011c7);
 const choose = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 

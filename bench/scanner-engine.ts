@@ -11,24 +11,12 @@ import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ScanEngine, SignatureMatcher } from '@avscan/scanner';
-import { blackhole, header, measure, median, result, table } from './lib/harness.js';
+import { blackhole, header, measure, median, result, table, rng } from './lib/harness.js';
 
 const kSignatures = 1000;
 const kBufferBytes = 64 * 1024;
 const kBuffers = 32;
 
-// Deterministic xorshift32 so every run scans the same data.
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 const rand = rng(0x5ca11);
 const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => rand() & 0xff));
 

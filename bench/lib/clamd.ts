@@ -162,3 +162,28 @@ export async function startClamd(opts: ClamdOptions = {}): Promise<ClamdHandle> 
 export function clamdAvailable(): boolean {
   return existsSync(kClamdBinary);
 }
+
+const kInstreamEnd = Buffer.alloc(4);
+
+/**
+ * The raw baseline client: one new connection, `zINSTREAM` with the whole payload in one chunk, the
+ * NUL-terminated reply. What a minimal hand-written clamd client does; benchmarks compare against it.
+ */
+export function rawInstream(socketPath: string, data: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const len = Buffer.allocUnsafe(4);
+    len.writeUInt32BE(data.length, 0);
+    const sock = net.createConnection(socketPath);
+    let out = '';
+    sock.on('connect', () => sock.write(Buffer.concat([Buffer.from('zINSTREAM\0'), len, data, kInstreamEnd])));
+    sock.on('data', (d) => {
+      out += d.toString();
+      if (out.includes('\0')) {
+        sock.destroy();
+        resolve(out);
+      }
+    });
+    sock.on('error', reject);
+    sock.on('close', () => reject(new Error('clamd closed without reply')));
+  });
+}

@@ -108,3 +108,16 @@ export function header(bench: string): void {
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
   console.log(`# ${bench} — ${new Date().toISOString().slice(0, 10)} — ${cpu} ×${os.cpus().length} — Node ${process.version}`);
 }
+
+/** Deterministic xorshift32 in [0, 1), so every run generates the same data. */
+export function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 0x100000000;
+  };
+}

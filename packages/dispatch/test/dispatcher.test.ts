@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDispatcher, type Dispatcher, type DispatcherOptions, type ServerEvent } from '../src/index.js';
+import { testDispatcher, until } from './rig.js';
 import { startFakeClamd, type FakeClamd } from './fake-clamd.js';
 
 const open: Array<Dispatcher | FakeClamd> = [];
@@ -17,23 +18,8 @@ async function fakes(...bs: Parameters<typeof startFakeClamd>[0][]): Promise<Fak
   return out;
 }
 
-async function until(cond: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
-async function dispatcher(opts: Partial<DispatcherOptions> & Pick<DispatcherOptions, 'scanner_pools'>): Promise<{ d: Dispatcher; events: ServerEvent[] }> {
-  const d = createDispatcher({ request_timeout: 0.3, scan_queue_timeout: 0.5, session_setup_timeout: 0.2, session_retry_interval: 0.02, max_session_setup_retries: 2, health_check_interval: 60, ...opts });
-  const events: ServerEvent[] = [];
-  d.on('server', (e: ServerEvent) => events.push(e));
-  open.push(d);
-  await d.ready();
-  await until(() => d.serverStatus().every((s) => s.role === 'idle' || s.state !== 'connecting'));
-  return { d, events };
-}
+const dispatcher = (opts: Partial<DispatcherOptions> & Pick<DispatcherOptions, 'scanner_pools'>) => testDispatcher(open, opts, 'settled');
 
 const data = Buffer.from('hello world');
 

@@ -2,6 +2,7 @@
 // a hung request closing only its own session, clamd closing an idle session, and `?session=0`.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClamdClient, createDispatcher, type Dispatcher, type DispatcherOptions, type ServerEvent } from '../src/index.js';
+import { testDispatcher, until } from './rig.js';
 import { startFakeClamd, type FakeClamd } from './fake-clamd.js';
 
 const open: Array<{ close(): Promise<void> }> = [];
@@ -15,23 +16,8 @@ async function fake(b: Parameters<typeof startFakeClamd>[0] = 'clean'): Promise<
   return f;
 }
 
-async function until(cond: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
-async function dispatcher(opts: Partial<DispatcherOptions> & Pick<DispatcherOptions, 'scanner_pools'>): Promise<{ d: Dispatcher; events: ServerEvent[] }> {
-  const d = createDispatcher({ request_timeout: 0.3, scan_queue_timeout: 0.5, session_setup_timeout: 0.2, session_retry_interval: 0.02, max_session_setup_retries: 2, health_check_interval: 60, ...opts });
-  const events: ServerEvent[] = [];
-  d.on('server', (e: ServerEvent) => events.push(e));
-  open.push(d);
-  await d.ready();
-  await until(() => d.serverStatus().every((s) => s.state === 'connected'));
-  return { d, events };
-}
+const dispatcher = (opts: Partial<DispatcherOptions> & Pick<DispatcherOptions, 'scanner_pools'>) => testDispatcher(open, opts, 'connected');
 
 const data = Buffer.from('hello world');
 
