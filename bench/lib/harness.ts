@@ -109,8 +109,8 @@ export function header(bench: string): void {
   console.log(`# ${bench} — ${new Date().toISOString().slice(0, 10)} — ${cpu} ×${os.cpus().length} — Node ${process.version}`);
 }
 
-/** Deterministic xorshift32 in [0, 1), so every run generates the same data. */
-export function rng(seed: number): () => number {
+/** Deterministic xorshift32: unsigned 32-bit integers, the same sequence on every run. */
+export function xorshift32(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
     x ^= x << 13;
@@ -118,6 +118,12 @@ export function rng(seed: number): () => number {
     x ^= x >>> 17;
     x ^= x << 5;
     x >>>= 0;
-    return x / 0x100000000;
+    return x;
   };
+}
+
+/** Deterministic numbers in [0, 1) (xorshift32 scaled), the same sequence on every run. */
+export function rng(seed: number): () => number {
+  const next = xorshift32(seed);
+  return () => next() / 0x100000000;
 }
