@@ -19,6 +19,7 @@
 // Reads vs queued writes. Reads are synchronous and see what is committed; they do not flush the
 // queue. So a read after an *acknowledged* write (its promise resolved) sees it; a read issued while
 // the write is still queued may not. Call `flush()` first to read your own unacknowledged writes.
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { AttributeTable, checkFileKey, normalizeScanRecord, type ScanRecord } from './attributes.js';
 import type { Attributes, FileKey } from './current.js';
@@ -51,6 +52,10 @@ import {
 import { checkVersionReadonly, migrate } from './schema.js';
 import { badArgument, checkCount, checkPath, checkString } from './validate.js';
 
+// Worker entries must be JavaScript: under the test runner this module runs from src/, so point at the
+// built file (the test command builds first).
+const kCheckpointerUrl = new URL(import.meta.url.endsWith('.ts') ? '../dist/checkpointer.js' : './checkpointer.js', import.meta.url);
+
 /** Opens (or creates and migrates) the database at `file`. Throws a coded {@link StoreError}. */
 export function openStore(file: string, options?: StoreOptions): Store {
   return new Store(file, options);
@@ -67,6 +72,7 @@ export class Store {
   readonly #reports: ReportTable;
   readonly #committer: GroupCommitter;
   readonly #integrity: Database.Statement;
+  #checkpointer: Worker | undefined;
   #closed = false;
 
   constructor(file: string, options?: StoreOptions) {
@@ -95,6 +101,8 @@ export class Store {
       db.pragma(`synchronous = ${o.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       db.pragma(`cache_size = -${o.cacheSizeKiB}`);
       db.pragma('foreign_keys = ON');
+      // Checkpoints move to a worker thread (checkpointer.ts) unless the caller asked for SQLite's own.
+      if (!o.readonly && o.checkpointIntervalMs > 0) db.pragma('wal_autocheckpoint = 0');
 
       // Phase 3: schema.
       if (o.readonly) checkVersionReadonly(db, file);
@@ -111,6 +119,14 @@ export class Store {
 
       // Phase 5: recover. Locks of our nodeId were left by a previous life of this process.
       if (!o.readonly) this.#locks.releaseOwnStale();
+
+      // Phase 6: background checkpoints.
+      if (!o.readonly && o.checkpointIntervalMs > 0) {
+        this.#checkpointer = new Worker(kCheckpointerUrl, { workerData: { file, intervalMs: o.checkpointIntervalMs, busyTimeoutMs: o.busyTimeoutMs } });
+        // A checkpointer must never keep the process alive nor crash it: its work is an optimisation.
+        this.#checkpointer.unref();
+        this.#checkpointer.on('error', () => {});
+      }
     } catch (err) {
       try {
         db?.close();
@@ -341,6 +357,20 @@ export class Store {
     if (this.#closed) return;
     this.#committer.flush();
     this.#closed = true;
+    const worker = this.#checkpointer;
+    if (worker !== undefined) {
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage('stop');
+      const timer = setTimeout(() => void worker.terminate(), 2000);
+      await exited;
+      clearTimeout(timer);
+      // Leave a small database behind: fold the WAL in now that no other connection of ours is open.
+      try {
+        this.#db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        // another process may be reading: its next checkpoint does the work
+      }
+    }
     this.#db.close();
   }
 
