@@ -368,8 +368,8 @@ export class Engine {
    * events, the infected-file action and the lock release continue in the background, tracked by
    * `drain()`: answering before the attribute write is durable is safe, because a record lost in a
    * crash only means the file is scanned again (an infected file is found again), and the in-memory
-   * cache already holds the new attributes for the next access. The store lock is held until the
-   * record is committed, so another node never scans on stale attributes.
+   * cache already holds the new attributes for the next access. The store lock is released by the
+   * record's own transaction, so another node never scans on stale attributes.
    */
   async #scanLocked(k: string, access: FileAccess, prior: Attributes | undefined, priority: Priority): Promise<ScanRun> {
     this.#counters.scansStarted++;
@@ -399,8 +399,7 @@ export class Engine {
       if (record !== undefined) this.#cache.set(k, attributesOf(record));
       else this.#cache.drop(k);
       handedOff = true;
-      const persisted = this.#persist(k, record, access, v, done.server).finally(() => {
-        lease.release();
+      const persisted = this.#persist(k, record, access, v, done.server, lease).finally(() => {
         if (this.#persisting.get(k) === persisted) this.#persisting.delete(k);
       });
       this.#persisting.set(k, persisted);
@@ -411,11 +410,16 @@ export class Engine {
     }
   }
 
-  async #persist(k: string, record: ScanRecord | undefined, access: FileAccess, v: Verdict, server: string | null): Promise<void> {
-    if (record !== undefined) {
+  /** Commits the record (releasing the scan lock in the same transaction), then events and actions. */
+  async #persist(k: string, record: ScanRecord | undefined, access: FileAccess, v: Verdict, server: string | null, lease: LeaseHolder): Promise<void> {
+    if (record === undefined) {
+      lease.release();
+    } else {
       try {
-        await this.#store.recordScan(record);
+        await this.#store.recordScan(record, { releaseLock: lease.ownership });
+        lease.released();
       } catch (err) {
+        lease.release();
         // The cached attributes were never stored: forget them so the file is scanned again.
         this.#cache.drop(k);
         this.#counters.recordErrors++;

@@ -82,6 +82,16 @@ export class LeaseHolder {
     }
   }
 
+  /** The lock's owner and scan id, for a store write that releases it in its own transaction. */
+  get ownership(): { readonly owner: string; readonly scanId: string } {
+    return { owner: this.#owner, scanId: this.#scanId };
+  }
+
+  /** Stops renewing: the lease was released by a store write (`recordScan(…, { releaseLock })`). */
+  released(): void {
+    clearInterval(this.#timer);
+  }
+
   release(): void {
     clearInterval(this.#timer);
     try {

@@ -1,4 +1,4 @@
-// WAL checkpoints run on a worker thread (checkpointIntervalMs), not inside the writer's commits.
+// WAL checkpoints on a worker thread (checkpointIntervalMs), and the record-and-release write the engine uses.
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,4 +68,27 @@ it('rejects a bad interval with a coded error', () => {
   expect(() => openStore(path.join(os.tmpdir(), 'never.db'), { checkpointIntervalMs: -1 })).toThrow(
     expect.objectContaining({ code: 'ERR_STORE_INVALID_OPTION', target: 'checkpointIntervalMs' }),
   );
+});
+
+it('recordScan with releaseLock commits the result and releases the lock in one transaction', async () => {
+  const { store } = fresh(0);
+  const key = { volume: 'vol1', fileId: '42' };
+  expect(store.acquireLock(key, 'node1', 'scan-1', 60_000).acquired).toBe(true);
+  await store.recordScan(
+    { volume: 'vol1', fileId: '42', path: '/a.docx', scanResult: 'clean', changeStamp: 's', sigTimestamp: 1 },
+    { releaseLock: { owner: 'node1', scanId: 'scan-1' } },
+  );
+  expect(store.lockHolder(key)).toBeUndefined();
+  expect(store.getAttributes(key)?.scanResult).toBe('clean');
+  // Another scan's lock is not released by a stale scan id.
+  expect(store.acquireLock(key, 'node1', 'scan-2', 60_000).acquired).toBe(true);
+  await store.recordScan(
+    { volume: 'vol1', fileId: '42', path: '/a.docx', scanResult: 'clean', changeStamp: 's', sigTimestamp: 1 },
+    { releaseLock: { owner: 'node1', scanId: 'scan-1' } },
+  );
+  expect(store.lockHolder(key)).toMatchObject({ scanId: 'scan-2' });
+  await expect(store.recordScan(
+    { volume: 'vol1', fileId: '42', path: '/a.docx', scanResult: 'clean', changeStamp: 's', sigTimestamp: 1 },
+    { releaseLock: { owner: '', scanId: 'x' } },
+  )).rejects.toMatchObject({ code: 'ERR_STORE_INVALID_ARGUMENT' });
 });
