@@ -17,6 +17,8 @@ const kPhaseMs = 4000;
 const sock = path.join(os.tmpdir(), `avscan-bench-storm-${process.pid}.sock`);
 const cli = path.join(path.dirname(createRequire(import.meta.url).resolve('@avscan/scanner')), 'cli.js');
 const scanner = spawn(process.execPath, [cli, '--unix', sock, '--workers', '2'], { stdio: ['ignore', 'ignore', 'inherit'] });
+// Never leave the scanner behind, even when the bench fails.
+process.on('exit', () => scanner.kill('SIGTERM'));
 await new Promise<void>((resolve, reject) => {
   const deadline = Date.now() + 10_000;
   const poll = (): void => {

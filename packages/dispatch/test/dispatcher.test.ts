@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDispatcher, type Dispatcher, type DispatcherOptions, type ServerEvent } from '../src/index.js';
+import type { Dispatcher, DispatcherOptions } from '../src/index.js';
 import { testDispatcher, until } from './rig.js';
 import { startFakeClamd, type FakeClamd } from './fake-clamd.js';
 

@@ -226,7 +226,7 @@ export class Engine {
         continue;
       }
       const k = fileKeyString(access.volume, access.fileId);
-      const attrs = this.#cache.get(keyOf(access), k);
+      const attrs = this.#cache.get(access.volume, access.fileId, k);
       const state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
       if (state !== 'stale') {
         if (state === 'current') report.current++;
@@ -260,7 +260,7 @@ export class Engine {
     const explained = policy.explain(access);
     let lookup: LookupState | undefined;
     if (explained.decision.action === 'scan') {
-      const attrs = this.#cache.get(keyOf(access));
+      const attrs = this.#cache.get(access.volume, access.fileId);
       lookup = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
     }
     return {
@@ -328,7 +328,7 @@ export class Engine {
     }
     // lookup
     const k = fileKeyString(access.volume, access.fileId);
-    const attrs = this.#cache.get(keyOf(access), k);
+    const attrs = this.#cache.get(access.volume, access.fileId, k);
     const state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
     if (state === 'current') return this.#answer(operation, access, true, 'scan-current', undefined, undefined, trigger, policy.revision, false);
     // A quarantined file is denied without a scan; an asynchronous trigger cannot deny, and needs no scan.

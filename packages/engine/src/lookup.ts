@@ -1,6 +1,6 @@
 // Stage 2, lookup: is the file scan current? Attributes come from an in-memory cache in front of the
 // store, so a current file costs a Map lookup, not a SQLite read (the scan-current fast path).
-import { isScanCurrent, type Attributes, type FileKey, type Store } from '@avscan/store';
+import { isScanCurrent, type Attributes, type Store } from '@avscan/store';
 import type { Dispatcher } from '@avscan/dispatch';
 import { fileKeyString } from './access.js';
 
@@ -22,10 +22,11 @@ export class AttributeCache {
     this.#max = max;
   }
 
-  get(key: FileKey, k: string = fileKeyString(key.volume, key.fileId)): Attributes | undefined {
+  /** `k` is `fileKeyString(volume, fileId)`, computed once by the caller; a hit allocates nothing. */
+  get(volume: string, fileId: string, k: string = fileKeyString(volume, fileId)): Attributes | undefined {
     const hit = this.#map.get(k);
     if (hit !== undefined) return hit;
-    const row = this.#store.getAttributes(key);
+    const row = this.#store.getAttributes({ volume, fileId });
     if (row !== undefined) this.set(k, row);
     return row;
   }
