@@ -5,6 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { useSupportedNode } from '../scripts/runtime.mjs';
+
+await useSupportedNode();
 
 const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), 'dist');
 const all = readdirSync(dist).filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3)).sort();

@@ -30,5 +30,7 @@ export function pnpm(args, options) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const { useSupportedNode } = await import('./runtime.mjs');
+  await useSupportedNode();
   process.exit(await pnpm(process.argv.slice(2)));
 }

@@ -6,6 +6,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pnpm, repoRoot, run } from './pnpm.mjs';
+import { useSupportedNode } from './runtime.mjs';
+
+await useSupportedNode();
 
 const stampFile = path.join(repoRoot, 'node_modules', '.avscan-setup-stamp');
 
@@ -31,7 +34,7 @@ function fingerprint() {
 async function install() {
   const want = fingerprint();
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === want) return;
-  console.log('avscan: installing dependencies with pnpm (a first install compiles better-sqlite3: about 90 s)');
+  console.log('avscan: installing dependencies with pnpm');
   const code = await pnpm(['install', '--frozen-lockfile', '--loglevel=info']);
   if (code !== 0) {
     console.error('avscan: pnpm install failed (see above)');
@@ -41,14 +44,15 @@ async function install() {
   writeFileSync(stampFile, want);
 }
 
-// pnpm skips build scripts it was not allowed to run without failing; catch that here, not at run time.
+// better-sqlite3 loads a prebuilt binary; should none fit this platform, compile it here rather than
+// fail at run time.
 async function ensureSqliteAddon() {
   const storeDir = path.join(repoRoot, 'packages', 'store');
   if (!existsSync(path.join(storeDir, 'node_modules', 'better-sqlite3'))) return;
   const probe = "const D=require('better-sqlite3'); new D(':memory:').close()";
   if ((await run(process.execPath, ['-e', probe], { cwd: storeDir, stdio: 'ignore' })) === 0) return;
-  console.log('avscan: better-sqlite3 addon missing, rebuilding it from source');
-  const code = await pnpm(['--filter', '@avscan/store', 'rebuild', 'better-sqlite3']);
+  console.log('avscan: no prebuilt better-sqlite3 addon loads here; compiling it from source');
+  const code = await run('npx', ['-y', 'node-gyp', 'rebuild', '--release'], { cwd: path.join(storeDir, 'node_modules', 'better-sqlite3') });
   if (code !== 0 || (await run(process.execPath, ['-e', probe], { cwd: storeDir })) !== 0) {
     console.error('avscan: better-sqlite3 could not be built (needs python3, make, g++ and Node headers)');
     process.exit(1);

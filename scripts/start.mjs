@@ -7,6 +7,9 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from './pnpm.mjs';
+import { useSupportedNode } from './runtime.mjs';
+
+await useSupportedNode();
 
 const load = (pkg) => import(pathToFileURL(path.join(repoRoot, 'packages', pkg, 'dist', 'index.js')).href);
 const { compilePolicy } = await load('policy');

@@ -3,6 +3,9 @@
 // Extra arguments go to vitest, e.g. `npm test -- packages/policy`.
 import path from 'node:path';
 import { repoRoot, run } from './pnpm.mjs';
+import { useSupportedNode } from './runtime.mjs';
+
+await useSupportedNode();
 
 const bin = (name) => path.join(repoRoot, 'node_modules', '.bin', name);
 
