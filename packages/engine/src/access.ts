@@ -2,6 +2,7 @@
 // guard: a malformed access throws ERR_ENGINE_INVALID_ACCESS; an odd *path* never throws (the policy
 // answers `invalid-path`).
 import { EngineError, EngineErrorCodes, show } from './errors.js';
+import { isProfile, type Profile } from './triggers.js';
 
 export interface FileAccess {
   /** Volume the file lives on; with `fileId` it is the file's identity in the attribute store. */
@@ -24,6 +25,11 @@ export interface FileAccess {
   readonly readonlyVolume?: boolean;
   /** The volume is WORM (SmartLock-like): files can't be moved or deleted, so infected files are only denied. @default false */
   readonly worm?: boolean;
+  /**
+   * The profile of the share this access came through (ONTAP's `vscan-fileop-profile` is a property of
+   * the share, so one SVM's engine serves shares with different profiles). @default the engine's profile
+   */
+  readonly profile?: Profile;
   /** Cancels a synchronous wait (the client went away). */
   readonly signal?: AbortSignal;
 }
@@ -39,6 +45,7 @@ export function checkAccess(a: FileAccess): void {
   if (typeof a.path !== 'string') throw bad('path', a.path, 'a string');
   if (!Number.isSafeInteger(a.size) || a.size < 0) throw bad('size', a.size, 'a non-negative safe integer');
   if (typeof a.changeStamp !== 'string' || a.changeStamp.length === 0) throw bad('changeStamp', a.changeStamp, 'a non-empty string');
+  if (a.profile !== undefined && !isProfile(a.profile)) throw bad('profile', a.profile, 'one of no-scan, standard, strict, writes-only, cava-standard, cava-strict');
   if (a.file === undefined && a.data === undefined) throw bad('file', a.file, 'a path the scanner can read when `data` is not given');
 }
 

@@ -256,7 +256,7 @@ export class Engine {
   explain(access: FileAccess, operation: Operation = 'open'): Explain {
     checkAccess(access);
     const policy = this.#policy;
-    const trigger = triggerFor(this.#profile, operation);
+    const trigger = triggerFor(access.profile ?? this.#profile, operation);
     const explained = policy.explain(access);
     let lookup: LookupState | undefined;
     if (explained.decision.action === 'scan') {
@@ -317,7 +317,7 @@ export class Engine {
     this.#assertOpen();
     checkAccess(access);
     // decide
-    const trigger = triggerFor(this.#profile, operation);
+    const trigger = triggerFor(access.profile ?? this.#profile, operation);
     if (trigger === 'none') return this.#answer(operation, access, true, 'not-triggered', undefined, undefined, trigger, null, false);
     if (!this.#enabled) return this.#answer(operation, access, true, 'vscan-disabled', undefined, undefined, trigger, null, false);
     const policy = this.#policy;

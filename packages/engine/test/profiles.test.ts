@@ -49,6 +49,20 @@ describe('every profile × operation through the engine', () => {
     }
   }
 
+  it("an access's own profile (its share's) overrides the engine's", async () => {
+    rig.engine.setProfile('standard');
+    const a = await rig.file('share-profile.docx', 'content of a file on a no-scan share');
+    const before = rig.server.stats().scans;
+    expect(await rig.engine.open({ ...a, profile: 'no-scan' })).toMatchObject({ allow: true, reason: 'not-triggered', trigger: 'none' });
+    expect(await rig.engine.close({ ...a, profile: 'writes-only' }, { wrote: false })).toMatchObject({ reason: 'not-triggered' });
+    expect(rig.server.stats().scans).toBe(before);
+    rig.engine.setProfile('no-scan');
+    expect(await rig.engine.open({ ...a, profile: 'strict' })).toMatchObject({ allow: true, reason: 'clean', trigger: 'sync' });
+    expect(rig.engine.explain({ ...a, profile: 'no-scan' }, 'open').trigger).toBe('none');
+    expect(() => rig.engine.explain({ ...a, profile: 'paranoid' as never }, 'open')).toThrow(/access.profile/);
+    rig.engine.setProfile('standard');
+  });
+
   it('an execute open under only_execute_access scans; a plain open does not', async () => {
     rig.engine.setProfile('standard');
     await rig.engine.setPolicy({ name: 'exec', scope: { only_execute_access: true } });
