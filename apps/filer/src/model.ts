@@ -1,0 +1,55 @@
+// The filer's shape, shared by every part of the app: what an SVM, a volume and a share are, and the
+// runtime view the data path, the file watcher, the clamd front door and the REST API use to reach a
+// share's folder and its SVM's engine. The management side (config, REST, persistence) builds a
+// `FilerRuntime`; everything on the data side only reads it.
+import type { Engine, Profile } from '@avscan/engine';
+import type { Store } from '@avscan/store';
+
+export interface VolumeModel {
+  /** Volume name, unique within its SVM (`vol1`). */
+  readonly name: string;
+  /** The SVM this volume belongs to. */
+  readonly svm: string;
+  /** Absolute folder holding the volume's files: `<state>/volumes/<svm>/<volume>/` by default. */
+  readonly root: string;
+  /** Read-only volume (SPEC §3 `scan_readonly_volumes`); writes through the data path are refused. */
+  readonly readonly: boolean;
+  /** WORM volume: files cannot be moved or deleted, so infected files are only denied. */
+  readonly worm: boolean;
+  /**
+   * The volume's identity in the attribute store (`FileAccess.volume`): `<svm>/<volume>`, since two
+   * SVMs may each have a `vol1` and they share one `isi_avscan.db`.
+   */
+  readonly storeKey: string;
+}
+
+export interface ShareModel {
+  /** CIFS share name (case-insensitive, as SMB names are). */
+  readonly name: string;
+  readonly svm: string;
+  readonly volume: string;
+  /** Folder inside the volume that the share exposes, `/`-separated, `''` for the volume root. */
+  readonly dir: string;
+  /** ONTAP `vscan-fileop-profile` of the share. @default 'standard' */
+  readonly profile: Profile;
+}
+
+export interface SvmModel {
+  readonly name: string;
+  readonly uuid: string;
+  /** Has a CIFS server (ONTAP refuses to enable Vscan without one: 10027011). */
+  readonly cifsServer: boolean;
+}
+
+/** What the data side needs from the running filer. Lookups are synchronous and cheap (in memory). */
+export interface FilerRuntime {
+  readonly store: Store;
+  svms(): readonly SvmModel[];
+  svm(name: string): SvmModel | undefined;
+  volumes(svm?: string): readonly VolumeModel[];
+  volume(svm: string, volume: string): VolumeModel | undefined;
+  shares(svm?: string): readonly ShareModel[];
+  share(svm: string, share: string): ShareModel | undefined;
+  /** The engine of an SVM (one per SVM: its enabled policy, pools and Vscan on/off). */
+  engine(svm: string): Engine;
+}
