@@ -3,12 +3,13 @@ import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { DispatchErrorCodes } from '@avscan/dispatch';
 import { EngineErrorCodes } from '@avscan/engine';
+import { FilerErrorCodes } from '@avscan/filer';
 import { PolicyErrorCodes } from '@avscan/policy';
 import { ScannerErrorCodes } from '@avscan/scanner';
 import { StoreErrorCodes } from '@avscan/store';
 
 const catalogs: Record<string, Record<string, string>> = {
-  policy: PolicyErrorCodes, store: StoreErrorCodes, scanner: ScannerErrorCodes, dispatch: DispatchErrorCodes, engine: EngineErrorCodes,
+  policy: PolicyErrorCodes, store: StoreErrorCodes, scanner: ScannerErrorCodes, dispatch: DispatchErrorCodes, engine: EngineErrorCodes, filer: FilerErrorCodes,
 };
 
 it('docs/errors.md lists exactly the codes of every package catalog', () => {

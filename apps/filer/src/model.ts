@@ -53,3 +53,15 @@ export interface FilerRuntime {
   /** The engine of an SVM (one per SVM: its enabled policy, pools and Vscan on/off). */
   engine(svm: string): Engine;
 }
+
+/**
+ * A part of the app that plugs into the running filer: routes (registered inside the authenticated
+ * API scope, so they share its auth, TLS and error shape) and/or a background service (started once
+ * the runtime is up, closed in reverse order before it shuts down). The data path, the volume
+ * watcher and the clamd front door are extensions; the management server loads them.
+ */
+export interface FilerExtension {
+  readonly name: string;
+  routes?(app: import('fastify').FastifyInstance, runtime: FilerRuntime): Promise<void>;
+  start?(runtime: FilerRuntime): Promise<{ close(): Promise<void> }>;
+}

@@ -1,0 +1,83 @@
+// Path confinement: nothing a client sends can name a file outside its volume.
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { accessOf, FilerErrorCodes, pathComponents, resolveInVolume, type VolumeModel } from '../src/index.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'avscan-filer-paths-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const root = path.join(tmp, 'vol1');
+mkdirSync(path.join(root, 'docs'), { recursive: true });
+writeFileSync(path.join(root, 'docs', 'a.txt'), 'hello');
+writeFileSync(path.join(tmp, 'secret.txt'), 'outside');
+symlinkSync(path.join(tmp, 'secret.txt'), path.join(root, 'link-out'));
+symlinkSync(tmp, path.join(root, 'dir-out'));
+symlinkSync(path.join(tmp, 'nowhere'), path.join(root, 'dangling-out'));
+symlinkSync(path.join(root, 'docs', 'a.txt'), path.join(root, 'link-in'));
+const vol: VolumeModel = { name: 'vol1', svm: 'vs1', root, readonly: false, worm: false, storeKey: 'vs1/vol1' };
+
+describe('pathComponents (SPEC §3 normalisation)', () => {
+  it.each([
+    ['docs/a.txt', ['docs', 'a.txt']],
+    ['\\docs\\a.txt', ['docs', 'a.txt']],
+    ['//docs///a.txt', null],
+    ['docs/./x/../a.txt', ['docs', 'a.txt']],
+    ['docs/a.txt:Zone.Identifier', ['docs', 'a.txt']],
+    ['docs/evil.exe. . ', ['docs', 'evil.exe']],
+    ['', []],
+  ])('%j → %j', (raw, want) => {
+    if (want === null) expect(() => pathComponents(raw)).toThrow(expect.objectContaining({ code: FilerErrorCodes.INVALID_PATH }));
+    else expect(pathComponents(raw)).toEqual(want);
+  });
+
+  it.each([
+    ['../etc/passwd', 'climbs'],
+    ['docs/../../x', 'climbs'],
+    ['a\0b', 'NUL'],
+    ['C:\\Windows\\x', 'drive'],
+    ['\\\\?\\C:\\x', 'drive'],
+    ['docs:s/a.txt', 'stream'],
+    ['docs/...', 'empty name'],
+    ['docs/:s', 'empty name'],
+    [`${'n'.repeat(256)}`, 'longer than 255'],
+    [`${'d/'.repeat(1600)}`, 'longer than 3072'],
+  ])('refuses %j (%s)', (raw, why) => {
+    expect(() => pathComponents(raw)).toThrow(expect.objectContaining({ code: FilerErrorCodes.INVALID_PATH, message: expect.stringContaining(why) }));
+  });
+
+  it('a 255-character name is fine', () => {
+    expect(pathComponents('n'.repeat(255))).toEqual(['n'.repeat(255)]);
+  });
+});
+
+describe('resolveInVolume', () => {
+  it('resolves inside the volume, with the SVM path ONTAP policies judge', () => {
+    const r = resolveInVolume(vol, 'a.txt', 'docs');
+    expect(r.file).toBe(path.join(root, 'docs', 'a.txt'));
+    expect(r.svmPath).toBe('\\vol1\\docs\\a.txt');
+    expect(resolveInVolume(vol, 'new/file.bin').file).toBe(path.join(root, 'new', 'file.bin'));
+    expect(resolveInVolume(vol, '').svmPath).toBe('\\vol1');
+  });
+
+  it.each(['link-out', 'dir-out/secret.txt', 'dir-out/new.txt', 'dangling-out'])('refuses %j: a symlink leading outside', (rel) => {
+    expect(() => resolveInVolume(vol, rel)).toThrow(expect.objectContaining({ code: FilerErrorCodes.PATH_ESCAPES }));
+  });
+
+  it('follows a symlink that stays inside', () => {
+    expect(resolveInVolume(vol, 'link-in').file).toBe(path.join(root, 'link-in'));
+  });
+});
+
+describe('accessOf', () => {
+  it('builds the engine access from the live file', () => {
+    const a = accessOf(resolveInVolume(vol, 'docs/a.txt'), { profile: 'strict', execute: true });
+    expect(a).toMatchObject({ volume: 'vs1/vol1', path: '\\vol1\\docs\\a.txt', size: 5, profile: 'strict', execute: true, readonlyVolume: false });
+    expect(a.changeStamp).toMatch(/^5:\d+:\d+:\d+$/);
+  });
+
+  it('a missing file or a folder is ERR_FILER_NOT_FOUND', () => {
+    expect(() => accessOf(resolveInVolume(vol, 'docs/none.txt'))).toThrow(expect.objectContaining({ code: FilerErrorCodes.NOT_FOUND }));
+    expect(() => accessOf(resolveInVolume(vol, 'docs'))).toThrow(expect.objectContaining({ code: FilerErrorCodes.NOT_FOUND }));
+  });
+});
