@@ -6,7 +6,8 @@
 // Connection lifecycle, as clamd: outside IDSESSION one command is answered and the connection is
 // closed after the reply — Samba's reader waits for the peer to close (REAL-SCANNERS §3.3 #4).
 // Inside IDSESSION commands get 1-based ids and replies `<id>: <reply>` come back as each finishes.
-// When the client goes away, its waits are cancelled (the scan itself finishes for the other waiters).
+// A client that goes away gets no reply; its scan finishes and is recorded like any other. Its access
+// carries an abort signal that fires then, for an engine that can cancel a wait.
 import net from 'node:net';
 import { CommandParser, type ProtocolEvent, type Terminator } from '@avscan/scanner';
 import { FilerError, FilerErrorCodes } from '../errors.js';
