@@ -97,7 +97,15 @@ try {
   const replies = fd.stats().replies;
   console.log(`front door replies: ${replies.OK} OK, ${replies.FOUND} FOUND, ${replies.ERROR} ERROR`);
   for (const line of clamd.log().split('\n').filter((l) => /FOUND|ERROR|WARNING/.test(l)).slice(0, 10)) console.log(`clamd: ${line}`);
-  for (const line of smbd.log().split('\n').filter((l) => /Infected|Error|error/.test(l)).slice(0, 10)) console.log(`smbd: ${line.trim()}`);
+  // Samba's own scan errors, by message (paths cut), with the share's socket: which path failed.
+  const errors = new Map<string, number>();
+  for (const line of smbd.log().split('\n')) {
+    const m = /Scan result: Error: (\S+?): (.*)$/.exec(line);
+    if (m === null) continue;
+    const key = `${m[1]!.includes(volume) ? 'scan error' : 'scan error (other path)'}: ${m[2]!.trim()}`;
+    errors.set(key, (errors.get(key) ?? 0) + 1);
+  }
+  for (const [msg, n] of errors) console.log(`smbd: ${n} × ${msg}`);
   await smbd.stop();
   await fd.close();
   await rt.close();

@@ -1,6 +1,6 @@
 // The clamd front door over its unix socket, on a static runtime with the built-in scanner: what a
 // clamd client (Samba's vfs_virusfilter) sends, what it gets back, and what the engine did.
-import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,7 @@ beforeAll(async () => {
         scanner_pools: [{ name: 'p1', servers: ['builtin:'] }],
         policy: { name: 'p', scope: { exclude_extensions: ['tmp'], max_file_size: 4096, oversize_action: 'deny' } },
       },
+      { name: 'qm', volumes: [{ name: 'vol1' }], scanner_pools: [{ name: 'p1', servers: ['builtin:'] }], engine: { infectedAction: 'quarantine-move', quarantineDir: path.join(tmp, 'quarantine') } },
       { name: 'deny', volumes: [{ name: 'vol1' }], scanner_pools: [{ name: 'p', servers: [dead] }], policy: { name: 'd', on_failure: 'deny' }, dispatcher: { scan_queue_timeout: 1 } },
       { name: 'allow', volumes: [{ name: 'vol1' }], scanner_pools: [{ name: 'p', servers: [dead] }], policy: { name: 'a', on_failure: 'allow' }, dispatcher: { scan_queue_timeout: 1 } },
     ],
@@ -124,6 +125,14 @@ describe('clamd front door: replies', () => {
     expect(await zscan(sock, a)).toBe(`${a}: OK`);
     await rt.engine('allow').drain();
     expect(attrsOf('allow', a)?.scanResult).toBe('unscanned');
+  });
+
+  it('quarantine follows the engine\'s infected action: quarantine-move takes the file away', async () => {
+    const bad = put('qm', 'vol1', 'in/bad.com', kEicar);
+    expect(await zscan(sock, bad)).toMatch(/: Eicar\S* FOUND$/);
+    await rt.engine('qm').drain();
+    expect(existsSync(bad)).toBe(false);
+    expect(await zscan(sock, bad)).toBe(`${bad}: File path check failure: No such file or directory. ERROR`);
   });
 
   it('never judges a file outside every volume: other paths, `..` climbs, symlinks out, relative paths', async () => {
