@@ -3,11 +3,12 @@
 // smbclient to drive it. smbd runs in the foreground as its own process group leader — never with
 // `--no-process-group` (killing it would take the caller's group along, §3.3 #2) — and is stopped by PID.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './clamd.js';
+import { stopDaemon } from './daemon.js';
 
 export const kSmbd = '/usr/sbin/smbd';
 export const kSmbclient = '/usr/bin/smbclient';
@@ -159,15 +160,6 @@ export async function startSmbd(shares: readonly SmbShare[], opts: { startTimeou
         c.once('close', (code) => resolve({ code, stdout, stderr }));
       });
     },
-    async stop() {
-      if (!exited) {
-        const gone = new Promise<void>((r) => child.once('exit', () => r()));
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await gone;
-        clearTimeout(t);
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => stopDaemon(child, dir, 5000),
   };
 }
