@@ -129,6 +129,19 @@ describe.skipIf(!available)('Samba vfs_virusfilter → avscan front door → cla
     expect(requests('vs1')).toBe(n + 1);
   });
 
+  it('an infected upload succeeds (Samba ignores the verdict on close) but is judged at once and denied on open', async () => {
+    writeFileSync(path.join(local, 'upload.com'), kEicar);
+    const n = requests('vs1');
+    const up = await smbd.smbclient('vs1', 'put upload.com dropped.com', local);
+    expect(up.stdout + up.stderr).toContain('putting file');
+    await rt.engine('vs1').drain();
+    const attrs = rt.store.getAttributes({ volume: 'vs1/vol1', fileId: String(statSync(path.join(root('vs1'), 'dropped.com')).ino) });
+    expect(attrs).toMatchObject({ scanResult: 'infected', quarantined: true });
+    const d = await get('vs1', 'dropped.com');
+    expect(d.denied, d.out).toBe(true);
+    expect(requests('vs1')).toBe(n + 1); // scanned on close; the open is denied from the attributes
+  });
+
   it('clamd killed: on_failure deny → access denied; allow → served and recorded unscanned', async () => {
     put('deny', 'f.txt', 'payload');
     put('allow', 'f.txt', 'payload');
