@@ -8,12 +8,14 @@
 // Inside IDSESSION commands get 1-based ids and replies `<id>: <reply>` come back as each finishes.
 // A client that goes away gets no reply; its scan finishes and is recorded like any other. Its access
 // carries an abort signal that fires then, for an engine that can cancel a wait.
+import { existsSync } from 'node:fs';
 import net from 'node:net';
+import type { FileAccess } from '@avscan/engine';
 import { CommandParser, type ProtocolEvent, type Terminator } from '@avscan/scanner';
 import { FilerError, FilerErrorCodes } from '../errors.js';
 import type { FilerRuntime } from '../model.js';
 import { accessOf } from '../paths.js';
-import { locate } from './locate.js';
+import { locate, type Located } from './locate.js';
 import { resolveFrontdoorOptions, type FrontdoorOptions } from './options.js';
 import { errorReply, replyOf, type Reply, type ReplyKind } from './reply.js';
 import { listenUnix } from './socket.js';
@@ -31,19 +33,38 @@ export interface Frontdoor {
   readonly socketPath: string | null;
   readonly tcp: { readonly host: string; readonly port: number } | null;
   stats(): FrontdoorStats;
-  /** Stops listening, cancels the waits of open connections and closes them; removes the socket file. */
+  /** Stops listening and drops open connections (their scans finish and are recorded); removes the socket file. */
   close(): Promise<void>;
 }
 
-// clamd's own words for a missing file, which clients and Samba's logs already know.
 const kNoSuchFile = 'File path check failure: No such file or directory.';
+
+function failed(err: unknown): Reply {
+  return errorReply(`Scan failed: ${(err as Error)?.message ?? String(err)}`);
+}
+
+/** The file a SCAN names, as the engine sees it, or the ERROR reply saying why there is none. */
+function prepare(runtime: FilerRuntime, raw: string, signal: AbortSignal): Reply | { located: Located; access: FileAccess } {
+  let located: Located | undefined;
+  try {
+    located = locate(runtime, raw);
+    const access = accessOf(located.resolved, located.share === undefined ? { signal } : { profile: located.share.profile, signal });
+    return { located, access };
+  } catch (err) {
+    if (!(err instanceof FilerError)) return failed(err);
+    // A missing file is told in clamd's words, which clients and Samba's logs already know.
+    if (err.code === FilerErrorCodes.NOT_FOUND && located !== undefined && !existsSync(located.resolved.file)) return errorReply(kNoSuchFile);
+    return errorReply(`Access denied: ${err.message}`);
+  }
+}
 
 /** Judges one SCAN: never throws; every failure is an ERROR reply naming its cause. */
 async function scanReply(runtime: FilerRuntime, raw: string, signal: AbortSignal): Promise<Reply> {
+  const prepared = prepare(runtime, raw, signal);
+  if ('kind' in prepared) return prepared;
+  const { located, access } = prepared;
   try {
-    const { resolved, share } = locate(runtime, raw);
-    const access = accessOf(resolved, share === undefined ? { signal } : { profile: share.profile, signal });
-    const engine = runtime.engine(resolved.volume.svm);
+    const engine = runtime.engine(located.resolved.volume.svm);
     const answer = await engine.open(access);
     if (answer.reason !== 'quarantined') return replyOf(answer);
     // The verdict that quarantined the file may still be in the engine's group commit (an access
@@ -57,11 +78,7 @@ async function scanReply(runtime: FilerRuntime, raw: string, signal: AbortSignal
     }
     return replyOf(answer, threats);
   } catch (err) {
-    if (err instanceof FilerError) {
-      if (err.code === FilerErrorCodes.NOT_FOUND && err.message.startsWith('no file')) return errorReply(kNoSuchFile);
-      return errorReply(`Access denied: ${err.message}`);
-    }
-    return errorReply(`Scan failed: ${(err as Error)?.message ?? String(err)}`);
+    return failed(err);
   }
 }
 
