@@ -3,10 +3,11 @@
 // unix socket and/or 127.0.0.1, `Foreground yes` so the spawned PID is clamd itself, and a bounded wait
 // until zPING answers. Shared by bench/ and test/support (which re-exports it).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { stopDaemon } from './daemon.js';
 
 export const kClamdBinary = '/usr/sbin/clamd';
 
@@ -144,17 +145,7 @@ export async function startClamd(opts: ClamdOptions = {}): Promise<ClamdHandle> 
     signal(sig) {
       if (!exited) child.kill(sig);
     },
-    async stop() {
-      if (!exited) {
-        const gone = new Promise<void>((r) => child.once('exit', () => r()));
-        child.kill('SIGCONT');
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-        await gone;
-        clearTimeout(t);
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => stopDaemon(child, dir, 3000),
   };
   return handle;
 }

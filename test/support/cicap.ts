@@ -2,11 +2,12 @@
 // from `startClamd` as its engine (clamd_mod sends clamd paths inside c-icap's TmpDir, so both run
 // here). The `avscan` alias has allow204 and no size limit (c-icap passes >5 MB unscanned otherwise).
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../bench/lib/clamd.js';
+import { stopDaemon } from '../../bench/lib/daemon.js';
 
 export interface CicapHandle {
   readonly host: string;
@@ -74,15 +75,6 @@ export async function startCicap(opts: { clamdSocket: string; startTimeoutMs?: n
     host: '127.0.0.1', port, pid: child.pid!, url: `icap://127.0.0.1:${port}/avscan`,
     signal: (sig) => { if (!exited) child.kill(sig); },
     log: () => { try { return readFileSync(`${dir}/server.log`, 'utf8'); } catch { return ''; } },
-    async stop() {
-      if (!exited) {
-        const gone = new Promise<void>((r) => child.once('exit', () => r()));
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 1500);
-        await gone;
-        clearTimeout(t);
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => stopDaemon(child, dir, 1500),
   };
 }

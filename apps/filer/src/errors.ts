@@ -13,6 +13,8 @@ export const FilerErrorCodes = Object.freeze({
   INVALID_CONFIG: 'ERR_FILER_INVALID_CONFIG',
   /** A write, rename or delete on a read-only volume. */
   READONLY_VOLUME: 'ERR_FILER_READONLY_VOLUME',
+  /** The clamd front door's socket path is taken: another process listens there, or it is not a socket. */
+  SOCKET_IN_USE: 'ERR_FILER_SOCKET_IN_USE',
 } as const);
 
 export type FilerErrorCode = (typeof FilerErrorCodes)[keyof typeof FilerErrorCodes];

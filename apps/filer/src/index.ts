@@ -7,3 +7,5 @@ export { accessOf, pathComponents, resolveInVolume, kMaxComponent, kMaxPathBytes
 export type { AccessExtras, ResolvedPath } from './paths.js';
 export { createStaticRuntime, kDefaultCifsPolicy } from './runtime/static.js';
 export type { StaticRuntime, StaticRuntimeOptions, StaticShare, StaticSvm, StaticVolume } from './runtime/static.js';
+export { frontdoorExtension, kFrontdoorVersion, locate, replyOf, startFrontdoor } from './frontdoor/index.js';
+export type { Frontdoor, FrontdoorOptions, FrontdoorStats, Located, Reply, ReplyKind } from './frontdoor/index.js';
