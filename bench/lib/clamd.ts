@@ -38,6 +38,8 @@ export interface ClamdOptions {
   readonly maxThreads?: number;
   /** listen() backlog of both sockets; tiny values make a stopped clamd refuse with EAGAIN. @default 200 */
   readonly maxConnectionQueueLength?: number;
+  /** Log every scanned object, clean ones too (`LogClean`): tests count scanner requests in `log()`. @default false */
+  readonly logClean?: boolean;
   /** For benchmarks that repeat payloads. @default false */
   readonly disableCache?: boolean;
   /** Bound on the wait for the first PONG. @default 15000 */
@@ -112,6 +114,7 @@ export async function startClamd(opts: ClamdOptions = {}): Promise<ClamdHandle> 
     'SelfCheck 0',
     'Bytecode no',
     ...(opts.disableCache ? ['DisableCache yes'] : []),
+    ...(opts.logClean ? ['LogClean yes'] : []),
   ];
   const conf = path.join(dir, 'clamd.conf');
   writeFileSync(conf, lines.join('\n') + '\n');

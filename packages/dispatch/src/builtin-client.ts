@@ -1,6 +1,6 @@
 // `builtin:` servers: the in-process @avscan/scanner engine behind the same client interface. The
 // engine is loaded lazily so the dispatcher works (and its other clients are testable) without it.
-import type { ProbeResult, ScanInput, ScannerClient, Verdict } from './client.js';
+import type { ProbeResult, ScanInput, ScannerClient, ScannerVerdict } from './client.js';
 import { throwIfAborted } from './client.js';
 import { DispatchError, DispatchErrorCodes } from './errors.js';
 
@@ -40,7 +40,7 @@ export class BuiltinClient implements ScannerClient {
     return { vendor: 'avscan', version: 'builtin', stamp: e.signatureVersion, timestamp: e.signatureTimestamp };
   }
 
-  async scan(input: ScanInput, signal: AbortSignal): Promise<Verdict> {
+  async scan(input: ScanInput, signal: AbortSignal): Promise<ScannerVerdict> {
     const e = await this.#load();
     const r = input.data !== undefined ? await e.scanBuffer(input.data, signal) : await e.scanFile(input.file!, signal);
     throwIfAborted(signal);

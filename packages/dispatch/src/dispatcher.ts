@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { BuiltinClient } from './builtin-client.js';
 import { ClamdClient } from './clamd-client.js';
-import type { ScanInput, ScannerClient, Verdict } from './client.js';
+import type { ScanInput, ScannerClient, ScannerVerdict } from './client.js';
 import { resolveConfig, type DispatcherOptions, type ResolvedConfig } from './config.js';
 import { AbortError, DispatchError, DispatchErrorCodes, QueueFullError, quote, type DispatchErrorCode } from './errors.js';
 import { IcapClient } from './icap-client.js';
@@ -43,6 +43,13 @@ export interface ScanRequest {
   readonly priority?: Priority;
   /** Aborting removes a queued request or closes its scanner connection; `scan()` rejects with `AbortError`. */
   readonly signal?: AbortSignal;
+}
+
+/** A submitted request: its outcome, and a way to make it more urgent while it waits. */
+export interface PendingScan {
+  readonly outcome: Promise<ScanOutcome>;
+  /** Moves the request to a more urgent priority class (a no-op when it is already as urgent, or done). */
+  raise(priority: Priority): void;
 }
 
 export interface ServerStatus {
@@ -97,7 +104,8 @@ export interface DispatcherMetrics {
 /** A request from `scan()` until its outcome. */
 interface Job extends QueueEntry {
   readonly input: ScanInput;
-  readonly priority: Priority;
+  /** Raised (never lowered) by `PendingScan.raise` while the request waits or runs. */
+  priority: Priority;
   readonly signal: AbortSignal | undefined;
   readonly resolve: (o: ScanOutcome) => void;
   readonly reject: (e: unknown) => void;
@@ -184,36 +192,59 @@ export class Dispatcher extends EventEmitter {
   }
 
   scan(request: ScanRequest): Promise<ScanOutcome> {
+    return this.submit(request).outcome;
+  }
+
+  /**
+   * Like `scan()`, with a handle on the request: `raise(priority)` moves it to a more urgent class
+   * while it waits (a scan an interactive access joined), keeping its arrival order in that class.
+   */
+  submit(request: ScanRequest): PendingScan {
     const start = performance.now();
-    if (this.#closed) return Promise.reject(new DispatchError(DispatchErrorCodes.CLOSED, 'dispatcher is closed'));
+    let job: Job | undefined;
+    const raise = (priority: Priority): void => {
+      if (job !== undefined) this.#raise(job, priority);
+    };
+    if (this.#closed) return { outcome: Promise.reject(new DispatchError(DispatchErrorCodes.CLOSED, 'dispatcher is closed')), raise };
     let input: ScanInput;
     let priority: Priority;
     try {
       ({ input, priority } = checkRequest(request));
     } catch (e) {
-      return Promise.reject(e);
+      return { outcome: Promise.reject(e), raise };
     }
     const signal = request.signal;
-    if (signal?.aborted) return Promise.reject(new AbortError(signal.reason));
-    return new Promise<ScanOutcome>((resolve, reject) => {
-      const job: Job = {
-        queued: false, input, priority, signal, resolve, reject, start, tried: new Set(), attempts: 0,
+    if (signal?.aborted) return { outcome: Promise.reject(new AbortError(signal.reason)), raise };
+    const outcome = new Promise<ScanOutcome>((resolve, reject) => {
+      const j: Job = {
+        queued: false, queueClass: -1, arrival: 0, input, priority, signal, resolve, reject, start, tried: new Set(), attempts: 0,
         queueTimer: null, attempt: null, lastServer: null, lastError: null, done: false, onAbort: null,
       };
+      job = j;
       if (signal) {
-        job.onAbort = () => this.#abort(job);
-        signal.addEventListener('abort', job.onAbort, { once: true });
+        j.onAbort = () => this.#abort(j);
+        signal.addEventListener('abort', j.onAbort, { once: true });
       }
       // Fast path: nobody waiting and a server free → run now, no queue timer.
       if (this.#queue.size === 0) {
         const i = selectServer(this.#servers, this.#select, performance.now(), undefined, this.#scratch);
         if (i !== -1) {
-          this.#run(job, i);
+          this.#run(j, i);
           return;
         }
       }
-      this.#enqueue(job, false);
+      this.#enqueue(j, false);
     });
+    return { outcome, raise };
+  }
+
+  #raise(job: Job, priority: Priority): void {
+    if (job.done || kPriorities.indexOf(priority) >= kPriorities.indexOf(job.priority)) return;
+    job.priority = priority;
+    if (job.queued) {
+      this.#queue.raise(job, priority);
+      this.#pump();
+    }
   }
 
   /** One status record per server (ONTAP `vscan/server-status`). */
@@ -379,7 +410,7 @@ export class Dispatcher extends EventEmitter {
     );
   }
 
-  #settle(job: Job, i: number, server: ScannerServer, timer: NodeJS.Timeout, t0: number, v: Verdict | null, err: unknown): void {
+  #settle(job: Job, i: number, server: ScannerServer, timer: NodeJS.Timeout, t0: number, v: ScannerVerdict | null, err: unknown): void {
     clearTimeout(timer);
     server.inFlight--;
     this.#inFlight--;

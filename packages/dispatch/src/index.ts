@@ -1,7 +1,7 @@
 // Public API of @avscan/dispatch: explicit named exports only.
 export { createDispatcher, Dispatcher, failureKind } from './dispatcher.js';
 export type {
-  DispatcherMetrics, FailureKind, ScanOutcome, ScanRequest, ServerMetrics, ServerStatus, SignatureWatermark,
+  DispatcherMetrics, FailureKind, PendingScan, ScanOutcome, ScanRequest, ServerMetrics, ServerStatus, SignatureWatermark,
 } from './dispatcher.js';
 export { kDefaults, resolveConfig } from './config.js';
 export type { DispatcherOptions, PoolRole, ResolvedConfig, ScannerPool } from './config.js';
@@ -15,7 +15,7 @@ export { ClamdClient } from './clamd-client.js';
 export type { ClamdClientOptions } from './clamd-client.js';
 export { ClamdSession } from './clamd-session.js';
 export { IcapClient } from './icap-client.js';
-export type { ProbeResult, ScanInput, ScannerClient, Verdict } from './client.js';
+export type { ProbeResult, ScanInput, ScannerClient, ScannerVerdict } from './client.js';
 export {
   parseClamdReply, parsePing, parseSessionReply, parseVersion, stripUnofficial,
 } from './clamd-protocol.js';

@@ -12,7 +12,8 @@ import { checkAccess, fileKeyString, storePath, type FileAccess } from './access
 import type { Answer, AnswerReason, Verdict } from './answer.js';
 import { EngineError, EngineErrorCodes } from './errors.js';
 import { answerFailure } from './failure.js';
-import { InFlight, LeaseHolder, waitBounded } from './lock.js';
+import { InFlight, type Flight } from './flight.js';
+import { LeaseHolder, waitBounded } from './lock.js';
 import { AttributeCache, lookupState, Watermark, type LookupState } from './lookup.js';
 import { channels, Counters, type EngineMetrics } from './observe.js';
 import { resolveEngineOptions, type EngineOptions, type ResolvedEngineOptions } from './options.js';
@@ -41,6 +42,7 @@ export interface Explain {
 export interface RevalidateOptions {
   /** Background scans in flight at most (the share of scanner capacity revalidation may take). @default 2 */
   readonly concurrency?: number;
+  /** Stops the walk; its scans that no access joined are cancelled (queue entry removed, nothing recorded). */
   readonly signal?: AbortSignal;
   /** Called every 1,000 files and at the end. */
   readonly onProgress?: (report: RevalidateReport) => void;
@@ -56,6 +58,8 @@ export interface RevalidateReport {
   readonly skipped: number;
   readonly infected: number;
   readonly failed: number;
+  /** Scans abandoned because `signal` fired before they finished (nothing recorded for them). */
+  readonly cancelled: number;
 }
 
 export interface DryRunChange {
@@ -215,7 +219,7 @@ export class Engine {
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
       throw new EngineError(EngineErrorCodes.INVALID_OPTION, `option \`concurrency\` must be a positive integer, got \`${String(concurrency)}\``, 'concurrency');
     }
-    const report = { checked: 0, scanned: 0, current: 0, skipped: 0, infected: 0, failed: 0 };
+    const report = { checked: 0, scanned: 0, current: 0, skipped: 0, infected: 0, failed: 0, cancelled: 0 };
     const running = new Set<Promise<void>>();
     for await (const access of accesses) {
       if (options.signal?.aborted === true || this.#closed) break;
@@ -233,14 +237,15 @@ export class Engine {
         else report.skipped++;
         continue;
       }
-      const p: Promise<void> = this.#startScan(k, access, attrs, 'background').promise.then(
+      const p: Promise<void> = this.#startScan(k, access, attrs, 'background').flight.join('background', options.signal).then(
         (run) => {
           if (run.verdict.result === 'failure') report.failed++;
           else if (run.verdict.result === 'infected') report.infected++;
           report.scanned++;
         },
-        () => {
-          report.failed++;
+        (err: unknown) => {
+          if ((err as EngineError).code === EngineErrorCodes.ABORTED) report.cancelled++;
+          else report.failed++;
         },
       ).finally(() => running.delete(p));
       running.add(p);
@@ -300,7 +305,7 @@ export class Engine {
 
   /** Resolves when every queued asynchronous scan, and every verdict's record, has finished. */
   async drain(): Promise<void> {
-    while (this.#pending.size > 0 || this.#inFlight.size > 0) {
+    while (this.#pending.size > 0 || !this.#inFlight.idle) {
       await Promise.allSettled([...this.#pending, ...this.#inFlight.all()]);
     }
   }
@@ -337,13 +342,14 @@ export class Engine {
     }
     // lock + scan + record
     if (trigger === 'async') {
-      this.#background(this.#startScan(k, access, attrs, 'async').promise);
+      this.#background(this.#startScan(k, access, attrs, 'async').flight.join('async', undefined));
       return this.#answer(operation, access, true, 'scan-queued', undefined, undefined, trigger, policy.revision, false);
     }
+    if (access.signal?.aborted === true) throw new EngineError(EngineErrorCodes.ABORTED, 'the access was cancelled', 'signal', { cause: access.signal.reason });
     const started = process.hrtime.bigint();
-    const { promise, joined } = this.#startScan(k, access, attrs, 'interactive');
+    const { flight, joined } = this.#startScan(k, access, attrs, 'interactive');
     if (joined) this.#counters.joined++;
-    const run = await promise;
+    const run = await flight.join('interactive', access.signal);
     this.#counters.scanLatency.record(Math.max(1, Number(process.hrtime.bigint() - started)));
     // answer
     const v = run.verdict;
@@ -358,9 +364,9 @@ export class Engine {
     return this.#answer(operation, access, failure.allow, failure.reason, undefined, v, trigger, policy.revision, joined);
   }
 
-  /** Starts a scan of the file, or joins the one in flight (coalescing). */
-  #startScan(k: string, access: FileAccess, prior: Attributes | undefined, priority: Priority): { promise: Promise<ScanRun>; joined: boolean } {
-    return this.#inFlight.run(k, () => this.#scanLocked(k, access, prior, priority));
+  /** Starts a scan of the file, or finds the one in flight (coalescing); the caller joins it. */
+  #startScan(k: string, access: FileAccess, prior: Attributes | undefined, priority: Priority): { flight: Flight<ScanRun>; joined: boolean } {
+    return this.#inFlight.flight(k, priority, (f) => this.#scanLocked(k, access, prior, f));
   }
 
   /**
@@ -371,11 +377,18 @@ export class Engine {
    * cache already holds the new attributes for the next access. The store lock is released by the
    * record's own transaction, so another node never scans on stale attributes.
    */
-  async #scanLocked(k: string, access: FileAccess, prior: Attributes | undefined, priority: Priority): Promise<ScanRun> {
+  async #scanLocked(k: string, access: FileAccess, prior: Attributes | undefined, flight: Flight<ScanRun>): Promise<ScanRun> {
+    const abandoned = flight.signal;
+    // Every waiter may have left before the scan started: then it never starts.
+    if (abandoned.aborted) throw abandoned.reason;
     this.#counters.scansStarted++;
     const key = keyOf(access);
     const scanId = this.#nextId();
-    const lease = await LeaseHolder.acquire(this.#store, key, this.#store.nodeId, scanId, this.#o.leaseMs, this.#o.waitTimeoutMs);
+    const lease = await LeaseHolder.acquire(this.#store, key, this.#store.nodeId, scanId, this.#o.leaseMs, this.#o.waitTimeoutMs, () => abandoned.aborted);
+    if (abandoned.aborted) {
+      lease?.release();
+      throw abandoned.reason;
+    }
     if (lease === null) {
       const verdict: Verdict = { result: 'failure', kind: 'timeout', message: 'the scan lock is held by another node' };
       this.#counters.verdict('timeout');
@@ -390,8 +403,9 @@ export class Engine {
         return { verdict: { result: 'clean' }, prior: fresh };
       }
       const scanTime = Date.now();
-      if (channels.dispatched.hasSubscribers) channels.dispatched.publish({ access, priority, scanId });
-      const done = await scanFile(this.#o.dispatcher, access, priority);
+      if (channels.dispatched.hasSubscribers) channels.dispatched.publish({ access, priority: flight.priority, scanId });
+      // Rejects when the flight is abandoned: the lock is released below and nothing is recorded.
+      const done = await scanFile(this.#o.dispatcher, access, flight);
       const v = done.verdict;
       this.#counters.verdict(v.result === 'failure' ? v.kind : v.result);
       if (channels.verdict.hasSubscribers) channels.verdict.publish({ access, verdict: v, server: done.server, scanId });

@@ -1,39 +1,7 @@
 // Stage 3, lock: one scan per file at a time. In this process, accesses to a file being scanned join
-// the in-flight scan (coalescing: one scanner request, never two). Across processes and nodes, the
-// store's leased lock says who scans; a lock of another node is waited for, bounded.
+// the in-flight scan (flight.ts: coalescing, one scanner request, never two). Across processes and
+// nodes, the store's leased lock says who scans; a lock of another node is waited for, bounded.
 import type { FileKey, Store } from '@avscan/store';
-
-/**
- * In-flight scans by file key.
- * Invariant: a key is present exactly while its scan promise is unsettled; the entry is removed in the
- * promise's own settlement, so a later access never joins a finished scan.
- */
-export class InFlight<T> {
-  readonly #map = new Map<string, Promise<T>>();
-
-  get(k: string): Promise<T> | undefined {
-    return this.#map.get(k);
-  }
-
-  /** Starts `run` unless a scan of `k` is in flight; returns the promise and whether it was joined. */
-  run(k: string, run: () => Promise<T>): { promise: Promise<T>; joined: boolean } {
-    const existing = this.#map.get(k);
-    if (existing !== undefined) return { promise: existing, joined: true };
-    const promise = run().finally(() => {
-      if (this.#map.get(k) === promise) this.#map.delete(k);
-    });
-    this.#map.set(k, promise);
-    return { promise, joined: false };
-  }
-
-  get size(): number {
-    return this.#map.size;
-  }
-
-  all(): Promise<unknown>[] {
-    return [...this.#map.values()];
-  }
-}
 
 /** A held store lock, renewed until released. */
 export class LeaseHolder {

@@ -117,7 +117,7 @@ describe('background revalidation', () => {
     await rig.engine.open(files[0]!); // current already
     const progress: number[] = [];
     const report = await rig.engine.revalidate([...files, excluded, infected], { concurrency: 2, onProgress: (r) => progress.push(r.checked) });
-    expect(report).toEqual({ checked: 8, scanned: 6, current: 1, skipped: 1, infected: 1, failed: 0 });
+    expect(report).toEqual({ checked: 8, scanned: 6, current: 1, skipped: 1, infected: 1, failed: 0, cancelled: 0 });
     expect(progress.at(-1)).toBe(8);
     expect(rig.server.stats().scans).toBe(7);
     expect((await rig.engine.open(files[3]!)).reason).toBe('scan-current');
