@@ -27,8 +27,12 @@ export class BuiltinClient implements ScannerClient {
   #load(): Promise<Engine> {
     this.#engine ??= import('@avscan/scanner').then((m: unknown) => {
       const ScanEngine = (m as EngineModule).ScanEngine;
-      if (ScanEngine === undefined) throw new DispatchError(DispatchErrorCodes.CONNECT, 'the built-in scanner (@avscan/scanner ScanEngine) is not available', { target: 'builtin:' });
+      if (ScanEngine === undefined) throw new DispatchError(DispatchErrorCodes.SCANNER_START, 'the built-in scanner cannot start: @avscan/scanner has no ScanEngine', { target: 'builtin:' });
       return ScanEngine.create(this.#signatures === undefined ? {} : { signatures: this.#signatures });
+    }).catch((err: unknown) => {
+      if (err instanceof DispatchError) throw err;
+      // Name the cause (a missing package, a missing or bad signature file) instead of `unknown`.
+      throw new DispatchError(DispatchErrorCodes.SCANNER_START, `the built-in scanner cannot start: ${(err as Error)?.message ?? String(err)}`, { target: 'builtin:', cause: err });
     });
     this.#engine.catch(() => { this.#engine = null; });
     return this.#engine;

@@ -1,7 +1,8 @@
 // The dispatcher: a bounded priority queue in front of the scanner servers of a set of pools.
 // scan() → (free server now? run : wait in the queue ≤ scan_queue_timeout) → run on the selected
 // server with request_timeout → on timeout, death or garbage retry once on another server → outcome.
-// Server transitions are 'server' events and `avscan:dispatch:server` diagnostics_channel messages.
+// Server transitions are 'server' events and `avscan:dispatch:server` diagnostics_channel messages;
+// signature updates are 'signature' events and `avscan:dispatch:signature` messages.
 import diagnostics_channel from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -13,7 +14,7 @@ import { AbortError, DispatchError, DispatchErrorCodes, QueueFullError, quote, t
 import { IcapClient } from './icap-client.js';
 import { kPriorities, PriorityQueue, type Priority, type QueueEntry } from './queue.js';
 import { activeTier, hasAlternative, selectServer, type SelectOptions } from './select.js';
-import { ScannerServer, type DisconnectedReason, type ServerEvent, type ServerState } from './server.js';
+import { ScannerServer, type DisconnectedReason, type ServerEvent, type ServerState, type SignatureEvent } from './server.js';
 import type { ServerAddress } from './address.js';
 
 export type FailureKind = 'unavailable' | 'timeout' | 'error' | 'too-large';
@@ -63,6 +64,8 @@ export interface ServerStatus {
   readonly vendor: string;
   readonly version: string;
   readonly disconnected_reason: DisconnectedReason | null;
+  /** Why it is disconnected, in words (the error behind `disconnected_reason`); `null` otherwise. */
+  readonly message: string | null;
   readonly server: string;
   readonly pool: string;
   readonly role: 'primary' | 'secondary' | 'idle';
@@ -123,6 +126,7 @@ interface Job extends QueueEntry {
 }
 
 const kServerChannel = diagnostics_channel.channel('avscan:dispatch:server');
+const kSignatureChannel = diagnostics_channel.channel('avscan:dispatch:signature');
 /** How long a server that answered EAGAIN is skipped. */
 const kBusyMs = 20;
 
@@ -162,7 +166,7 @@ export class Dispatcher extends EventEmitter {
     // Phase 2: one state machine per server, in config order (selection relies on that order).
     for (const pool of this.config.pools) {
       for (const a of pool.servers) {
-        this.#servers.push(new ScannerServer(a, pool.name, pool.role, clientFactory(a, this.config), this.config, (e) => this.#onTransition(e)));
+        this.#servers.push(new ScannerServer(a, pool.name, pool.role, clientFactory(a, this.config), this.config, (e) => this.#onTransition(e), (e) => this.#onSignature(e)));
       }
     }
     // Phase 3: start session setup; idle pools are never used, so they are not connected at all.
@@ -257,6 +261,7 @@ export class Dispatcher extends EventEmitter {
       vendor: s.vendor,
       version: s.version,
       disconnected_reason: s.reason,
+      message: s.message,
       server: s.address.raw,
       pool: s.pool,
       role: s.role,
@@ -313,6 +318,11 @@ export class Dispatcher extends EventEmitter {
     while (this.#inFlight > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     for (const j of this.#running) j.attempt?.abort(closed);
     await Promise.all(this.#servers.map((s) => s.close()));
+  }
+
+  #onSignature(e: SignatureEvent): void {
+    if (kSignatureChannel.hasSubscribers) kSignatureChannel.publish(e);
+    this.emit('signature', e);
   }
 
   #onTransition(e: ServerEvent): void {

@@ -9,7 +9,7 @@ export { parseAddress } from './address.js';
 export type { Endpoint, ServerAddress, ServerType } from './address.js';
 export { AbortError, DispatchError, DispatchErrorCodes, QueueFullError } from './errors.js';
 export type { DispatchErrorCode } from './errors.js';
-export type { DisconnectedReason, ServerEvent, ServerState } from './server.js';
+export type { DisconnectedReason, ServerEvent, ServerState, SignatureEvent } from './server.js';
 export type { Priority } from './queue.js';
 export { ClamdClient } from './clamd-client.js';
 export type { ClamdClientOptions } from './clamd-client.js';

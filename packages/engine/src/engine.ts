@@ -19,6 +19,7 @@ import { channels, Counters, type EngineMetrics } from './observe.js';
 import { resolveEngineOptions, type EngineOptions, type ResolvedEngineOptions } from './options.js';
 import { applyInfectedAction, attributesOf, recordFor } from './record.js';
 import { scanFile } from './scan.js';
+import { ServerLog } from './servers.js';
 import { isProfile, triggerFor, type Operation, type Profile, type Trigger } from './triggers.js';
 
 /** What one scan (started by one access, joined by others) produced. */
@@ -96,6 +97,7 @@ export class Engine {
    */
   readonly #persisting = new Map<string, Promise<void>>();
   readonly #counters = new Counters();
+  readonly #servers: ServerLog;
   readonly #idPrefix: string;
   #seq = 0;
   #closed = false;
@@ -109,6 +111,8 @@ export class Engine {
     this.#cache = new AttributeCache(this.#store, this.#o.cacheSize);
     this.#watermark = new Watermark(this.#o.dispatcher, this.#o.watermarkRefreshMs);
     this.#idPrefix = `${this.#store.nodeId}-${randomBytes(3).toString('hex')}-`;
+    this.#servers = new ServerLog(this.#store, this.#o.dispatcher, this.#o.svm, () => { this.#counters.recordErrors++; });
+    this.#servers.start();
   }
 
   // --- file operations -----------------------------------------------------------------------------
@@ -313,6 +317,7 @@ export class Engine {
   /** Refuses new accesses and waits for scans in flight. The store and dispatcher stay open (the caller owns them). */
   async shutdown(): Promise<void> {
     this.#closed = true;
+    this.#servers.stop();
     await this.drain();
   }
 
@@ -359,7 +364,8 @@ export class Engine {
     const failure = answerFailure(policy.policy.onFailure, {
       previouslyClean: prior?.scanResult === 'clean',
       modified: prior === undefined || prior.changeStamp !== access.changeStamp,
-      quarantined: prior?.quarantined === true,
+      // Rewritten in place, a quarantined file is replaced content (SPEC §8): judged as modified, not quarantined.
+      quarantined: prior?.quarantined === true && prior.changeStamp === access.changeStamp,
     });
     return this.#answer(operation, access, failure.allow, failure.reason, undefined, v, trigger, policy.revision, joined);
   }
@@ -409,7 +415,7 @@ export class Engine {
       const v = done.verdict;
       this.#counters.verdict(v.result === 'failure' ? v.kind : v.result);
       if (channels.verdict.hasSubscribers) channels.verdict.publish({ access, verdict: v, server: done.server, scanId });
-      const record = recordFor({ access, verdict: v, sigTimestamp: done.sigTimestamp, scanTime, changeStamp: access.changeStamp, prior });
+      const record = recordFor({ access, verdict: v, sigTimestamp: done.sigTimestamp, sigStamp: done.sigStamp, scanTime, changeStamp: access.changeStamp, prior });
       if (record !== undefined) this.#cache.set(k, attributesOf(record));
       else this.#cache.drop(k);
       handedOff = true;

@@ -95,6 +95,13 @@ const kMigrations: readonly string[] = [
     PRIMARY KEY (report_id, seq)
   ) WITHOUT ROWID;
   `,
+  // 2: the signature stamp a file was scanned with (ICAP ISTag: OneFS's scan currency), and why a
+  // scanner server is in its state (the cause behind `disconnected_reason`) and its signatures.
+  `
+  ALTER TABLE attributes ADD COLUMN sig_stamp TEXT;
+  ALTER TABLE server_status ADD COLUMN message TEXT;
+  ALTER TABLE server_status ADD COLUMN signature TEXT;
+  `,
 ];
 
 /** The schema version this code writes. */

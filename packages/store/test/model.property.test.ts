@@ -38,7 +38,7 @@ function applyModel(model: Map<string, Attributes>, o: Op, now: number): void {
     case 'record':
       model.set(k(o.volume, o.fileId), {
         volume: o.volume, fileId: o.fileId, path: o.path, scanTime: now, scanResult: o.result, threats: [],
-        sigTimestamp: o.sig, changeStamp: o.stamp, quarantined: o.result === 'infected', cacheValid: true,
+        sigTimestamp: o.sig, sigStamp: null, changeStamp: o.stamp, quarantined: o.result === 'infected', cacheValid: true,
       });
       return;
     case 'rename': {
