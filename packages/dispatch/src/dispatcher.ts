@@ -6,103 +6,17 @@
 import diagnostics_channel from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { BuiltinClient } from './builtin-client.js';
-import { ClamdClient } from './clamd-client.js';
+import type { ServerAddress } from './address.js';
 import type { ScanInput, ScannerClient, ScannerVerdict } from './client.js';
+import { makeClient } from './clients.js';
 import { resolveConfig, type DispatcherOptions, type ResolvedConfig } from './config.js';
-import { AbortError, DispatchError, DispatchErrorCodes, QueueFullError, quote, type DispatchErrorCode } from './errors.js';
-import { IcapClient } from './icap-client.js';
+import { AbortError, DispatchError, DispatchErrorCodes, QueueFullError, quote } from './errors.js';
+import { failureAction, failureKind } from './failures.js';
 import { kPriorities, PriorityQueue, type Priority, type QueueEntry } from './queue.js';
 import { activeTier, hasAlternative, selectServer, type SelectOptions } from './select.js';
-import { ScannerServer, type DisconnectedReason, type ServerEvent, type ServerState, type SignatureEvent } from './server.js';
-import type { ServerAddress } from './address.js';
-
-export type FailureKind = 'unavailable' | 'timeout' | 'error' | 'too-large';
-
-interface OutcomeBase {
-  /** Address of the server that gave the verdict (or last tried), `null` if none was tried. */
-  readonly server: string | null;
-  /** Signature stamp of that server (clamd version/db, ICAP ISTag). */
-  readonly stamp: string | null;
-  /** Signature time of that server in epoch ms, when it reports one. */
-  readonly sigTimestamp: number | null;
-  /** From `scan()` to the outcome, ms. */
-  readonly latencyMs: number;
-  /** Servers tried (0 when it never left the queue, 2 after a retry). */
-  readonly attempts: number;
-}
-export type ScanOutcome =
-  | (OutcomeBase & { readonly result: 'clean' })
-  | (OutcomeBase & { readonly result: 'infected'; readonly threats: readonly string[] })
-  | (OutcomeBase & { readonly result: 'failure'; readonly kind: FailureKind; readonly code: DispatchErrorCode; readonly message: string });
-
-export interface ScanRequest {
-  /** Absolute path of a file to stream to the scanner. Exactly one of `file` / `data`. */
-  readonly file?: string;
-  readonly data?: Uint8Array;
-  /** @default 'interactive' */
-  readonly priority?: Priority;
-  /** Aborting removes a queued request or closes its scanner connection; `scan()` rejects with `AbortError`. */
-  readonly signal?: AbortSignal;
-}
-
-/** A submitted request: its outcome, and a way to make it more urgent while it waits. */
-export interface PendingScan {
-  readonly outcome: Promise<ScanOutcome>;
-  /** Moves the request to a more urgent priority class (a no-op when it is already as urgent, or done). */
-  raise(priority: Priority): void;
-}
-
-export interface ServerStatus {
-  /** Host, unix socket path or `builtin`. */
-  readonly ip: string;
-  readonly state: ServerState;
-  /** ONTAP: `primary` for primary pools, `backup` otherwise. */
-  readonly type: 'primary' | 'backup';
-  /** ISO 8601. */
-  readonly update_time: string;
-  readonly vendor: string;
-  readonly version: string;
-  readonly disconnected_reason: DisconnectedReason | null;
-  /** Why it is disconnected, in words (the error behind `disconnected_reason`); `null` otherwise. */
-  readonly message: string | null;
-  readonly server: string;
-  readonly pool: string;
-  readonly role: 'primary' | 'secondary' | 'idle';
-  readonly in_flight: number;
-  readonly signature: string | null;
-  readonly signature_timestamp: number | null;
-}
-
-export interface SignatureWatermark {
-  /** Newest signature time among healthy active servers; 0 when none reports one. */
-  readonly timestamp: number;
-  /** Signature stamps of the healthy active servers (a stored stamp in this set is current). */
-  readonly stamps: readonly string[];
-}
-
-export interface ServerMetrics {
-  readonly server: string;
-  readonly state: ServerState;
-  readonly inFlight: number;
-  readonly clean: number;
-  readonly infected: number;
-  readonly failure: number;
-  readonly timeout: number;
-  readonly retried: number;
-  /** Latency percentiles in ms (0 before the first request). */
-  readonly p50: number;
-  readonly p99: number;
-  readonly mean: number;
-}
-
-export interface DispatcherMetrics {
-  readonly inFlight: number;
-  readonly queued: number;
-  readonly saturated: boolean;
-  readonly results: { clean: number; infected: number; unavailable: number; timeout: number; error: number; 'too-large': number };
-  readonly servers: readonly ServerMetrics[];
-}
+import { PoolServer, type ServerEvent, type SignatureEvent } from './server.js';
+import { serverMetricsOf, serverStatusOf, signatureWatermarkOf } from './status.js';
+import type { DispatcherMetrics, OutcomeBase, PendingScan, ScanOutcome, ScanRequest, ServerStatus, SignatureWatermark } from './types.js';
 
 /** A request from `scan()` until its outcome. */
 interface Job extends QueueEntry {
@@ -119,7 +33,7 @@ interface Job extends QueueEntry {
   queueTimer: NodeJS.Timeout | null;
   /** Aborts the running attempt (request timeout or caller abort). */
   attempt: AbortController | null;
-  lastServer: ScannerServer | null;
+  lastServer: PoolServer | null;
   lastError: DispatchError | null;
   done: boolean;
   onAbort: (() => void) | null;
@@ -130,20 +44,9 @@ const kSignatureChannel = diagnostics_channel.channel('avscan:dispatch:signature
 /** How long a server that answered EAGAIN is skipped. */
 const kBusyMs = 20;
 
-function makeClient(a: ServerAddress, cfg: ResolvedConfig): ScannerClient {
-  switch (a.type) {
-    case 'clamd': return new ClamdClient(a.endpoint!, a.raw, { sessions: a.session, maxSessions: cfg.maxConnectionsPerServer });
-    case 'icap': {
-      const ep = a.endpoint as { host: string; port: number };
-      return new IcapClient(ep.host, ep.port, a.service, a.raw);
-    }
-    case 'builtin': return new BuiltinClient(cfg.builtinSignatures);
-  }
-}
-
 export class Dispatcher extends EventEmitter {
   readonly config: ResolvedConfig;
-  readonly #servers: ScannerServer[] = [];
+  readonly #servers: PoolServer[] = [];
   readonly #queue: PriorityQueue<Job>;
   readonly #select: SelectOptions;
   readonly #scratch: number[] = [];
@@ -166,7 +69,7 @@ export class Dispatcher extends EventEmitter {
     // Phase 2: one state machine per server, in config order (selection relies on that order).
     for (const pool of this.config.pools) {
       for (const a of pool.servers) {
-        this.#servers.push(new ScannerServer(a, pool.name, pool.role, clientFactory(a, this.config), this.config, (e) => this.#onTransition(e), (e) => this.#onSignature(e)));
+        this.#servers.push(new PoolServer(a, pool.name, pool.role, clientFactory(a, this.config), this.config, (e) => this.#onTransition(e), (e) => this.#onSignature(e)));
       }
     }
     // Phase 3: start session setup; idle pools are never used, so they are not connected at all.
@@ -253,53 +156,16 @@ export class Dispatcher extends EventEmitter {
 
   /** One status record per server (ONTAP `vscan/server-status`). */
   serverStatus(): ServerStatus[] {
-    return this.#servers.map((s) => ({
-      ip: s.address.ip,
-      state: s.state,
-      type: s.role === 'primary' ? 'primary' : 'backup',
-      update_time: new Date(s.updateTime).toISOString(),
-      vendor: s.vendor,
-      version: s.version,
-      disconnected_reason: s.reason,
-      message: s.message,
-      server: s.address.raw,
-      pool: s.pool,
-      role: s.role,
-      in_flight: s.inFlight,
-      signature: s.stamp,
-      signature_timestamp: s.sigTimestamp,
-    }));
+    return serverStatusOf(this.#servers);
   }
 
   /** Newest signature stamp among healthy active servers, or `null` when none is connected. */
   signatureWatermark(): SignatureWatermark | null {
-    const tier = activeTier(this.#servers);
-    if (tier === null) return null;
-    let timestamp = 0;
-    const stamps = new Set<string>();
-    for (const s of this.#servers) {
-      if (!s.connected || s.role !== tier) continue;
-      if (s.sigTimestamp !== null && s.sigTimestamp > timestamp) timestamp = s.sigTimestamp;
-      if (s.stamp !== null) stamps.add(s.stamp);
-    }
-    return { timestamp, stamps: [...stamps] };
+    return signatureWatermarkOf(this.#servers);
   }
 
   metrics(): DispatcherMetrics {
-    const ms = (ns: number): number => (Number.isFinite(ns) ? ns / 1000 : 0);
-    return {
-      inFlight: this.#inFlight,
-      queued: this.#queue.size,
-      saturated: this.#queue.full,
-      results: { ...this.#results },
-      servers: this.#servers.map((s) => {
-        const n = s.latency.count > 0;
-        return {
-          server: s.address.raw, state: s.state, inFlight: s.inFlight, ...s.counts,
-          p50: n ? ms(s.latency.percentile(50)) : 0, p99: n ? ms(s.latency.percentile(99)) : 0, mean: n ? ms(s.latency.mean) : 0,
-        };
-      }),
-    };
+    return { inFlight: this.#inFlight, queued: this.#queue.size, saturated: this.#queue.full, results: { ...this.#results }, servers: serverMetricsOf(this.#servers) };
   }
 
   /**
@@ -420,7 +286,7 @@ export class Dispatcher extends EventEmitter {
     );
   }
 
-  #settle(job: Job, i: number, server: ScannerServer, timer: NodeJS.Timeout, t0: number, v: ScannerVerdict | null, err: unknown): void {
+  #settle(job: Job, i: number, server: PoolServer, timer: NodeJS.Timeout, t0: number, v: ScannerVerdict | null, err: unknown): void {
     clearTimeout(timer);
     server.inFlight--;
     this.#inFlight--;
@@ -438,7 +304,7 @@ export class Dispatcher extends EventEmitter {
     this.#pump();
   }
 
-  #failed(job: Job, i: number, server: ScannerServer, err: unknown): void {
+  #failed(job: Job, i: number, server: PoolServer, err: unknown): void {
     if (err instanceof AbortError) {
       this.#end(job);
       job.reject(err);
@@ -447,28 +313,17 @@ export class Dispatcher extends EventEmitter {
     const e = err instanceof DispatchError ? err : new DispatchError(DispatchErrorCodes.SCANNER_ERROR, `scanner ${server.address.raw} failed: ${quote(String(err))}`, { target: server.address.raw, cause: err });
     job.lastError = e;
     server.counts.failure++;
-    let retry = false;
-    switch (e.code) {
-      case DispatchErrorCodes.SERVER_BUSY:
-        // Busy is not down (REAL-SCANNERS §1.7): skip this server briefly; the attempt does not count.
-        server.busyUntil = performance.now() + kBusyMs;
-        job.attempts--;
-        job.tried.delete(i);
-        this.#enqueue(job, true);
-        return;
-      case DispatchErrorCodes.TIMEOUT:
-        server.counts.timeout++;
-        retry = true;
-        break;
-      case DispatchErrorCodes.CONNECT:
-      case DispatchErrorCodes.SERVER_DIED:
-      case DispatchErrorCodes.PROTOCOL:
-        server.reportDead(e);
-        retry = true;
-        break;
-      default:
-        retry = false;
+    const action = failureAction(e.code);
+    if (action === 'busy') {
+      server.busyUntil = performance.now() + kBusyMs;
+      job.attempts--;
+      job.tried.delete(i);
+      this.#enqueue(job, true);
+      return;
     }
+    if (action === 'retry') server.counts.timeout++;
+    if (action === 'dead') server.reportDead(e);
+    const retry = action === 'retry' || action === 'dead';
     if (retry && job.attempts < 2 && hasAlternative(this.#servers, this.#select, job.tried)) {
       server.counts.retried++;
       this.#enqueue(job, true);
@@ -511,20 +366,6 @@ export class Dispatcher extends EventEmitter {
     if (job.queueTimer !== null) clearTimeout(job.queueTimer);
     job.queueTimer = null;
     if (job.signal && job.onAbort) job.signal.removeEventListener('abort', job.onAbort);
-  }
-}
-
-/** Which failure kind a code is reported as. */
-export function failureKind(code: DispatchErrorCode): FailureKind {
-  switch (code) {
-    case DispatchErrorCodes.TIMEOUT: return 'timeout';
-    case DispatchErrorCodes.TOO_LARGE: return 'too-large';
-    case DispatchErrorCodes.QUEUE_FULL:
-    case DispatchErrorCodes.QUEUE_TIMEOUT:
-    case DispatchErrorCodes.CONNECT:
-    case DispatchErrorCodes.SERVER_BUSY:
-    case DispatchErrorCodes.CLOSED: return 'unavailable';
-    default: return 'error';
   }
 }
 

@@ -61,7 +61,7 @@ export function reasonFor(err: unknown): DisconnectedReason {
   }
 }
 
-export class ScannerServer implements ServerView {
+export class PoolServer implements ServerView {
   readonly address: ServerAddress;
   readonly pool: string;
   readonly role: PoolRole;

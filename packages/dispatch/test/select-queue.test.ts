@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activeTier, nodeServers, selectServer, type ServerView } from '../src/index.js';
-import { PriorityQueue } from '../src/queue.js';
+import { activeTier, nodeServers, PriorityQueue, selectServer, type ServerView } from '../src/internal.js';
 
 const sv = (role: ServerView['role'], connected = true, inFlight = 0): ServerView => ({ role, connected, inFlight, busyUntil: 0 });
 const o = { nodeIndex: 0, maxServersPerNode: 4, maxConnections: 20 };
