@@ -3,7 +3,7 @@
 // action to infected files.
 import { mkdir, rename as fsRename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { Attributes, ScanRecord, ScanResult } from '@avscan/store';
+import type { Attributes, ScanRecord, RecordedResult } from '@avscan/store';
 import type { FileAccess } from './access.js';
 import { storePath } from './access.js';
 import type { Verdict } from './answer.js';
@@ -31,7 +31,7 @@ export interface RecordInput {
  */
 export function recordFor(input: RecordInput): ScanRecord | undefined {
   const { access, verdict, prior } = input;
-  let scanResult: ScanResult;
+  let scanResult: RecordedResult;
   if (verdict.result === 'failure') {
     if (prior !== undefined && prior.scanResult === 'clean' && prior.changeStamp === input.changeStamp) return undefined;
     scanResult = 'unscanned';

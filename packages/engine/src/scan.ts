@@ -3,7 +3,15 @@
 import type { Dispatcher, ScanOutcome } from '@avscan/dispatch';
 import type { FileAccess } from './access.js';
 import type { Verdict } from './answer.js';
+import type { Attributes } from '@avscan/store';
 import type { Flight } from './flight.js';
+
+/** What one scan (started by one access, joined by others) produced. */
+export interface ScanRun {
+  readonly verdict: Verdict;
+  /** The attributes before the scan (the failure policy reads the file's history from them). */
+  readonly prior: Attributes | undefined;
+}
 
 export interface ScanDone {
   readonly verdict: Verdict;

@@ -8,7 +8,7 @@
 // sharing the file see it on their next read. Clearing one volume sets that volume's rows to
 // generation 0, which is never current (the counter starts at 1).
 import type Database from 'better-sqlite3';
-import type { Attributes, FileKey, ScanResult } from './current.js';
+import type { Attributes, FileKey, RecordedResult } from './current.js';
 import { kScanResults } from './current.js';
 import { badArgument, checkNumber, checkPath, checkString, checkStringArray } from './validate.js';
 
@@ -17,7 +17,7 @@ export interface ScanRecord {
   readonly volume: string;
   readonly fileId: string;
   readonly path: string;
-  readonly scanResult: ScanResult;
+  readonly scanResult: RecordedResult;
   /** Change stamp read at scan start ({@link changeStampOf}). */
   readonly changeStamp: string;
   /** Signature version of the scanner that answered (0 when it reports none). */
@@ -37,7 +37,7 @@ interface AttributeRow {
   file_id: string;
   path: string;
   scan_time: number;
-  scan_result: ScanResult;
+  scan_result: RecordedResult;
   threats: string;
   sig_timestamp: number;
   change_stamp: string;

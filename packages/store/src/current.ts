@@ -12,7 +12,7 @@ export const kScanResults = Object.freeze([
   'unscanned',
 ] as const);
 
-export type ScanResult = (typeof kScanResults)[number];
+export type RecordedResult = (typeof kScanResults)[number];
 
 /** Identity of a file: stable across renames (volume + inode / file id). */
 export interface FileKey {
@@ -28,7 +28,7 @@ export interface Attributes {
   readonly path: string;
   /** When the scan started, epoch ms. */
   readonly scanTime: number;
-  readonly scanResult: ScanResult;
+  readonly scanResult: RecordedResult;
   readonly threats: readonly string[];
   /** Signature version of the scanner that produced the result (epoch ms or any increasing number; 0 when it reports none). */
   readonly sigTimestamp: number;

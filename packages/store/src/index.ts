@@ -3,7 +3,7 @@ export { openStore, Store } from './store.js';
 export type { StoreOptions, ResolvedStoreOptions } from './options.js';
 export { kDefaultStoreOptions } from './options.js';
 export { changeStampOf, isScanCurrent, scanStatus, kScanResults } from './current.js';
-export type { Attributes, FileKey, ScanResult, ScanStatus, SignatureState, StatLike } from './current.js';
+export type { Attributes, FileKey, RecordedResult, ScanStatus, SignatureState, StatLike } from './current.js';
 export type { ScanRecord } from './attributes.js';
 export type { AcquireResult, LockHolder } from './locks.js';
 export type {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changeStampOf, isScanCurrent, scanStatus, type Attributes, type ScanResult } from '../src/index.js';
+import { changeStampOf, isScanCurrent, scanStatus, type Attributes, type RecordedResult } from '../src/index.js';
 
 function attrs(over: Partial<Attributes> = {}): Attributes {
   return {
@@ -33,8 +33,8 @@ describe('changeStampOf', () => {
 });
 
 describe('isScanCurrent truth table (result × change stamp × watermark × quarantined × cache)', () => {
-  const results: ScanResult[] = ['clean', 'infected', 'error', 'timeout', 'unavailable', 'too-large-for-scanner', 'unscanned'];
-  const cases: Array<[ScanResult, boolean, 'older' | 'equal' | 'newer', boolean, boolean]> = [];
+  const results: RecordedResult[] = ['clean', 'infected', 'error', 'timeout', 'unavailable', 'too-large-for-scanner', 'unscanned'];
+  const cases: Array<[RecordedResult, boolean, 'older' | 'equal' | 'newer', boolean, boolean]> = [];
   for (const r of results)
     for (const stampEqual of [true, false])
       for (const sig of ['older', 'equal', 'newer'] as const)
