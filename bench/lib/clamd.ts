@@ -190,3 +190,55 @@ export function rawInstream(socketPath: string, data: Buffer): Promise<string> {
     sock.on('close', () => reject(new Error('clamd closed without reply')));
   });
 }
+
+/**
+ * The best raw client (BENCH.md's baseline for engine-clamd): one kept `zIDSESSION` connection,
+ * `zINSTREAM` requests one at a time on it (the whole payload in one chunk), replies `<id>: …\0`.
+ * Benchmarks open one per concurrency lane, as a hand-tuned client would.
+ */
+export class RawIdSession {
+  readonly #sock: net.Socket;
+  #out = '';
+  #waiting: { resolve: (s: string) => void; reject: (e: Error) => void } | null = null;
+
+  private constructor(sock: net.Socket) {
+    this.#sock = sock;
+    sock.on('data', (d: Buffer) => {
+      this.#out += d.toString();
+      const end = this.#out.indexOf('\0');
+      if (end === -1 || this.#waiting === null) return;
+      const reply = this.#out.slice(0, end);
+      this.#out = this.#out.slice(end + 1);
+      const w = this.#waiting;
+      this.#waiting = null;
+      w.resolve(reply.replace(/^\d+: /, ''));
+    });
+    sock.on('close', () => this.#waiting?.reject(new Error('clamd closed the session')));
+    sock.on('error', () => {});
+  }
+
+  static open(socketPath: string): Promise<RawIdSession> {
+    return new Promise((resolve, reject) => {
+      const sock = net.createConnection(socketPath);
+      sock.once('error', reject);
+      sock.once('connect', () => {
+        sock.off('error', reject);
+        sock.write('zIDSESSION\0');
+        resolve(new RawIdSession(sock));
+      });
+    });
+  }
+
+  scan(data: Buffer): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+      const len = Buffer.allocUnsafe(4);
+      len.writeUInt32BE(data.length, 0);
+      this.#sock.write(Buffer.concat([Buffer.from('zINSTREAM\0'), len, data, kInstreamEnd]));
+    });
+  }
+
+  close(): void {
+    this.#sock.end('zEND\0');
+  }
+}
