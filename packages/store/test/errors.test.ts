@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { classifySqliteError, kSchemaVersion, openStore, StoreError, StoreErrorCodes } from '../src/index.js';
+import { kSchemaVersion, openStore, StoreError, StoreErrorCodes } from '../src/index.js';
+import { classifySqliteError } from '../src/internal.js';
 import { freshStore, tempDbFile, tempDir } from './helpers.js';
 
 function sqliteError(code: string, message = 'boom'): Error {
