@@ -17,7 +17,7 @@ import { EngineError, EngineErrorCodes } from './errors.js';
 import { dryRun, explainAccess, type DryRunReport, type Explain } from './explain.js';
 import { answerFailure } from './failure.js';
 import { InFlight, type Flight } from './flight.js';
-import { LeaseHolder, waitBounded } from './lock.js';
+import { Leases, waitBounded } from './lock.js';
 import { AttributeCache, lookupState, Watermark } from './lookup.js';
 import { Counters, metricsOf, type EngineMetrics } from './metrics.js';
 import { channels } from './observe.js';
@@ -65,6 +65,7 @@ export class Engine {
   readonly #persisting = new Map<string, Promise<void>>();
   readonly #counters = new Counters();
   readonly #recorder: Recorder;
+  readonly #leases: Leases;
   readonly #servers: ServerLog;
   readonly #idPrefix: string;
   #seq = 0;
@@ -80,6 +81,7 @@ export class Engine {
     this.#watermark = new Watermark(this.#o.dispatcher, this.#o.watermarkRefreshMs);
     this.#idPrefix = `${this.#store.nodeId}-${randomBytes(3).toString('hex')}-`;
     this.#recorder = new Recorder(this.#o, this.#cache, this.#counters);
+    this.#leases = new Leases(this.#store, this.#o.leaseMs);
     this.#servers = new ServerLog(this.#store, this.#o.dispatcher, this.#o.svm, () => { this.#counters.recordErrors++; });
     this.#servers.start();
   }
@@ -218,6 +220,7 @@ export class Engine {
     this.#closed = true;
     this.#servers.stop();
     await this.drain();
+    this.#leases.close();
   }
 
   // --- the pipeline ---------------------------------------------------------------------------------
@@ -290,7 +293,7 @@ export class Engine {
     this.#counters.scansStarted++;
     const key = keyOf(access);
     const scanId = this.#nextId();
-    const lease = await LeaseHolder.acquire(this.#store, key, this.#store.nodeId, scanId, this.#o.leaseMs, this.#o.waitTimeoutMs, () => abandoned.aborted);
+    const lease = await this.#leases.acquire(key, this.#store.nodeId, scanId, this.#o.waitTimeoutMs, () => abandoned.aborted);
     if (abandoned.aborted) {
       lease?.release();
       throw abandoned.reason;

@@ -68,6 +68,21 @@ describe('locks and coalescing (SPEC §6)', () => {
     expect(rig.store.lockHolder(key)).toBeUndefined();
   });
 
+  it('a scan longer than its lease keeps renewing it: another node cannot take the lock until the record releases it', async () => {
+    rig = await makeRig({ engine: { leaseMs: 150 }, faults: { commandLatencyMs: { INSTREAM: 700 } } });
+    const a = await rig.file('long.docx', 'slow to scan');
+    const key = { volume: 'vol1', fileId: a.fileId };
+    const opening = rig.engine.open(a);
+    await until(() => rig!.store.lockHolder(key) !== undefined);
+    const first = rig.store.lockHolder(key)!;
+    // Past the first lease's expiry, the lock is still ours, with a later expiry.
+    await until(() => Date.now() > first.acquiredAt + 200 && rig!.store.lockHolder(key)!.expiresAt > first.expiresAt);
+    expect(rig.store.acquireLock(key, 'node2', 'foreign-scan', 60_000).acquired).toBe(false);
+    expect((await opening).reason).toBe('clean');
+    await rig.engine.drain();
+    expect(rig.store.lockHolder(key)).toBeUndefined();
+  });
+
   it('a lock of another node that is never released ends in the failure policy after the wait bound', async () => {
     rig = await makeRig({ engine: { waitTimeoutMs: 200 } });
     const a = await rig.file('stuck.docx', 'x');
