@@ -112,8 +112,9 @@ export class InFlight<T> {
       this.#abandoned.add(f.promise);
     };
     this.#map.set(k, f);
-    // The run starts on the next microtask, after the starter has joined (and may already have left).
-    f.promise = Promise.resolve().then(() => run(f)).finally(() => {
+    // The run starts now; the starter joins right after (a starter whose signal already fired is
+    // refused before it starts a flight, so no flight starts abandoned).
+    f.promise = run(f).finally(() => {
       forget();
       this.#abandoned.delete(f.promise);
     });
