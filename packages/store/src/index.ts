@@ -1,9 +1,10 @@
 // Public API of @avscan/store: isi_avscan.db (scan attributes, locks with leases, events, reports).
+// Helpers for tests and tools (`classifySqliteError`) are in `@avscan/store/internal`.
 export { openStore, Store } from './store.js';
 export type { StoreOptions, ResolvedStoreOptions } from './options.js';
 export { kDefaultStoreOptions } from './options.js';
 export { changeStampOf, isScanCurrent, scanStatus, kScanResults } from './current.js';
-export type { Attributes, FileKey, ScanResult, ScanStatus, StatLike } from './current.js';
+export type { Attributes, FileKey, RecordedResult, ScanStatus, SignatureState, StatLike } from './current.js';
 export type { ScanRecord } from './attributes.js';
 export type { AcquireResult, LockHolder } from './locks.js';
 export type {
@@ -25,6 +26,6 @@ export type {
   ReportQuery,
   ReportState,
 } from './reports.js';
-export { classifySqliteError, StoreError, StoreErrorCodes } from './errors.js';
+export { StoreError, StoreErrorCodes } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
 export { kSchemaVersion } from './schema.js';
