@@ -2,7 +2,7 @@
 // from `startClamd` as its engine (clamd_mod sends clamd paths inside c-icap's TmpDir, so both run
 // here). The `avscan` alias has allow204 and no size limit (c-icap passes >5 MB unscanned otherwise).
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
