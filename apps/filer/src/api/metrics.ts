@@ -1,6 +1,6 @@
 // /metrics in Prometheus text format (prom-client): decisions by reason and scans by verdict (from
 // each engine's counters, read at scrape time), queue depth and per-server state (from the live
-// dispatchers), and a scan latency histogram fed by the engine's diagnostics channels — which fire
+// dispatchers), and a scan latency histogram fed by the engine's diagnostics channels (dispatched → verdict, keyed by scanId) — which fire
 // only when a scan is dispatched, so the scan-current fast path pays nothing.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { channels } from '@avscan/engine';
@@ -63,11 +63,11 @@ export function createMetrics(rt: ManagedRuntime): FilerMetrics {
   });
   const started = new Map<string, number>();
   const onDispatched = (m: unknown): void => {
-    const id = (m as { decisionId?: string }).decisionId;
+    const id = (m as { scanId?: string }).scanId;
     if (id !== undefined && started.size < 100_000) started.set(id, performance.now());
   };
   const onVerdict = (m: unknown): void => {
-    const { decisionId, verdict } = m as { decisionId?: string; verdict?: { result?: string } };
+    const { scanId: decisionId, verdict } = m as { scanId?: string; verdict?: { result?: string } };
     const t = decisionId === undefined ? undefined : started.get(decisionId);
     if (t === undefined) return;
     started.delete(decisionId!);
