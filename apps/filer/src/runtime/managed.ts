@@ -14,8 +14,10 @@ import type { FilerRuntime, SvmModel } from '../model.js';
 import { buildLayout, lookups, need, type LayoutSvm } from './layout.js';
 import { ConfigDb } from './config-db.js';
 import { DispatcherSlot } from './dispatcher-slot.js';
-import { cloneVscan, emptyVscan, enabledPolicy, type VscanDoc } from '../vscan/model.js';
-import type { Outcome, SvmContext } from '../vscan/ops.js';
+import { cloneVscan, enabledPolicy, type VscanDoc } from '../vscan/model.js';
+import { seedVscan, type Outcome, type SvmContext } from '../vscan/ops.js';
+import { OntapError } from '../server/ontap-error.js';
+import { FilerError, FilerErrorCodes, show } from '../errors.js';
 import { serverAddress } from '../vscan/validate.js';
 import { kDefaultCifsPolicy } from './static.js';
 
@@ -76,27 +78,9 @@ export async function createManagedRuntime(options: ManagedRuntimeOptions): Prom
   mkdirSync(stateDir, { recursive: true });
   const db = new ConfigDb(stateDir);
   const docs = new Map<string, VscanDoc>();
-  const withUuid = options.svms.map((s) => {
-    const row = db.get(s.name);
-    const uuid = row?.uuid ?? s.uuid ?? randomUUID();
-    const doc = row?.vscan ?? { ...emptyVscan(), ...structuredClone(s.vscan ?? {}) };
-    if (row === undefined) db.put(s.name, uuid, doc);
-    docs.set(s.name, doc);
-    return { ...s, uuid };
-  });
+  const withUuid = options.svms.map((s) => ({ ...s, uuid: db.get(s.name)?.uuid ?? s.uuid ?? randomUUID() }));
   const layout = buildLayout(stateDir, withUuid);
   const look = lookups(layout);
-  const store = openStore(path.join(stateDir, 'isi_avscan.db'), options.store);
-  const live = new Map<string, Live>();
-  for (const s of withUuid) {
-    const doc = docs.get(s.name)!;
-    const slot = new DispatcherSlot();
-    slot.replace(dispatcherOptions(s, doc));
-    const policy = enabledPolicy(doc);
-    const engine = createEngine({ ...s.engine, store, dispatcher: slot.asDispatcher(), policy: policy ?? kDefaultCifsPolicy, enabled: doc.enabled && policy !== undefined, svm: s.name });
-    live.set(s.name, { engine, slot, svm: s, doc, policyJson: JSON.stringify(policy ?? null), poolsJson: JSON.stringify(doc.scanner_pools) });
-  }
-
   const context = (name: string): SvmContext => {
     const svm = need(look.svm(name), 'svm', name);
     return {
@@ -110,6 +94,34 @@ export async function createManagedRuntime(options: ManagedRuntimeOptions): Prom
       },
     };
   };
+
+  withUuid.forEach((s, i) => {
+    const row = db.get(s.name);
+    if (row !== undefined) {
+      docs.set(s.name, row.vscan);
+      return;
+    }
+    let doc: VscanDoc;
+    try {
+      doc = seedVscan(s.vscan ?? {}, context(s.name));
+    } catch (err) {
+      if (!(err instanceof OntapError)) throw err;
+      db.close();
+      throw new FilerError(FilerErrorCodes.INVALID_CONFIG, `svm ${show(s.name)}: ${err.message} (ONTAP error ${err.code})`, `svms[${i}].vscan${err.target === undefined ? '' : `.${err.target}`}`, { cause: err });
+    }
+    db.put(s.name, s.uuid, doc);
+    docs.set(s.name, doc);
+  });
+  const store = openStore(path.join(stateDir, 'isi_avscan.db'), options.store);
+  const live = new Map<string, Live>();
+  for (const s of withUuid) {
+    const doc = docs.get(s.name)!;
+    const slot = new DispatcherSlot();
+    slot.replace(dispatcherOptions(s, doc));
+    const policy = enabledPolicy(doc);
+    const engine = createEngine({ ...s.engine, store, dispatcher: slot.asDispatcher(), policy: policy ?? kDefaultCifsPolicy, enabled: doc.enabled && policy !== undefined, svm: s.name });
+    live.set(s.name, { engine, slot, svm: s, doc, policyJson: JSON.stringify(policy ?? null), poolsJson: JSON.stringify(doc.scanner_pools) });
+  }
 
   let chain: Promise<unknown> = Promise.resolve();
   async function apply(l: Live, next: VscanDoc, cacheClear: boolean): Promise<void> {

@@ -239,3 +239,21 @@ export function deleteOdPolicy(doc: VscanDoc, name: string, ctx: SvmContext): Vs
   next.on_demand_policies.splice(i, 1);
   return next;
 }
+
+/**
+ * An SVM's first Vscan configuration from the configuration file, built with the same rules as the
+ * API: pools, policies (each enabled as given, default_CIFS as `default_cifs_enabled` says), on-demand
+ * policies, then Vscan on/off with its prerequisites.
+ */
+export function seedVscan(seed: Partial<VscanDoc>, ctx: SvmContext): VscanDoc {
+  let d: VscanDoc = { enabled: false, default_cifs_enabled: seed.default_cifs_enabled ?? true, scanner_pools: [], on_access_policies: [], on_demand_policies: [] };
+  for (const p of seed.scanner_pools ?? []) d = createPool(d, p, ctx);
+  for (const p of seed.on_access_policies ?? []) {
+    const o = createOaPolicy(d, p, ctx);
+    if (o.error !== undefined) throw o.error;
+    d = o.doc;
+  }
+  for (const p of seed.on_demand_policies ?? []) d = createOdPolicy(d, p, ctx);
+  const enabled = seed.enabled ?? d.scanner_pools.length > 0;
+  return enabled ? setVscanEnabled(d, true, ctx) : d;
+}

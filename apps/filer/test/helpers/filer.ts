@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'undici';
-import { loadConfig, startFiler, type RunningFiler } from '../../src/index.js';
+import { loadConfig, startFiler, type FilerExtension, type RunningFiler } from '../../src/index.js';
 
 export const kUser = 'admin';
 export const kPassword = 'test-password';
@@ -57,10 +57,10 @@ export interface TestFiler {
 }
 
 /** A filer on the embedded default (or a config file) in a fresh temp dir. */
-export async function startTestFiler(opts: { config?: string; dir?: string } = {}): Promise<TestFiler> {
+export async function startTestFiler(opts: { config?: string; dir?: string; extensions?: readonly FilerExtension[] } = {}): Promise<TestFiler> {
   const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), 'avscan-filer-e2e-'));
   const config = loadConfig({ stateDir: dir, port: 0, user: kUser, password: kPassword, ...(opts.config === undefined ? {} : { config: opts.config }) }, {});
-  const filer = await startFiler(config);
+  const filer = await startFiler(config, opts.extensions === undefined ? {} : { extensions: opts.extensions });
   const api = client(filer.url);
   const self: TestFiler = {
     filer, api, dir, uuid: filer.runtime.svms()[0]!.uuid,
