@@ -128,6 +128,9 @@ describe('scanner pools', () => {
     const ok = await t.api.post(p, { name: 'p2', servers: ['builtin:'], privileged_users: ['LAB\\u'] });
     expect(ok.status).toBe(201);
     expect((await t.api.get(`${p}/p2`)).body).toEqual({ svm: expect.any(Object), name: 'p2', servers: ['builtin:'], privileged_users: ['LAB\\u'], _links: expect.any(Object) });
+    // The dispatcher takes a server in one pool only: refused before anything is saved.
+    expectOntapError(await t.api.post(p, { name: 'p3', servers: ['builtin:'], privileged_users: ['LAB\\u'] }), 400, '2');
+    expectOntapError(await t.api.get(`${p}/p3`), 404, '4');
   });
 
   it('a pool change swaps the live dispatcher: pool1 idle → only the built-in engine serves', async () => {

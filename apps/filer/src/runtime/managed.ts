@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Dispatcher, DispatcherOptions } from '@avscan/dispatch';
+import { DispatchError, resolveConfig, type Dispatcher, type DispatcherOptions } from '@avscan/dispatch';
 import { createEngine, type Engine, type EngineOptions } from '@avscan/engine';
 import { openStore, type StoreOptions } from '@avscan/store';
 import type { FilerRuntime, SvmModel } from '../model.js';
@@ -16,7 +16,7 @@ import { ConfigDb } from './config-db.js';
 import { DispatcherSlot } from './dispatcher-slot.js';
 import { cloneVscan, enabledPolicy, type VscanDoc } from '../vscan/model.js';
 import { seedVscan, type Outcome, type SvmContext } from '../vscan/ops.js';
-import { OntapError } from '../server/ontap-error.js';
+import { OntapError, badField } from '../server/ontap-error.js';
 import { FilerError, FilerErrorCodes, show } from '../errors.js';
 import { serverAddress } from '../vscan/validate.js';
 import { kDefaultCifsPolicy } from './static.js';
@@ -72,6 +72,18 @@ function dispatcherOptions(s: ManagedSvm, doc: VscanDoc): DispatcherOptions | nu
   };
 }
 
+/** The dispatcher must accept the pools before they are saved (e.g. it refuses a server in two pools). */
+function checkDispatcher(s: ManagedSvm, doc: VscanDoc): void {
+  const o = dispatcherOptions(s, doc);
+  if (o === null) return;
+  try {
+    resolveConfig(o);
+  } catch (err) {
+    if (err instanceof DispatchError) throw badField(err.message, 'servers');
+    throw err;
+  }
+}
+
 export async function createManagedRuntime(options: ManagedRuntimeOptions): Promise<ManagedRuntime> {
   const { stateDir } = options;
   const labMode = options.labMode ?? false;
@@ -104,6 +116,7 @@ export async function createManagedRuntime(options: ManagedRuntimeOptions): Prom
     let doc: VscanDoc;
     try {
       doc = seedVscan(s.vscan ?? {}, context(s.name));
+      checkDispatcher(s, doc);
     } catch (err) {
       if (!(err instanceof OntapError)) throw err;
       db.close();
@@ -150,6 +163,7 @@ export async function createManagedRuntime(options: ManagedRuntimeOptions): Prom
       const run = async (): Promise<Outcome> => {
         const result = change(cloneVscan(l.doc), context(svm));
         const outcome: Outcome = 'doc' in result && !('enabled' in result) ? result : { doc: result as VscanDoc };
+        checkDispatcher(l.svm, outcome.doc);
         db.put(svm, need(look.svm(svm), 'svm', svm).uuid, outcome.doc);
         await apply(l, outcome.doc, extra.cacheClear === true);
         return outcome;

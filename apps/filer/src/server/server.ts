@@ -40,8 +40,25 @@ export interface FilerServer {
 const kMaxBody = 1024 * 1024;
 
 export async function buildApp(options: ServerOptions): Promise<FastifyInstance> {
+  const authenticate = makeAuthenticator(options.users);
   const app = Fastify({
     https: { key: options.tls.key, cert: options.tls.cert },
+    // Names are up to 256 characters, percent-encoded up to three times that.
+    routerOptions: { maxParamLength: 1024 },
+    // A URL the router cannot take (bad encoding, over-long parameter) still gets auth and ONTAP's shape.
+    frameworkErrors: (err, req, reply) => {
+      let e: OntapError;
+      try {
+        authenticate(req.headers.authorization);
+        e = new OntapError(400, OntapCodes.BAD_FIELD, `malformed URL: ${err.message.slice(0, 200)}`);
+      } catch (authError) {
+        e = authError as OntapError;
+        void reply.header('www-authenticate', 'Basic realm="avscan"');
+      }
+      // The reply is not yet typed by a route here.
+      const untyped = reply as unknown as { status(n: number): { type(t: string): { send(b: unknown): void } } };
+      untyped.status(e.status).type('application/json').send(e.toJSON());
+    },
     logger: options.logger ?? false,
     bodyLimit: kMaxBody,
     // Wrong types and unknown fields are refused, never coerced or dropped (ONTAP answers 400).
@@ -49,7 +66,6 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
     forceCloseConnections: true,
     return503OnClosing: true,
   });
-  const authenticate = makeAuthenticator(options.users);
 
   app.addContentTypeParser(['application/json', 'application/hal+json'], { parseAs: 'string' }, (_req, body, done) => {
     const text = String(body);
