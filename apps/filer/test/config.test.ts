@@ -1,6 +1,6 @@
 // Configuration: the embedded default, a YAML file with several SVMs, environment and flag overrides,
 // coded errors naming the field, and ONTAP's refusal of loopback servers outside lab mode.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +60,17 @@ describe('loadConfig', () => {
     const f = path.join(tmp, `bad-${Math.random().toString(36).slice(2)}.yaml`);
     writeFileSync(f, text);
     expect(() => loadConfig({ config: f }, {}, tmp)).toThrow(expect.objectContaining({ code: FilerErrorCodes.INVALID_CONFIG, target }));
+  });
+
+  it('the README example loads', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const example = /## Configuration[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1]!;
+    const f = path.join(tmp, 'readme.yaml');
+    writeFileSync(f, example);
+    const c = loadConfig({ config: f }, {}, tmp);
+    expect(c).toMatchObject({ host: '0.0.0.0', port: 8443, labMode: false, builtinServers: 0, users: [{ name: 'admin', password: 's3cret' }, { name: 'monitor' }] });
+    expect(c.svms[0]).toMatchObject({ name: 'vs1', volumes: [{ name: 'vol1' }, { name: 'archive', root: '/srv/archive', readonly: true }] });
+    expect(c.svms[0]!.vscan?.scanner_pools?.[0]?.privileged_users).toEqual(['CORP\\svc-av']);
   });
 
   it('a Vscan seed that breaks ONTAP rules is refused at start, naming the field', async () => {
