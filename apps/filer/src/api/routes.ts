@@ -5,12 +5,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ManagedRuntime } from '../runtime/managed.js';
 import type { SvmModel } from '../model.js';
 import { OntapCodes, OntapError, badField, notFound } from '../server/ontap-error.js';
-import type { Outcome } from '../vscan/ops.js';
+import type { Outcome, SvmContext } from '../vscan/ops.js';
 import * as ops from '../vscan/ops.js';
 import type { OaPolicyDoc, PoolDoc, VscanDoc } from '../vscan/model.js';
 import { collect, fieldsOf, parseListQuery, parseMutationQuery, project, type FieldSet, type Query } from './query.js';
 import {
-  kApi, kOaFields, kOdFields, kPoolFields, kVscanFields, oaRecord, oaRecords, odRecord, poolRecord, svmRef, vscanRecord, type Rec,
+  kApi, kOaFields, kOdFields, kPoolFields, kVscanFields, oaRecords, odRecord, poolRecord, vscanRecord, type Rec,
 } from './records.js';
 import * as S from './schemas.js';
 import { registerObservability } from './observe.js';
@@ -160,100 +160,78 @@ export async function registerApi(app: FastifyInstance, rt: ManagedRuntime): Pro
     return changed(r, rq, svm.name, (doc, ctx) => ops.deleteVscan(doc, ctx));
   });
 
-  // --- scanner pools ---------------------------------------------------------------------------------
-  const pools = `${kApi}/:svm_uuid/scanner-pools`;
-  app.get(pools, { schema: { ...tag('scanner-pools', 'Scanner pools of an SVM'), params: S.svmParams, querystring: S.listQuery } }, async (req) => {
-    const svm = svmOf(r, req as Req);
-    return list(req as Req, r.vscan(svm.name).scanner_pools.map((p) => poolRecord(svm, p)), kPoolFields);
+  // --- scanner pools, on-access and on-demand policies: one collection shape -------------------------
+  registerCollection(app, r, {
+    segment: 'scanner-pools', tag: 'scanner-pools', what: 'scanner pool', fields: kPoolFields, post: S.poolPost, patch: S.poolPatch,
+    records: (svm, doc) => doc.scanner_pools.map((p) => poolRecord(svm, p)),
+    create: (doc, body, ctx) => ops.createPool(doc, body as unknown as PoolDoc, ctx),
+    modify: (doc, name, body, ctx) => ops.modifyPool(doc, name, body as Partial<PoolDoc>, ctx),
+    remove: (doc, name, ctx) => ops.deletePool(doc, name, ctx),
   });
-  app.post(pools, { schema: { ...tag('scanner-pools', 'Create a scanner pool'), params: S.svmParams, body: S.poolPost, querystring: S.mutationQuery } }, async (req, reply) => {
-    const rq = req as Req;
-    const svm = svmOf(r, rq);
-    const body = strip(rq.body as PoolDoc & { svm?: unknown });
-    return created(r, reply, rq, svm.name, (doc, ctx) => ops.createPool(doc, body, ctx),
-      () => `${kApi}/${svm.uuid}/scanner-pools/${encodeURIComponent(body.name)}`,
-      () => poolRecord(svm, r.vscan(svm.name).scanner_pools.find((p) => p.name === body.name)!));
+  registerCollection(app, r, {
+    segment: 'on-access-policies', tag: 'on-access-policies', what: 'on-access policy', fields: kOaFields, post: S.oaPost, patch: S.oaPatch,
+    records: oaRecords,
+    create: (doc, body, ctx) => ops.createOaPolicy(doc, body as unknown as ops.OaInput, ctx),
+    modify: (doc, name, body, ctx) => ops.modifyOaPolicy(doc, name, body as Omit<ops.OaInput, 'name'>, ctx),
+    remove: (doc, name, ctx) => ops.deleteOaPolicy(doc, name, ctx),
   });
-  app.get(`${pools}/:name`, { schema: { ...tag('scanner-pools', 'One scanner pool'), params: S.namedParams, querystring: S.listQuery } }, async (req) => {
-    const rq = req as Req;
-    const svm = svmOf(r, rq);
-    const p = r.vscan(svm.name).scanner_pools.find((x) => x.name === rq.params['name']);
-    return one(rq, p && poolRecord(svm, p), kPoolFields, 'scanner pool');
-  });
-  app.patch(`${pools}/:name`, { schema: { ...tag('scanner-pools', 'Change a scanner pool (servers, users, role)'), params: S.namedParams, body: S.poolPatch, querystring: S.mutationQuery } }, async (req) => {
-    const rq = req as Req;
-    const svm = svmOf(r, rq);
-    return changed(r, rq, svm.name, (doc, ctx) => ops.modifyPool(doc, rq.params['name']!, (rq.body ?? {}) as Partial<PoolDoc>, ctx));
-  });
-  app.delete(`${pools}/:name`, { schema: { ...tag('scanner-pools', 'Delete a scanner pool'), params: S.namedParams, querystring: S.mutationQuery } }, async (req) => {
-    const rq = req as Req;
-    const svm = svmOf(r, rq);
-    return changed(r, rq, svm.name, (doc, ctx) => ops.deletePool(doc, rq.params['name']!, ctx));
-  });
-
-  // --- on-access policies ------------------------------------------------------------------------------
-  const oa = `${kApi}/:svm_uuid/on-access-policies`;
-  app.get(oa, { schema: { ...tag('on-access-policies', 'On-access policies of an SVM (default_CIFS first)'), params: S.svmParams, querystring: S.listQuery } }, async (req) => {
-    const svm = svmOf(r, req as Req);
-    return list(req as Req, oaRecords(svm, r.vscan(svm.name)), kOaFields);
-  });
-  app.post(oa, { schema: { ...tag('on-access-policies', 'Create an on-access policy (enabled by default)'), params: S.svmParams, body: S.oaPost, querystring: S.mutationQuery } }, async (req, reply) => {
-    const rq = req as Req;
-    const svm = svmOf(r, rq);
-    const body = strip(rq.body as ops.OaInput & { svm?: unknown });
-    return created(r, reply, rq, svm.name, (doc, ctx) => ops.createOaPolicy(doc, body, ctx),
-      () => `${kApi}/${svm.uuid}/on-access-policies/${encodeURIComponent(body.name)}`,
-      () => oaRecord(svm, r.vscan(svm.name).on_access_policies.find((p) => p.name === body.name)!));
-  });
-  app.get(`${oa}/:name`, { schema: { ...tag('on-access-policies', 'One on-access policy'), params: S.namedParams, querystring: S.listQuery } }, async (req) => {
-    const rq = req as Req;
-    const svm = svmOf(r, rq);
-    return one(rq, oaRecords(svm, r.vscan(svm.name)).find((x) => x['name'] === rq.params['name']), kOaFields, 'on-access policy');
-  });
-  app.patch(`${oa}/:name`, { schema: { ...tag('on-access-policies', 'Change an on-access policy; lists replace whole lists'), params: S.namedParams, body: S.oaPatch, querystring: S.mutationQuery } }, async (req) => {
-    const rq = req as Req;
-    const svm = svmOf(r, rq);
-    return changed(r, rq, svm.name, (doc, ctx) => ops.modifyOaPolicy(doc, rq.params['name']!, (rq.body ?? {}) as Omit<ops.OaInput, 'name'>, ctx));
-  });
-  app.delete(`${oa}/:name`, { schema: { ...tag('on-access-policies', 'Delete a disabled on-access policy'), params: S.namedParams, querystring: S.mutationQuery } }, async (req) => {
-    const rq = req as Req;
-    const svm = svmOf(r, rq);
-    return changed(r, rq, svm.name, (doc, ctx) => ops.deleteOaPolicy(doc, rq.params['name']!, ctx));
-  });
-
-  // --- on-demand policies (their runs are a later issue; the configuration lives here) -------------------
-  const od = `${kApi}/:svm_uuid/on-demand-policies`;
-  app.get(od, { schema: { ...tag('on-demand-policies', 'On-demand policies of an SVM'), params: S.svmParams, querystring: S.listQuery } }, async (req) => {
-    const svm = svmOf(r, req as Req);
-    return list(req as Req, r.vscan(svm.name).on_demand_policies.map((p) => odRecord(svm, p)), kOdFields);
-  });
-  app.post(od, { schema: { ...tag('on-demand-policies', 'Create an on-demand policy'), params: S.svmParams, body: S.odPost, querystring: S.mutationQuery } }, async (req, reply) => {
-    const rq = req as Req;
-    const svm = svmOf(r, rq);
-    const body = strip(rq.body as ops.OdInput & { name: string; svm?: unknown });
-    return created(r, reply, rq, svm.name, (doc, ctx) => ops.createOdPolicy(doc, body, ctx),
-      () => `${kApi}/${svm.uuid}/on-demand-policies/${encodeURIComponent(body.name)}`,
-      () => odRecord(svm, r.vscan(svm.name).on_demand_policies.find((p) => p.name === body.name)!));
-  });
-  app.get(`${od}/:name`, { schema: { ...tag('on-demand-policies', 'One on-demand policy'), params: S.namedParams, querystring: S.listQuery } }, async (req) => {
-    const rq = req as Req;
-    const svm = svmOf(r, rq);
-    const p = r.vscan(svm.name).on_demand_policies.find((x) => x.name === rq.params['name']);
-    return one(rq, p && odRecord(svm, p), kOdFields, 'on-demand policy');
-  });
-  app.patch(`${od}/:name`, { schema: { ...tag('on-demand-policies', 'Change an on-demand policy'), params: S.namedParams, body: S.odPatch, querystring: S.mutationQuery } }, async (req) => {
-    const rq = req as Req;
-    const svm = svmOf(r, rq);
-    return changed(r, rq, svm.name, (doc, ctx) => ops.modifyOdPolicy(doc, rq.params['name']!, (rq.body ?? {}) as ops.OdInput, ctx));
-  });
-  app.delete(`${od}/:name`, { schema: { ...tag('on-demand-policies', 'Delete an on-demand policy'), params: S.namedParams, querystring: S.mutationQuery } }, async (req) => {
-    const rq = req as Req;
-    const svm = svmOf(r, rq);
-    return changed(r, rq, svm.name, (doc, ctx) => ops.deleteOdPolicy(doc, rq.params['name']!, ctx));
+  // On-demand *runs* are a later issue; their configuration lives here.
+  registerCollection(app, r, {
+    segment: 'on-demand-policies', tag: 'on-demand-policies', what: 'on-demand policy', fields: kOdFields, post: S.odPost, patch: S.odPatch,
+    records: (svm, doc) => doc.on_demand_policies.map((p) => odRecord(svm, p)),
+    create: (doc, body, ctx) => ops.createOdPolicy(doc, body as ops.OdInput, ctx),
+    modify: (doc, name, body, ctx) => ops.modifyOdPolicy(doc, name, body as ops.OdInput, ctx),
+    remove: (doc, name, ctx) => ops.deleteOdPolicy(doc, name, ctx),
   });
 
   await registerObservability(app, rt);
-  void svmRef;
+}
+
+interface CollectionSpec {
+  /** Path segment below `/api/protocols/vscan/{svm.uuid}/`. */
+  readonly segment: string;
+  readonly tag: string;
+  /** What one record is, in messages. */
+  readonly what: string;
+  readonly fields: FieldSet;
+  readonly post: Record<string, unknown>;
+  readonly patch: Record<string, unknown>;
+  records(svm: SvmModel, doc: VscanDoc): Rec[];
+  create(doc: VscanDoc, body: Record<string, unknown> & { name: string }, ctx: SvmContext): Outcome | VscanDoc;
+  modify(doc: VscanDoc, name: string, body: Record<string, unknown>, ctx: SvmContext): Outcome | VscanDoc;
+  remove(doc: VscanDoc, name: string, ctx: SvmContext): VscanDoc;
+}
+
+/** GET list, POST; GET, PATCH, DELETE by name — the shape pools and both kinds of policies share. */
+function registerCollection(app: FastifyInstance, r: ManagedRuntime, c: CollectionSpec): void {
+  const coll = `${kApi}/:svm_uuid/${c.segment}`;
+  const tags = [c.tag];
+  const recordOf = (svm: SvmModel, name: string): Rec | undefined => c.records(svm, r.vscan(svm.name)).find((x) => x['name'] === name);
+  app.get(coll, { schema: { tags, summary: `Every ${c.what} of an SVM`, params: S.svmParams, querystring: S.listQuery } }, async (req) => {
+    const svm = svmOf(r, req as Req);
+    return list(req as Req, c.records(svm, r.vscan(svm.name)), c.fields);
+  });
+  app.post(coll, { schema: { tags, summary: `Create a ${c.what}`, params: S.svmParams, body: c.post, querystring: S.mutationQuery } }, async (req, reply) => {
+    const rq = req as Req;
+    const svm = svmOf(r, rq);
+    const body = strip(rq.body as Record<string, unknown>) as Record<string, unknown> & { name: string };
+    return created(r, reply, rq, svm.name, (doc, ctx) => c.create(doc, body, ctx),
+      () => `${kApi}/${svm.uuid}/${c.segment}/${encodeURIComponent(body.name)}`, () => recordOf(svm, body.name)!);
+  });
+  app.get(`${coll}/:name`, { schema: { tags, summary: `One ${c.what}`, params: S.namedParams, querystring: S.listQuery } }, async (req) => {
+    const rq = req as Req;
+    return one(rq, recordOf(svmOf(r, rq), rq.params['name']!), c.fields, c.what);
+  });
+  app.patch(`${coll}/:name`, { schema: { tags, summary: `Change a ${c.what}; lists replace whole lists`, params: S.namedParams, body: c.patch, querystring: S.mutationQuery } }, async (req) => {
+    const rq = req as Req;
+    const svm = svmOf(r, rq);
+    return changed(r, rq, svm.name, (doc, ctx) => c.modify(doc, rq.params['name']!, (rq.body ?? {}) as Record<string, unknown>, ctx));
+  });
+  app.delete(`${coll}/:name`, { schema: { tags, summary: `Delete a ${c.what}`, params: S.namedParams, querystring: S.mutationQuery } }, async (req) => {
+    const rq = req as Req;
+    const svm = svmOf(r, rq);
+    return changed(r, rq, svm.name, (doc, ctx) => c.remove(doc, rq.params['name']!, ctx));
+  });
 }
 
 /** A nested `svm` in a child body names the SVM of the path; it is not stored. */
