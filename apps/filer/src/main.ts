@@ -59,7 +59,7 @@ function resolveUsers(config: FilerConfig): { name: string; password: string }[]
  */
 async function startBuiltinScanners(config: FilerConfig): Promise<{ servers: ScannerServer[]; addresses: string[]; moved: Map<string, string> }> {
   const file = path.join(config.stateDir, 'scanners.json');
-  const saved: number[] = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { ports: number[] }).ports : [];
+  const saved: readonly number[] = config.builtinPorts ?? (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { ports: number[] }).ports : []);
   const servers: ScannerServer[] = [];
   const moved = new Map<string, string>();
   try {
@@ -68,7 +68,8 @@ async function startBuiltinScanners(config: FilerConfig): Promise<{ servers: Sca
       try {
         s = await startScannerServer({ tcp: { host: '127.0.0.1', port: saved[i] ?? 0 }, log: () => {} });
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+        // Fixed ports from the configuration are the user's to free; only remembered ones move.
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || config.builtinPorts !== undefined) throw err;
         s = await startScannerServer({ tcp: { host: '127.0.0.1', port: 0 }, log: () => {} });
         moved.set(`127.0.0.1:${saved[i]}`, `127.0.0.1:${s.tcp!.port}`);
       }

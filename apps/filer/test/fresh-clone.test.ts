@@ -3,12 +3,11 @@
 // it with SIGTERM (graceful) and check it exits and left its state behind.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { client } from './helpers/filer.js';
+import { client, freePort } from './helpers/filer.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'avscan-fresh-clone-'));
@@ -27,17 +26,6 @@ afterAll(() => {
   }
   rmSync(tmp, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 describe('fresh clone', () => {
   it('git clone, then npm start with AVSCAN_STATE_DIR and AVSCAN_PORT: /api/cluster answers, SIGTERM stops it', async () => {

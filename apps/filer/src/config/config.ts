@@ -23,6 +23,8 @@ export interface FilerConfig {
   readonly tls?: { readonly key: string; readonly cert: string };
   /** Built-in clamd-protocol scanner servers the app starts on loopback. */
   readonly builtinServers: number;
+  /** Their fixed ports, when the file gives them (pools then name `127.0.0.1:<port>`). */
+  readonly builtinPorts?: readonly number[];
   readonly svms: readonly ManagedSvm[];
   /** The embedded default is in use (no configuration file). */
   readonly embedded: boolean;
@@ -117,6 +119,17 @@ function svm(s: unknown, at: string, base: string): ManagedSvm {
   };
 }
 
+/** `builtin_servers`: a count (ports chosen once, kept in `<state>/scanners.json`) or a list of fixed ports. */
+function builtin(v: unknown, embedded: boolean): { builtinServers: number; builtinPorts?: number[] } {
+  if (v === undefined) return { builtinServers: embedded ? 2 : 0 };
+  if (Array.isArray(v)) {
+    if (v.length > 16) throw bad('builtin_servers', '`builtin_servers` lists at most 16 ports');
+    const ports = v.map((p, i) => int(p, `builtin_servers[${i}]`, 1, 65535));
+    return { builtinServers: ports.length, builtinPorts: ports };
+  }
+  return { builtinServers: int(v, 'builtin_servers', 0, 16) };
+}
+
 /** The embedded default's SVM; its pool is filled with the built-in servers' addresses at start. */
 export function embeddedSvms(): ManagedSvm[] {
   return [{
@@ -181,7 +194,7 @@ export function loadConfig(flags: Overrides = {}, env: NodeJS.ProcessEnv = proce
     labMode: file === undefined ? true : bool(raw, 'lab_mode', '', false),
     nodeIndex: raw['node_index'] === undefined ? 0 : int(raw['node_index'], 'node_index', 0, 63),
     ...(tls === undefined ? {} : { tls }),
-    builtinServers: raw['builtin_servers'] === undefined ? (file === undefined ? 2 : 0) : int(raw['builtin_servers'], 'builtin_servers', 0, 16),
+    ...builtin(raw['builtin_servers'], file === undefined),
     svms, embedded: file === undefined,
   };
 }

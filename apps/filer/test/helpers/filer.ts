@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createServer } from 'node:net';
 import { Agent, request } from 'undici';
 import { loadConfig, startFiler, type FilerExtension, type RunningFiler } from '../../src/index.js';
 
@@ -83,4 +84,16 @@ export function expectOntapError(r: Reply, status: number, code: string): void {
   if (r.status !== status || r.body?.error?.code !== code || typeof r.body.error.message !== 'string') {
     throw new Error(`expected ${status} with ONTAP error ${code}, got ${r.status} ${r.text.slice(0, 400)}`);
   }
+}
+
+/** A TCP port free on loopback right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
 }
