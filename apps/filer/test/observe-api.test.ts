@@ -55,6 +55,9 @@ describe('events', () => {
     expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => i));
     const desc = await t.api.get(`${base}/events?type=test.event&order_by=time%20desc&max_records=1`);
     expect(desc.body.records[0].details.i).toBe(24);
+    const narrow = await t.api.get(`${base}/events?type=test.event&max_records=1&fields=details`);
+    expect(Object.keys(narrow.body.records[0]).sort()).toEqual(['details', 'id', 'time', 'type']);
+    expectOntapError(await t.api.get(`${base}/events?fields=colour`), 400, '2');
     expect((await t.api.get(`${base}/events?type=test.event&time=<2000-01-01T00:00:00Z`)).body.num_records).toBe(0);
     expectOntapError(await t.api.get(`${base}/events?colour=red`), 400, '2');
     expectOntapError(await t.api.get(`${base}/events?time=yesterday`), 400, '2');

@@ -10,7 +10,7 @@ import type { ManagedRuntime } from '../runtime/managed.js';
 import { accessOf, resolveInVolume, type ResolvedPath } from '../paths.js';
 import { badField, notFound } from '../server/ontap-error.js';
 import { enabledPolicy, fullScope, kDefaultPolicyName } from '../vscan/model.js';
-import { collect, fieldsOf, parseListQuery, parseMutationQuery, withParam, type FieldSet, type Query } from './query.js';
+import { collect, fieldsOf, parseListQuery, parseMutationQuery, project, withParam, type FieldSet, type Query } from './query.js';
 import { kApi, type Rec } from './records.js';
 import { eventRecord, serverStatusRecords } from './server-status.js';
 import { svmOf } from './svm.js';
@@ -27,6 +27,10 @@ const kStatusFields: FieldSet = {
   keys: ['svm.name', 'svm.uuid', 'node.name', 'ip'],
 };
 
+const kEventFields: FieldSet = {
+  all: fieldsOf({ id: 0, time: '', type: '', svm: { name: '', uuid: '' }, node: { name: '' }, server: '', file_path: '', reason: '', details: {} }),
+  keys: ['id', 'time', 'type'],
+};
 const kEventFilters = new Set(['type', 'server', 'node.name', 'reason', 'file_path', 'time']);
 const kPageDefault = 10_000;
 
@@ -97,7 +101,9 @@ export async function registerObservability(app: FastifyInstance, rt: ManagedRun
       ...(oneString(q, 'start.cursor') === undefined ? {} : { cursor: oneString(q, 'start.cursor')! }),
     });
     const out: Rec = { num_records: page.records.length, _links: { self: { href: req.url }, ...(page.next === undefined ? {} : { next: { href: withParam(req.url, 'start.cursor', page.next) } }) } };
-    if (returnRecords) out['records'] = page.records.map((e) => eventRecord(svm, e));
+    // Events are small: every field unless `fields` narrows them.
+    const fields = oneString(q, 'fields') === undefined ? null : parseListQuery({ fields: q['fields'] }, kEventFields).fields;
+    if (returnRecords) out['records'] = page.records.map((e) => project(eventRecord(svm, e), fields));
     return out;
   });
 
