@@ -20,7 +20,7 @@ export { OntapCodes, OntapError } from './server/ontap-error.js';
 export { loadOrCreateTls } from './server/tls.js';
 export type { TlsFiles } from './server/tls.js';
 export { kClusterVersion } from './api/routes.js';
-export { main, startFiler, tryThis } from './main.js';
+export { main, shutdownOnSignals, startFiler, tryThis } from './main.js';
 export type { RunningFiler, StartOptions } from './main.js';
 export { kBuiltInExtensions } from './extensions.js';
 export type { OaPolicyDoc, OdPolicyDoc, PoolDoc, VscanDoc } from './vscan/model.js';

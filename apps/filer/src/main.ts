@@ -165,6 +165,26 @@ export function tryThis(f: RunningFiler): string {
   ].join('\n');
 }
 
+/**
+ * The signal policy: the first signal closes gracefully and exits 0 (1 if closing failed); a second
+ * one, while closing, exits 130 at once.
+ */
+export function shutdownOnSignals(close: () => Promise<void>, exit: (code: number) => void, log: (line: string) => void): (signal: string) => void {
+  let signals = 0;
+  return (sig) => {
+    if (++signals > 1) {
+      log(`avscan-filer: second ${sig}, exiting now`);
+      exit(130);
+      return;
+    }
+    log(`avscan-filer: ${sig}, shutting down (again to exit at once)`);
+    close().then(() => exit(0), (err: unknown) => {
+      log(`avscan-filer: shutdown failed: ${String(err)}`);
+      exit(1);
+    });
+  };
+}
+
 /** `npm start`: parse flags, start, print, wait for a signal. */
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   const program = new Command('avscan-filer')
@@ -190,18 +210,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
     throw err;
   }
   process.stdout.write(`${tryThis(filer)}\n`);
-  let signals = 0;
-  const stop = (sig: string): void => {
-    if (++signals > 1) {
-      process.stderr.write(`avscan-filer: second ${sig}, exiting now\n`);
-      process.exit(130);
-    }
-    process.stdout.write(`avscan-filer: ${sig}, shutting down (again to exit at once)\n`);
-    filer.close().then(() => process.exit(0), (err: unknown) => {
-      process.stderr.write(`avscan-filer: shutdown failed: ${String(err)}\n`);
-      process.exit(1);
-    });
-  };
+  const stop = shutdownOnSignals(() => filer.close(), (code) => process.exit(code), (line) => process.stderr.write(`${line}\n`));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
