@@ -62,6 +62,16 @@ describe('errors', () => {
     expect((await t.api.get(`${base}?fields=*`)).body.num_records).toBe(1);
   });
 
+  it('a method a known path does not take is 405 code 3 with Allow', async () => {
+    const r = await t.api.raw('PUT', '/api/cluster');
+    expectOntapError(r, 405, '3');
+    expect(r.headers['allow']).toBe('GET');
+    const d = await t.api.del(`/api/protocols/vscan/${t.uuid}/on-access-policies`);
+    expectOntapError(d, 405, '3');
+    expect(String(d.headers['allow']).split(', ').sort()).toEqual(['GET', 'POST']);
+    expectOntapError(await t.api.raw('PUT', '/api/cluster', { auth: null }), 401, '6');
+  });
+
   it('unknown routes and SVMs are 404 code 4', async () => {
     expectOntapError(await t.api.get('/api/storage/volumes'), 404, '4');
     expectOntapError(await t.api.get('/api/protocols/vscan/not-a-uuid/scanner-pools'), 404, '4');

@@ -86,8 +86,20 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
     if (e.status === 401) void reply.header('www-authenticate', 'Basic realm="avscan"');
     void reply.status(e.status).type('application/json').send(e.toJSON());
   });
+  // A known path with a method it does not take is 405 (ONTAP's code 3), with the methods it takes.
+  const routes: { re: RegExp; method: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    const re = new RegExp(`^${r.url.replace(/[.+?^${}()[\]\\|]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+').replace(/\*/g, '.*')}/?$`);
+    for (const m of [r.method].flat()) if (m !== 'HEAD') routes.push({ re, method: m });
+  });
   app.setNotFoundHandler((req, reply) => {
-    void reply.status(404).send(new OntapError(404, OntapCodes.NOT_FOUND, `no such resource \`${req.method} ${req.url.split('?')[0]!.slice(0, 200)}\``).toJSON());
+    const p = req.url.split('?')[0]!;
+    const allowed = [...new Set(routes.filter((r) => r.re.test(p)).map((r) => r.method))];
+    if (allowed.length > 0) {
+      void reply.status(405).header('allow', allowed.join(', ')).send(new OntapError(405, OntapCodes.UNSUPPORTED, `\`${req.method}\` is not supported on \`${p.slice(0, 200)}\`; use ${allowed.join(', ')}`).toJSON());
+      return;
+    }
+    void reply.status(404).send(new OntapError(404, OntapCodes.NOT_FOUND, `no such resource \`${req.method} ${p.slice(0, 200)}\``).toJSON());
   });
 
   await app.register(swagger, {
