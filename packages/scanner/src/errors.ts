@@ -32,6 +32,8 @@ export const ScannerErrorCodes = Object.freeze({
   ERR_SCANNER_PROTOCOL_TRUNCATED: 'ERR_SCANNER_PROTOCOL_TRUNCATED',
   /** An INSTREAM stream longer than StreamMaxLength. */
   ERR_SCANNER_STREAM_TOO_LONG: 'ERR_SCANNER_STREAM_TOO_LONG',
+  /** An INSTREAM could not be written to its temporary file (disk full, directory gone). */
+  ERR_SCANNER_SPOOL: 'ERR_SCANNER_SPOOL',
   /** The server could not listen on the requested address. */
   ERR_SCANNER_LISTEN: 'ERR_SCANNER_LISTEN',
   /** A non-loopback listen address was requested without `listenAny`. */
