@@ -1,6 +1,7 @@
 // One boundary test per rule and per reason, plus access validation and hostile inputs.
 import { describe, expect, it } from 'vitest';
-import { compilePolicy, normalizePath, PolicyError, PolicyErrorCodes, Reasons, referenceDecide, type Access } from '../src/index.js';
+import { compilePolicy, normalizePath, PolicyError, PolicyErrorCodes, Reasons, type Access } from '../src/index.js';
+import { referenceDecide } from '../src/internal.js';
 
 function both(json: unknown, access: Access) {
   const d = compilePolicy(json).decide(access);

@@ -3,9 +3,8 @@
 import fc from 'fast-check';
 import picomatch from 'picomatch';
 import { describe, expect, it } from 'vitest';
-import { compileSegment, matchSegments } from '../src/glob.js';
-import { globSegments } from '../src/paths.js';
-import { compilePolicy, PolicyError, referenceDecide, type Access, type Decision } from '../src/index.js';
+import { compilePolicy, PolicyError, type Access, type Decision } from '../src/index.js';
+import { compileSegment, globSegments, matchSegments, referenceDecide } from '../src/internal.js';
 
 const pick = <T>(xs: readonly T[]) => fc.constantFrom(...xs);
 
