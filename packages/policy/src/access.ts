@@ -40,8 +40,10 @@ export function isSeparator(c: number): boolean {
 }
 
 /**
- * Normalises an access path (SPEC §3 steps 1–6) into a lower-case string whose components are
- * separated by `\` or `/` runs, or returns null for an invalid path. Sets scratch.lastStart/lastEnd.
+ * Normalises an access path (SPEC §3 steps 1–6) into a string whose components are separated by `\`
+ * or `/` runs, or returns null for an invalid path. Sets scratch.lastStart/lastEnd. Fast-path strings
+ * are ASCII and may still hold A–Z: every consumer folds them (equalsFolded, fold) or lower-cases a
+ * copy when it needs one (globs, wildcard extensions); the general path returns lower-case text.
  */
 export function normalizeAccessPath(path: string): string | null {
   if (!kNeedsGeneralPath.test(path)) {
@@ -53,8 +55,9 @@ export function normalizeAccessPath(path: string): string | null {
     scratch.lastStart = start;
     scratch.lastEnd = end;
     scratch.complete = false;
-    // V8 returns the same string when nothing changes; ASCII lower-casing keeps every offset.
-    return path.toLowerCase();
+    // Not lower-cased: the matchers fold A–Z as they compare (a copy costs more than the folding),
+    // and ASCII lower-casing would keep every offset anyway.
+    return path;
   }
   const comps = normalizeComponents(path, true);
   if (comps === null) return null;
