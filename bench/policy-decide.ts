@@ -40,7 +40,7 @@ function makeRules(n: number): Rules {
 function makePaths(rules: Rules, count: number): string[] {
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
-    let p = '';
+    let p: string;
     if (rand() < 0.2) {
       // Under an excluded entry (literal or glob).
       if (rules.globs.length > 0 && rand() < 0.2) p = choose(rules.globs).replace('*', choose(kWords));

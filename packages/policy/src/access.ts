@@ -33,6 +33,7 @@ function grow(n: number): void {
  * already normalised up to ASCII lower-casing and dropping empty components.
  * Compiled once; one native scan per access.
  */
+// eslint-disable-next-line no-control-regex -- NUL (outside \x01-\x7f) is one of the characters it looks for
 const kNeedsGeneralPath = /[^\x01-\x39\x3b-\x7f]|[. ](?:[\\/]|$)/;
 
 export function isSeparator(c: number): boolean {

@@ -162,7 +162,7 @@ export class ClientConnection {
   #scanReply(id: number, term: Terminator, command: CommandName, subject: string, scan: () => Promise<ScanResult>): void {
     this.#pending++; // hold the connection open while the scan runs
     const counters = this.#ctx.counters;
-    scan()
+    void scan()
       .catch((err: unknown): ScanResult => {
         const code = err instanceof ScannerError ? err.code : ScannerErrorCodes.ERR_SCANNER_WORKER_FAILED;
         return { status: 'error', code, message: (err as Error).message };

@@ -301,7 +301,7 @@ function removeStaleSocket(path: string): void {
 
 /** Like clamd's FixStaleSocket: a socket file nobody answers on is removed; a live one is an error. */
 async function claimUnixPath(path: string): Promise<void> {
-  let isSocket = false;
+  let isSocket: boolean;
   try {
     isSocket = lstatSync(path).isSocket();
   } catch {
