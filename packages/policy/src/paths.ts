@@ -101,15 +101,14 @@ class TrieNode {
   }
 
   /**
-   * The child for component s[a, b), or undefined. A–Z in `s` compare as a–z (keys are lower-case),
-   * so an ASCII access path needs no lower-cased copy.
+   * The child for component s[a, b), or undefined; `h` is the component's forwardHash with A–Z folded
+   * (read only when the node is hashed). A–Z in `s` compare as a–z (keys are lower-case), so an ASCII
+   * access path needs no lower-cased copy.
    */
-  find(s: string, a: number, b: number): TrieNode | undefined {
+  find(s: string, a: number, b: number, h: number): TrieNode | undefined {
     const keys = this.keys;
     const len = b - a;
     if (this.map !== null) {
-      let h = 0;
-      for (let i = a; i < b; i++) h = (Math.imul(h, 31) + fold(s.charCodeAt(i))) | 0;
       const bucket = this.map.get(h);
       if (bucket === undefined) return undefined;
       for (let j = 0; j < bucket.length; j++) {
@@ -207,15 +206,19 @@ export class PathMatcher {
       while (pos < len && isSeparator(s.charCodeAt(pos))) pos++;
       if (pos >= len) break;
       const a = pos;
+      // A hashed node gets the component's hash from this scan, not from a second pass over it.
+      const hashed = node.map !== null;
+      let h = 0;
       while (pos < len) {
         const c = s.charCodeAt(pos);
         if (c === 0x5c || c === 0x2f) break;
+        if (hashed) h = (Math.imul(h, 31) + fold(c)) | 0;
         pos++;
       }
       const b = pos;
       if (node.partialKeys.length > 0) best = min(best, node.partialMatch(s, a, b));
       if (node.keys.length === 0) break;
-      const child = node.find(s, a, b);
+      const child = node.find(s, a, b, h);
       if (child === undefined) break;
       node = child;
       if (node.exact >= 0) best = min(best, node.exact);
