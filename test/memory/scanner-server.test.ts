@@ -13,8 +13,8 @@ const MiB = 1024 * 1024;
 const kClients = 200;
 const kStreamMiB = 19;
 const kMaxConnections = 64; // the server's default
-// The bound the README states for the defaults: 160 MiB + maxConnections × 1.5 MiB.
-const kBound = 160 * MiB + kMaxConnections * 1.5 * MiB;
+// The bound the README states for the defaults: 192 MiB + maxConnections × 1.5 MiB.
+const kBound = 192 * MiB + kMaxConnections * 1.5 * MiB;
 const kEicar = Buffer.from('X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*');
 
 const dir = mkdtempSync(join(tmpdir(), 'avscan-memory-'));
