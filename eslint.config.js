@@ -5,11 +5,11 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-const kTs = ['packages/*/**/*.ts', 'apps/*/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts', '*.ts'];
-const kJs = ['packages/*/**/*.{js,mjs}', 'apps/*/**/*.{js,mjs}', 'bench/**/*.{js,mjs}', 'test/**/*.{js,mjs}', 'scripts/**/*.mjs', '*.js'];
+const kTs = ['packages/*/**/*.{ts,mts,tsx}', 'apps/*/**/*.{ts,mts,tsx}', 'bench/**/*.ts', 'test/**/*.ts', 'scripts/**/*.ts', '*.ts'];
+const kJs = ['packages/*/**/*.{js,mjs}', 'apps/*/**/*.{js,mjs,jsx}', 'bench/**/*.{js,mjs}', 'test/**/*.{js,mjs}', 'scripts/**/*.mjs', '*.js'];
 // Library and app sources and the benchmarks, each covered by its own tsconfig.json: these get the
 // type-aware rules (promise safety), for which the type checker must load their programs.
-const kTyped = ['packages/*/src/**/*.ts', 'apps/*/src/**/*.ts', 'bench/**/*.ts'];
+const kTyped = ['packages/*/src/**/*.{ts,mts}', 'apps/*/src/**/*.{ts,mts,tsx}', 'bench/**/*.ts'];
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '.runtime/**', '**/*.d.ts', 'apps/*/public/**', 'apps/*/web/dist/**'] },
@@ -56,7 +56,7 @@ export default tseslint.config(
   },
   {
     // Browser code of an app (e.g. a web UI under apps/*/web) runs in the browser, not in Node.
-    files: ['apps/*/web/**/*.{ts,js,mjs}'],
+    files: ['apps/*/web/**/*.{ts,tsx,js,mjs,jsx}'],
     languageOptions: { globals: { ...globals.browser } },
   },
 );

@@ -10,7 +10,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import { repoRoot } from './pnpm.mjs';
 
-const kSourceExt = /\.(?:ts|mts|js|mjs)$/;
+const kSourceExt = /\.(?:ts|mts|tsx|js|mjs|jsx)$/;
 const kSkipDirs = new Set(['node_modules', 'dist', '.runtime', 'coverage', 'public']);
 
 /**
@@ -60,7 +60,7 @@ function workspacePackages(folders) {
 function sourceFor(file) {
   const candidates = [file];
   const src = file.replace(`${path.sep}dist${path.sep}`, `${path.sep}src${path.sep}`);
-  for (const f of new Set([file, src])) candidates.push(f.replace(/\.js$/, '.ts'), f.replace(/\.mjs$/, '.mts'), f.replace(/\.d\.ts$/, '.ts'));
+  for (const f of new Set([file, src])) candidates.push(f.replace(/\.js$/, '.ts'), f.replace(/\.js$/, '.tsx'), f.replace(/\.mjs$/, '.mts'), f.replace(/\.d\.ts$/, '.ts'));
   return candidates.find((f) => existsSync(f) && statSync(f).isFile()) ?? null;
 }
 
@@ -78,7 +78,8 @@ function resolve(spec, fromFile, packages) {
 /** Load-time import specifiers of one module. */
 function importsOf(file) {
   const text = readFileSync(file, 'utf8');
-  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false);
+  const kind = file.endsWith('x') ? ts.ScriptKind.TSX : file.endsWith('js') ? ts.ScriptKind.JS : ts.ScriptKind.TS;
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, kind);
   const specs = [];
   for (const st of source.statements) {
     if (ts.isImportDeclaration(st)) {
