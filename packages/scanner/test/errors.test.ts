@@ -2,8 +2,8 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EICAR, ScanEngine, ScannerErrorCodes, startScannerServer, type ScannerErrorCode } from '../dist/index.js';
-import { CommandParser, kMaxCommandLength } from '../dist/internal.js';
+import { CommandParser, EICAR, ScanEngine, ScannerErrorCodes, startScannerServer, type ScannerErrorCode } from '../dist/index.js';
+import { kMaxCommandLength } from '../dist/internal.js';
 import { randomBytes, tempDir } from './helpers.js';
 
 describe('error catalog', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ScannerErrorCodes } from '../dist/index.js';
-import { CommandParser, compileAutomaton, createCursor, feed, kCommands, parseSignatures, threatNames, type ProtocolEvent } from '../dist/internal.js';
+import { CommandParser, ScannerErrorCodes, kCommands, type ProtocolEvent } from '../dist/index.js';
+import { compileAutomaton, createCursor, feed, parseSignatures, threatNames } from '../dist/internal.js';
 
 const kCodes = new Set<string>(Object.values(ScannerErrorCodes));
 
