@@ -12,7 +12,7 @@ import path from 'node:path';
 import { changeStampOf } from '@avscan/store';
 import { clamdAvailable, rawInstream, RawIdSession, startClamd } from './lib/clamd.js';
 import { makeBenchRig } from './lib/engine-rig.js';
-import { formatNumber, header, median, percentile, result, table } from './lib/harness.js';
+import { header, median, percentile, result, table } from './lib/harness.js';
 import type { FileAccess } from '@avscan/engine';
 
 header('engine-clamd');

@@ -5,7 +5,7 @@
 import type { Endpoint } from './address.js';
 import { FileSource, instreamBuffer, instreamFile, type Sender } from './clamd-instream.js';
 import { SessionPool } from './clamd-pool.js';
-import { clamdVerdict, kPingCommand, kVersionCommand, parseClamdReply, parsePing, parseVersion, replyEnd, scanCommand, type ClamdVerdict } from './clamd-protocol.js';
+import { clamdVerdict, kPingCommand, kVersionCommand, parseClamdReply, parsePing, parseVersion, replyEnd, scanCommand } from './clamd-protocol.js';
 import type { ClamdSession } from './clamd-session.js';
 import { connect, socketError, throwIfAborted, type ProbeResult, type ScanInput, type ScannerClient, type ScannerVerdict } from './client.js';
 import { DispatchError, DispatchErrorCodes } from './errors.js';

@@ -4,7 +4,7 @@ export { createDispatcher, Dispatcher } from './dispatcher.js';
 export type {
   DispatcherMetrics, FailureKind, PendingScan, ScanOutcome, ScanRequest, ServerMetrics, ServerStatus, SignatureWatermark,
 } from './types.js';
-export { kDefaults } from './config.js';
+export { kDefaults, validateDispatcherOptions } from './config.js';
 export type { DispatcherOptions, PoolRole, ResolvedConfig, ScannerPool } from './config.js';
 export { parseAddress } from './address.js';
 export type { Endpoint, ServerAddress, ServerType } from './address.js';

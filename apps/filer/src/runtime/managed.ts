@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DispatchError, resolveConfig, type Dispatcher, type DispatcherOptions } from '@avscan/dispatch';
+import { DispatchError, validateDispatcherOptions, type Dispatcher, type DispatcherOptions } from '@avscan/dispatch';
 import { createEngine, type Engine, type EngineOptions } from '@avscan/engine';
 import { openStore, type StoreOptions } from '@avscan/store';
 import type { FilerRuntime, SvmModel } from '../model.js';
@@ -77,7 +77,7 @@ function checkDispatcher(s: ManagedSvm, doc: VscanDoc): void {
   const o = dispatcherOptions(s, doc);
   if (o === null) return;
   try {
-    resolveConfig(o);
+    validateDispatcherOptions(o);
   } catch (err) {
     if (err instanceof DispatchError) throw badField(err.message, 'servers');
     throw err;

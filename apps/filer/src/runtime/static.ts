@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { createDispatcher, type Dispatcher, type DispatcherOptions, type ScannerPool } from '@avscan/dispatch';
 import { createEngine, type Engine, type EngineOptions } from '@avscan/engine';
-import { openStore, type Store, type StoreOptions } from '@avscan/store';
+import { openStore, type StoreOptions } from '@avscan/store';
 import type { FilerRuntime } from '../model.js';
 import { buildLayout, lookups, need, type LayoutSvm } from './layout.js';
 

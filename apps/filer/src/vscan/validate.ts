@@ -121,6 +121,8 @@ export function checkPool(p: PoolDoc, labMode: boolean): void {
   }
   for (const u of p.privileged_users) {
     if (u.length > 256 || !/^[^\\]+\\[^\\]+$/.test(u)) throw bad(OntapCodes.BAD_USER, `privileged user \`${u.slice(0, 80)}\` must be \`domain\\user\`, at most 256 characters`, 'privileged_users');
+    // Control characters are exactly what this check refuses.
+    // eslint-disable-next-line no-control-regex
     if (/[\0-\x1f"/[\]:|<>+=;,?*@]/.test(u)) throw bad(OntapCodes.BAD_USER_CHARS, `privileged user \`${u.slice(0, 80)}\` holds characters a Windows account name cannot`, 'privileged_users');
   }
 }

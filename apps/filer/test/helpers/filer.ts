@@ -14,7 +14,7 @@ export const kEicar = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$' + 'EICAR-STANDARD-ANTIVIRU
 export interface Reply {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly body: any;
   readonly text: string;
 }
 
