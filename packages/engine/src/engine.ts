@@ -15,7 +15,7 @@ import { answerFailure } from './failure.js';
 import { InFlight, LeaseHolder, waitBounded } from './lock.js';
 import { AttributeCache, lookupState, Watermark, type LookupState } from './lookup.js';
 import { channels, Counters, type EngineMetrics } from './observe.js';
-import { resolveEngineOptions, type EngineOptions, type ResolvedEngineOptions } from './options.js';
+import { resolveEngineOptions, type EngineOptions, type InfectedAction, type ResolvedEngineOptions } from './options.js';
 import { applyInfectedAction, attributesOf, recordFor } from './record.js';
 import { scanFile } from './scan.js';
 import { isProfile, triggerFor, type Operation, type Profile, type Trigger } from './triggers.js';
@@ -56,6 +56,12 @@ export interface RevalidateReport {
   readonly skipped: number;
   readonly infected: number;
   readonly failed: number;
+}
+
+export interface OnDemandOutcome {
+  /** `current`: skipped, scan current; `quarantined`: skipped, quarantined; `scanned`: sent to a scanner. */
+  readonly outcome: 'current' | 'quarantined' | 'scanned';
+  readonly verdict: Verdict | undefined;
 }
 
 export interface DryRunChange {
@@ -250,6 +256,30 @@ export class Engine {
     await Promise.all(running);
     options.onProgress?.({ ...report });
     return report;
+  }
+
+  /**
+   * One file of an on-demand (policy) scan job: scanned at background priority unless it is scan
+   * current (or quarantined), whatever the on-access policy says — the job has its own scope and has
+   * already judged the file. `force` (OneFS `ignore_previous_scan_status`) scans a current file too.
+   * Locks, coalescing with an access scanning the same file, the record, the `file.infected` event
+   * and the infected-file action are the on-access path's. Resolves with the verdict once known.
+   */
+  async scanOnDemand(access: FileAccess, options: { readonly force?: boolean } = {}): Promise<OnDemandOutcome> {
+    this.#assertOpen();
+    checkAccess(access);
+    const k = fileKeyString(access.volume, access.fileId);
+    const attrs = this.#cache.get(access.volume, access.fileId, k);
+    const state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
+    if (state === 'quarantined') return { outcome: 'quarantined', verdict: undefined };
+    if (state === 'current' && options.force !== true) return { outcome: 'current', verdict: undefined };
+    const run = await this.#startScan(k, access, attrs, 'background').promise;
+    return { outcome: 'scanned', verdict: run.verdict };
+  }
+
+  /** What an infected file gets besides the verdict (SPEC §8), as configured. */
+  get infectedAction(): InfectedAction {
+    return this.#o.infectedAction;
   }
 
   /** Every rule consulted for an access, without scanning or recording anything. */

@@ -1,6 +1,6 @@
 // Public API of @avscan/engine: the on-access pipeline a NAS gateway embeds.
 export { createEngine, Engine } from './engine.js';
-export type { DryRunChange, DryRunReport, Explain, RevalidateOptions, RevalidateReport } from './engine.js';
+export type { DryRunChange, DryRunReport, Explain, OnDemandOutcome, RevalidateOptions, RevalidateReport } from './engine.js';
 export type { FileAccess } from './access.js';
 export type { Answer, AnswerReason, Verdict } from './answer.js';
 export { EngineError, EngineErrorCodes } from './errors.js';
