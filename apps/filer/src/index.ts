@@ -7,3 +7,11 @@ export { accessOf, pathComponents, resolveInVolume, kMaxComponent, kMaxPathBytes
 export type { AccessExtras, ResolvedPath } from './paths.js';
 export { createStaticRuntime, kDefaultCifsPolicy } from './runtime/static.js';
 export type { StaticRuntime, StaticRuntimeOptions, StaticShare, StaticSvm, StaticVolume } from './runtime/static.js';
+// --- on-demand jobs, schedules, reports, audit (issue 11 back end) ---
+export { openAppDb, kAppSchemaVersion } from './db/app-db.js';
+export { fileJob, kOnDemandDefaults, onefsJob, onefsPath, ontapJob } from './jobs/spec.js';
+export type { JobRoot, JobSpec, OnefsJob, OntapOnDemandPolicy } from './jobs/spec.js';
+export { createJobManager, JobManager, responseOf } from './jobs/runner.js';
+export type { JobCounters, JobInfection, JobManagerOptions, JobState, JobStatus } from './jobs/runner.js';
+export { countFiles, walkFiles } from './jobs/walk.js';
+export type { Position, WalkItem, WalkRoot } from './jobs/walk.js';
