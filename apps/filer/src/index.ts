@@ -15,3 +15,7 @@ export { createJobManager, JobManager, responseOf } from './jobs/runner.js';
 export type { JobCounters, JobInfection, JobManagerOptions, JobState, JobStatus } from './jobs/runner.js';
 export { countFiles, walkFiles } from './jobs/walk.js';
 export type { Position, WalkItem, WalkRoot } from './jobs/walk.js';
+export { cronOfFields, cronOfOnefs, cronOfOntap, kOntapSchedules } from './schedule/parse.js';
+export type { CronFields, ScheduleInput } from './schedule/parse.js';
+export { checkOneScheduledPerSvm, createScheduler, JobScheduler, scheduleJob } from './schedule/scheduler.js';
+export type { ScheduledEntry, SchedulerOptions } from './schedule/scheduler.js';
