@@ -18,6 +18,8 @@ export type {
 export type {
   Infection,
   InfectionInput,
+  InfectionQuery,
+  InfectionRecord,
   Report,
   ReportInput,
   ReportKind,
