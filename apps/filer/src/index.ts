@@ -19,3 +19,8 @@ export { cronOfFields, cronOfOnefs, cronOfOntap, kOntapSchedules } from './sched
 export type { CronFields, ScheduleInput } from './schedule/parse.js';
 export { checkOneScheduledPerSvm, createScheduler, JobScheduler, scheduleJob } from './schedule/scheduler.js';
 export type { ScheduledEntry, SchedulerOptions } from './schedule/scheduler.js';
+export { startOnAccessCounter, utcDay } from './reports/counter.js';
+export type { OnAccessCounter, OnAccessCounterOptions } from './reports/counter.js';
+export { buildDailyReport, dailyReportId, scheduleDailyReport } from './reports/daily.js';
+export { formatReport, writeReportFile } from './reports/file.js';
+export { getReport, listReports, listThreats, toOnefsScanReport, toOnefsThreats } from './reports/query.js';

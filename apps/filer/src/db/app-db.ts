@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import type { Store } from '@avscan/store';
 
 const kMigrations: readonly string[] = [
-  // 1: on-demand jobs, audit configuration and cursors.
+  // 1: on-demand jobs, on-access daily counters, audit configuration and cursors.
   `
   CREATE TABLE od_jobs (
     id          TEXT    PRIMARY KEY,
@@ -46,6 +46,17 @@ const kMigrations: readonly string[] = [
     svm_uuid TEXT PRIMARY KEY,
     svm      TEXT NOT NULL,
     config   TEXT NOT NULL          -- JSON AuditConfig
+  ) WITHOUT ROWID;
+
+  -- On-access scans per UTC day and SVM (the daily on-access report's files and bytes; infections
+  -- come from the store's events).
+  CREATE TABLE onaccess_daily (
+    day   TEXT    NOT NULL,         -- YYYY-MM-DD (UTC)
+    svm   TEXT    NOT NULL,
+    files INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    fails INTEGER NOT NULL,
+    PRIMARY KEY (day, svm)
   ) WITHOUT ROWID;
 
   -- The audit writer's position: the id of the last event written to the SVM's log files.

@@ -49,7 +49,7 @@ export interface JobCounters {
 export interface JobInfection {
   readonly filePath: string;
   readonly threats: readonly string[];
-  /** What was done: `quarantine` (marked and denied), `quarantine-move`, `delete`. */
+  /** What was done, as the engine says it: `quarantined` (marked, denied), `moved`, `deleted`, `deny-only` (WORM). */
   readonly response: string;
   readonly time: number;
 }
@@ -112,7 +112,7 @@ interface JobRow {
 type Result =
   | { readonly type: 'skipped' }
   | { readonly type: 'current' }
-  | { readonly type: 'scanned'; readonly bytes: number; readonly verdict: OnDemandOutcome['verdict']; readonly path: string }
+  | { readonly type: 'scanned'; readonly bytes: number; readonly verdict: OnDemandOutcome['verdict']; readonly path: string; readonly worm: boolean }
   | { readonly type: 'quarantined'; readonly path: string; readonly threats: readonly string[] };
 
 interface Slot {
@@ -122,9 +122,14 @@ interface Slot {
 
 const kZero: JobCounters = Object.freeze({ checked: 0, scanned: 0, skipped: 0, current: 0, infected: 0, failed: 0, bytes: 0 });
 
-/** The response an infected file gets from an engine with this `infectedAction`. */
-export function responseOf(action: Engine['infectedAction']): string {
-  return action === 'none' ? 'quarantine' : action;
+/**
+ * The response an infected file got from an engine with this `infectedAction`, in the words of the
+ * engine's `file.infected` events: `quarantined` (marked, denied), `moved`, `deleted`, or
+ * `deny-only` on a WORM volume.
+ */
+export function responseOf(action: Engine['infectedAction'], worm = false): string {
+  if (worm) return 'deny-only';
+  return action === 'none' ? 'quarantined' : action === 'delete' ? 'deleted' : 'moved';
 }
 
 class RunningJob {
@@ -212,7 +217,7 @@ export class JobManager {
       created: this.#o.clock(), ended: null, counters: JSON.stringify(kZero), checkpoint: null, error: null, report_done: 0,
     };
     this.#stmt.insert.run(row);
-    this.#rt.store.createReport({ kind: 'on-demand', id, policy: spec.name, startTime: row.created, response: responseOf(this.#rt.engine(spec.svm).infectedAction) });
+    this.#rt.store.createReport({ kind: 'on-demand', id, policy: spec.name, startTime: row.created, response: this.#rt.engine(spec.svm).infectedAction });
     const job = this.#launch(row, spec);
     return { id, done: job.done };
   }
@@ -319,7 +324,6 @@ export class JobManager {
       sinceSave = 0;
       savedAt = this.#o.clock();
     });
-    const response = responseOf(engine.infectedAction);
     const tally = (c: JobCounters, r: Result, infections: JobInfection[] | null): void => {
       c.checked++;
       if (r.type === 'skipped') c.skipped++;
@@ -328,13 +332,13 @@ export class JobManager {
         // Found infected before and quarantined: the tree holds it, so the report lists it.
         c.skipped++;
         c.infected++;
-        infections?.push({ filePath: r.path, threats: r.threats, response: 'quarantine', time: this.#o.clock() });
+        infections?.push({ filePath: r.path, threats: r.threats, response: 'quarantined', time: this.#o.clock() });
       } else {
         c.scanned++;
         c.bytes += r.bytes;
         if (r.verdict?.result === 'infected') {
           c.infected++;
-          infections?.push({ filePath: r.path, threats: r.verdict.threats, response, time: this.#o.clock() });
+          infections?.push({ filePath: r.path, threats: r.verdict.threats, response: responseOf(engine.infectedAction, r.worm), time: this.#o.clock() });
         } else if (r.verdict?.result !== 'clean') c.failed++;
       }
     };
@@ -387,9 +391,9 @@ export class JobManager {
             else if (out.outcome === 'quarantined') {
               const attrs = this.#rt.store.getAttributes({ volume: access.volume, fileId: access.fileId });
               r = { type: 'quarantined', path: access.path, threats: attrs?.threats ?? [] };
-            } else r = { type: 'scanned', bytes: access.size, verdict: out.verdict, path: access.path };
+            } else r = { type: 'scanned', bytes: access.size, verdict: out.verdict, path: access.path, worm: access.worm === true };
           } catch (err) {
-            r = { type: 'scanned', bytes: access.size, verdict: { result: 'failure', kind: 'error', message: (err as Error).message }, path: access.path };
+            r = { type: 'scanned', bytes: access.size, verdict: { result: 'failure', kind: 'error', message: (err as Error).message }, path: access.path, worm: false };
           }
           finish(slot, r);
         });
@@ -404,14 +408,16 @@ export class JobManager {
       // Left `running`: the next manager on this node resumes from the checkpoint just saved.
       return this.#status({ ...row, counters: JSON.stringify(folded), checkpoint: JSON.stringify(checkpoint) });
     }
-    const state: JobState = error !== null ? 'failed' : signal.aborted ? 'cancelled' : 'completed';
-    this.#stmt.finish.run(state, this.#o.clock(), JSON.stringify(folded), checkpoint === null ? null : JSON.stringify(checkpoint), error, row.id);
     // Records of the last scans are group-committed: make them visible before the job reports done.
     await engine.drain();
+    const state: JobState = error !== null ? 'failed' : signal.aborted ? 'cancelled' : 'completed';
+    this.#stmt.finish.run(state, this.#o.clock(), JSON.stringify(folded), checkpoint === null ? null : JSON.stringify(checkpoint), error, row.id);
     return this.#finished(row.id, spec);
   }
 
   /** Writes the job's store report from its persisted counters (idempotent: rewritten whole). */
+  // The store report is written synchronously right after the job's final state, so whoever sees
+  // the state final (same thread) sees the report too.
   async #finished(id: string, spec: JobSpec): Promise<JobStatus> {
     const row = this.#stmt.get.get(id) as JobRow;
     const status = this.#status(row);
@@ -419,7 +425,7 @@ export class JobManager {
       const store = this.#rt.store;
       const prior = store.getReport(id);
       store.deleteReport(id);
-      store.createReport({ kind: 'on-demand', id, policy: row.name, startTime: row.created, response: prior?.response ?? responseOf(this.#rt.engine(row.svm).infectedAction) });
+      store.createReport({ kind: 'on-demand', id, policy: row.name, startTime: row.created, response: prior?.response ?? this.#rt.engine(row.svm).infectedAction });
       store.addReportProgress(id, { files: status.scanned, bytes: status.bytes, fails: status.failed });
       for (const inf of this.infections(id)) store.addReportInfection(id, inf);
       store.finishReport(id, row.state === 'completed' ? 'completed' : row.state === 'cancelled' ? 'cancelled' : 'failed', row.ended ?? this.#o.clock());

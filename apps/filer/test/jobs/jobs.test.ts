@@ -38,9 +38,9 @@ describe('ONTAP on-demand policy', () => {
     const first = await jobs.start(spec).done;
     expect(first).toMatchObject({ state: 'completed', checked: 7, scanned: 4, skipped: 3, current: 0, infected: 1, failed: 0, total: 7, etaMs: 0 });
     expect(first.bytes).toBe(1 + 2 + kEicar.length + 1);
-    expect(jobs.infections(first.id)).toEqual([expect.objectContaining({ filePath: '\\vol1\\docs\\evil.com', threats: [expect.stringMatching(/eicar/i)], response: 'quarantine' })]);
+    expect(jobs.infections(first.id)).toEqual([expect.objectContaining({ filePath: '\\vol1\\docs\\evil.com', threats: [expect.stringMatching(/eicar/i)], response: 'quarantined' })]);
     const report = rig.rt.store.getReport(first.reportId)!;
-    expect(report).toMatchObject({ kind: 'on-demand', policy: 'task-1', state: 'completed', filesScanned: 4, totalBytes: first.bytes, infectedCount: 1, response: 'quarantine' });
+    expect(report).toMatchObject({ kind: 'on-demand', policy: 'task-1', state: 'completed', filesScanned: 4, totalBytes: first.bytes, infectedCount: 1, response: 'none' });
     expect(report.infections.map((i) => i.filePath)).toEqual(['\\vol1\\docs\\evil.com']);
 
     // Unchanged tree: nothing is sent to a scanner; the infected file is quarantined and still listed.
