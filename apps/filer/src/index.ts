@@ -24,3 +24,9 @@ export type { OnAccessCounter, OnAccessCounterOptions } from './reports/counter.
 export { buildDailyReport, dailyReportId, scheduleDailyReport } from './reports/daily.js';
 export { formatReport, writeReportFile } from './reports/file.js';
 export { getReport, listReports, listThreats, toOnefsScanReport, toOnefsThreats } from './reports/query.js';
+export { AuditCodes, kAuditDefaults, kMinRotationSize, parseIsoDuration, resolveLogPath, unflatten, validateAuditConfig } from './audit/config.js';
+export type { AuditConfig, AuditSchedule, LogPathTarget } from './audit/config.js';
+export { AuditLogWriter, auditLine, kActiveLog, listArchives } from './audit/writer.js';
+export type { ArchiveInfo, AuditWriterOptions } from './audit/writer.js';
+export { AuditService, createAuditService, isAuditedAnswer } from './audit/service.js';
+export type { AuditServiceOptions, ManagementChange } from './audit/service.js';
