@@ -277,6 +277,17 @@ export class Engine {
     return { outcome: 'scanned', verdict: run.verdict };
   }
 
+  /**
+   * What the attributes say about the file now, without scanning: `current` (scan current under the
+   * pools' signatures), `quarantined`, or `stale` (a scan is due). Synchronous (cache, then store):
+   * an on-demand job skips current files with it without queueing them.
+   */
+  lookup(access: FileAccess): LookupState {
+    checkAccess(access);
+    const k = fileKeyString(access.volume, access.fileId);
+    return lookupState(this.#cache.get(access.volume, access.fileId, k), access.changeStamp, this.#watermark.get(Date.now()));
+  }
+
   /** What an infected file gets besides the verdict (SPEC §8), as configured. */
   get infectedAction(): InfectedAction {
     return this.#o.infectedAction;

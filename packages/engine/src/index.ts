@@ -2,6 +2,7 @@
 export { createEngine, Engine } from './engine.js';
 export type { DryRunChange, DryRunReport, Explain, OnDemandOutcome, RevalidateOptions, RevalidateReport } from './engine.js';
 export type { FileAccess } from './access.js';
+export type { LookupState } from './lookup.js';
 export type { Answer, AnswerReason, Verdict } from './answer.js';
 export { EngineError, EngineErrorCodes } from './errors.js';
 export type { EngineErrorCode } from './errors.js';

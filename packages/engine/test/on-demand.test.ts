@@ -13,10 +13,12 @@ it('scans a file the on-access policy excludes, then skips it as current unless 
   // `.tmp` is excluded by the rig's on-access policy: an open would not scan it, a job does.
   const a = await rig.file('x.tmp', 'hello');
   expect((await rig.engine.open(a)).reason).toBe('excluded-extension');
+  expect(rig.engine.lookup(a)).toBe('stale');
   const first = await rig.engine.scanOnDemand(a);
   expect(first).toEqual({ outcome: 'scanned', verdict: { result: 'clean' } });
   await rig.engine.drain();
   expect(await rig.engine.scanOnDemand(a)).toEqual({ outcome: 'current', verdict: undefined });
+  expect(rig.engine.lookup(a)).toBe('current');
   const forced = await rig.engine.scanOnDemand(a, { force: true });
   expect(forced.outcome).toBe('scanned');
   expect(rig.engine.metrics().scansStarted).toBe(2);
@@ -33,5 +35,6 @@ it('reports infected files with their threats and records them like an access do
   // An infected file is quarantined: later opens deny it without a scan, and a job skips it.
   expect((await rig.engine.open(a)).reason).toBe('quarantined');
   expect((await rig.engine.scanOnDemand(a)).outcome).toBe('quarantined');
+  expect(rig.engine.lookup(a)).toBe('quarantined');
   expect(rig.engine.infectedAction).toBe('none');
 });

@@ -16,6 +16,7 @@
 // files scanned after it but before the crash are visited again and, being scan current now, counted
 // as current (their scan was not lost: the engine recorded it).
 import { randomUUID } from 'node:crypto';
+import diagnostics_channel from 'node:diagnostics_channel';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import PQueue from 'p-queue';
@@ -81,6 +82,13 @@ export interface JobManagerOptions {
   readonly concurrency?: number;
   /** Queue a file only while fewer than this many requests wait in the dispatcher. @default concurrency */
   readonly dispatcherQueueBelow?: number;
+  /**
+   * Scans in flight per job while the SVM serves interactive scans (one dispatched within
+   * `interactiveWindowMs`): the scanners' CPU goes to the clients first. @default 1
+   */
+  readonly busyConcurrency?: number;
+  /** @default 1000 */
+  readonly interactiveWindowMs?: number;
   /** Persist the checkpoint after this many files. @default 500 */
   readonly checkpointEvery?: number;
   /** …or after this long, ms. @default 1000 */
@@ -151,6 +159,14 @@ export class JobManager {
     readonly dispatcherQueueBelow: number | undefined;
   };
   readonly #running = new Map<string, RunningJob>();
+  /** When each SVM last dispatched an interactive or async (client) scan, performance.now() ms. */
+  readonly #lastInteractive = new Map<string, number>();
+  readonly #onDispatched = (m: unknown): void => {
+    const { access, priority } = m as { access: FileAccess; priority: string };
+    if (priority === 'background') return;
+    const slash = access.volume.indexOf('/');
+    if (slash > 0) this.#lastInteractive.set(access.volume.slice(0, slash), performance.now());
+  };
   readonly #stmt: {
     insert: Database.Statement; get: Database.Statement; list: Database.Statement; save: Database.Statement;
     finish: Database.Statement; infect: Database.Statement; infections: Database.Statement; reportDone: Database.Statement;
@@ -170,9 +186,12 @@ export class JobManager {
       checkpointEvery: options.checkpointEvery ?? 500,
       checkpointMs: options.checkpointMs ?? 1000,
       onRestart: options.onRestart ?? 'resume',
+      busyConcurrency: options.busyConcurrency ?? 1,
+      interactiveWindowMs: options.interactiveWindowMs ?? 1000,
       onFinished: options.onFinished,
       clock: options.clock ?? Date.now,
     };
+    diagnostics_channel.subscribe('avscan:engine:dispatched', this.#onDispatched);
     const db = this.#db;
     this.#stmt = {
       insert: db.prepare(`INSERT INTO od_jobs (id, svm, name, kind, spec, state, node, created, counters)
@@ -265,6 +284,7 @@ export class JobManager {
     const jobs = [...this.#running.values()];
     for (const j of jobs) j.abort.abort('close');
     await Promise.allSettled(jobs.map((j) => j.done));
+    diagnostics_channel.unsubscribe('avscan:engine:dispatched', this.#onDispatched);
     if (this.#ownDb) this.#db.close();
   }
 
@@ -377,7 +397,16 @@ export class JobManager {
           finish(slot, { type: 'skipped' });
           continue;
         }
-        await queue.onSizeLessThan(this.#o.concurrency);
+        // Most files of a second pass are current: settle them here, without a queue round trip.
+        const state = engine.lookup(access);
+        if (state === 'quarantined' || (state === 'current' && !spec.force)) {
+          finish(slot, state === 'current' ? { type: 'current' } : this.#quarantined(access));
+          continue;
+        }
+        // Fewer scans in flight while clients are being served; never more than one file waiting.
+        const busy = performance.now() - (this.#lastInteractive.get(spec.svm) ?? -Infinity) < this.#o.interactiveWindowMs;
+        queue.concurrency = busy ? Math.min(this.#o.busyConcurrency, this.#o.concurrency) : this.#o.concurrency;
+        await queue.onSizeLessThan(1);
         if (dispatcher !== undefined) await dispatcher.onQueueBelow(below);
         if (signal.aborted) {
           window.pop();
@@ -388,10 +417,8 @@ export class JobManager {
           try {
             const out = await engine.scanOnDemand(access, { force: spec.force });
             if (out.outcome === 'current') r = { type: 'current' };
-            else if (out.outcome === 'quarantined') {
-              const attrs = this.#rt.store.getAttributes({ volume: access.volume, fileId: access.fileId });
-              r = { type: 'quarantined', path: access.path, threats: attrs?.threats ?? [] };
-            } else r = { type: 'scanned', bytes: access.size, verdict: out.verdict, path: access.path, worm: access.worm === true };
+            else if (out.outcome === 'quarantined') r = this.#quarantined(access);
+            else r = { type: 'scanned', bytes: access.size, verdict: out.verdict, path: access.path, worm: access.worm === true };
           } catch (err) {
             r = { type: 'scanned', bytes: access.size, verdict: { result: 'failure', kind: 'error', message: (err as Error).message }, path: access.path, worm: false };
           }
@@ -413,6 +440,11 @@ export class JobManager {
     const state: JobState = error !== null ? 'failed' : signal.aborted ? 'cancelled' : 'completed';
     this.#stmt.finish.run(state, this.#o.clock(), JSON.stringify(folded), checkpoint === null ? null : JSON.stringify(checkpoint), error, row.id);
     return this.#finished(row.id, spec);
+  }
+
+  #quarantined(access: FileAccess): Result {
+    const attrs = this.#rt.store.getAttributes({ volume: access.volume, fileId: access.fileId });
+    return { type: 'quarantined', path: access.path, threats: attrs?.threats ?? [] };
   }
 
   /** Writes the job's store report from its persisted counters (idempotent: rewritten whole). */

@@ -2,27 +2,20 @@
 // code this emulator can produce.
 import { mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuditCodes, createAuditService, FilerErrorCodes, parseIsoDuration, type AuditService } from '../../src/index.js';
-import { makeRig, type Rig } from '../jobs/helpers.js';
+import { makeRig, openedPerTest, type Rig } from '../jobs/helpers.js';
 
-let rig: Rig | undefined;
-let audit: AuditService | undefined;
-afterEach(async () => {
-  await audit?.close();
-  await rig?.close();
-  rig = undefined;
-  audit = undefined;
-});
+const t = openedPerTest();
 
 async function setup(): Promise<{ r: Rig; a: AuditService; uuid: string }> {
-  rig = await makeRig({ svm: { volumes: [{ name: 'vol1' }, { name: 'vol_ro', readonly: true }, { name: 'vol_worm', worm: true }] } });
-  rig.put('vol1', 'audit/.keep', '');
-  rig.put('vol1', 'afile', 'x');
-  mkdirSync(path.join(rig.rt.volume('vs1', 'vol1')!.root, 'real'), { recursive: true });
-  symlinkSync(path.join(rig.rt.volume('vs1', 'vol1')!.root, 'real'), path.join(rig.rt.volume('vs1', 'vol1')!.root, 'link'));
-  audit = createAuditService(rig.rt);
-  return { r: rig, a: audit, uuid: rig.rt.svm('vs1')!.uuid };
+  t.rig = await makeRig({ svm: { volumes: [{ name: 'vol1' }, { name: 'vol_ro', readonly: true }, { name: 'vol_worm', worm: true }] } });
+  t.rig.put('vol1', 'audit/.keep', '');
+  t.rig.put('vol1', 'afile', 'x');
+  mkdirSync(path.join(t.rig.rt.volume('vs1', 'vol1')!.root, 'real'), { recursive: true });
+  symlinkSync(path.join(t.rig.rt.volume('vs1', 'vol1')!.root, 'real'), path.join(t.rig.rt.volume('vs1', 'vol1')!.root, 'link'));
+  t.audit = createAuditService(t.rig.rt);
+  return { r: t.rig, a: t.audit, uuid: t.rig.rt.svm('vs1')!.uuid };
 }
 
 const code = (ontapCode: number, extra: object = {}) => expect.objectContaining({ ontapCode, ...extra });

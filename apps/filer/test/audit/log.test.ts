@@ -5,16 +5,11 @@ import { appendFileSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { accessOf, createAuditService, kActiveLog, listArchives, openAppDb, resolveInVolume, AuditLogWriter, type AuditService } from '../../src/index.js';
-import { kEicar, makeRig, type Rig } from '../jobs/helpers.js';
+import { kEicar, makeRig, openedPerTest, type Rig } from '../jobs/helpers.js';
 
-let rig: Rig | undefined;
-let audit: AuditService | undefined;
-afterEach(async () => {
+const t = openedPerTest();
+afterEach(() => {
   vi.useRealTimers();
-  await audit?.close();
-  await rig?.close();
-  rig = undefined;
-  audit = undefined;
 });
 
 function lines(dir: string): Array<Record<string, unknown>> {
@@ -23,10 +18,10 @@ function lines(dir: string): Array<Record<string, unknown>> {
 }
 
 async function setup(policy?: unknown): Promise<{ r: Rig; a: AuditService; uuid: string; dir: string }> {
-  rig = await makeRig(policy === undefined ? {} : { svm: { policy } });
-  rig.put('vol2', 'audit/.keep', '');
-  audit = createAuditService(rig.rt, { pollMs: 60_000 }).start();
-  return { r: rig, a: audit, uuid: rig.rt.svm('vs1')!.uuid, dir: path.join(rig.rt.volume('vs1', 'vol2')!.root, 'audit') };
+  t.rig = await makeRig(policy === undefined ? {} : { svm: { policy } });
+  t.rig.put('vol2', 'audit/.keep', '');
+  t.audit = createAuditService(t.rig.rt, { pollMs: 60_000 }).start();
+  return { r: t.rig, a: t.audit, uuid: t.rig.rt.svm('vs1')!.uuid, dir: path.join(t.rig.rt.volume('vs1', 'vol2')!.root, 'audit') };
 }
 
 describe('events', () => {
@@ -122,7 +117,7 @@ describe('rotation and retention', () => {
     for (let i = 0; i < 5; i++) await a.recordManagement('vs1', { api: 'ontap', method: 'POST', path: `/x${String(i)}` });
     await a.flush();
     await a.close();
-    audit = undefined;
+    t.audit = undefined;
     const before = lines(dir);
     appendFileSync(path.join(dir, kActiveLog), '{"id":99999,"torn'); // a write cut short
     const db = openAppDb(r.rt.store);

@@ -3,7 +3,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createStaticRuntime, type StaticRuntime, type StaticSvm } from '../../src/index.js';
+import { afterEach } from 'vitest';
+import { createStaticRuntime, type AuditService, type JobManager, type StaticRuntime, type StaticSvm } from '../../src/index.js';
 
 /** The EICAR test string, built here so the source file itself is not flagged by scanners. */
 export const kEicar = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$' + 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
@@ -37,4 +38,22 @@ export async function makeRig(options: { dir?: string; svm?: Partial<StaticSvm>;
       if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** What a test opened; closed after each test (services before the rig), then forgotten. */
+export interface Opened {
+  rig?: Rig | undefined;
+  jobs?: JobManager | undefined;
+  audit?: AuditService | undefined;
+}
+
+export function openedPerTest(): Opened {
+  const o: Opened = {};
+  afterEach(async () => {
+    await o.jobs?.close();
+    await o.audit?.close();
+    await o.rig?.close();
+    o.jobs = o.audit = o.rig = undefined;
+  });
+  return o;
 }
