@@ -306,7 +306,13 @@ export class JobManager {
   #launch(row: JobRow, spec: JobSpec): RunningJob {
     const job = new RunningJob(row, spec, JSON.parse(row.counters) as JobCounters);
     this.#running.set(row.id, job);
-    job.done = this.#run(job).finally(() => this.#running.delete(row.id));
+    job.done = this.#run(job)
+      .catch((err: unknown) => {
+        // The job could not run at all (its volume went away, …): it ends failed, with its report.
+        this.#stmt.finish.run('failed', this.#o.clock(), row.counters, row.checkpoint, (err as Error).message, row.id);
+        return this.#finished(row.id, spec);
+      })
+      .finally(() => this.#running.delete(row.id));
     return job;
   }
 
@@ -328,7 +334,9 @@ export class JobManager {
         },
       };
     });
-    void countFiles(roots, signal).then((n) => { job.total = n; }, () => {});
+    const counting = new AbortController();
+    signal.addEventListener('abort', () => counting.abort(), { once: true });
+    void countFiles(roots, counting.signal).then((n) => { if (!counting.signal.aborted) job.total = n; }, () => {});
 
     const folded: JobCounters = JSON.parse(row.counters) as JobCounters;
     let checkpoint: Position | null = row.checkpoint === null ? null : (JSON.parse(row.checkpoint) as Position);
@@ -429,6 +437,7 @@ export class JobManager {
       error = (err as Error).message;
     }
     await queue.onIdle();
+    counting.abort();
     save();
     const closing = signal.aborted && signal.reason === 'close';
     if (closing) {

@@ -1,5 +1,6 @@
 // On-demand jobs on a static runtime with real files and the built-in scanner: scope, skip current,
 // force, cancel, a one-file job, resume after close, reports in the store.
+import { rmSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { createJobManager, FilerErrorCodes, fileJob, onefsJob, ontapJob } from '../../src/index.js';
 import { kEicar, makeRig, openedPerTest, type Rig } from './helpers.js';
@@ -153,5 +154,26 @@ describe('cancel and restart', () => {
     expect(t.jobs.recover()).toEqual([id]);
     await vi.waitFor(() => expect(t.rig!.rt.store.getReport(id)?.state).toBe('failed'));
     expect(t.jobs.get(id)).toMatchObject({ state: 'interrupted', error: expect.stringContaining('stopped') });
+  });
+
+  it('a job that cannot run (its volume is gone after a restart) ends failed, with its report', async () => {
+    t.rig = await makeRig();
+    many(t.rig, 1500);
+    t.jobs = createJobManager(t.rig.rt, { concurrency: 1, checkpointEvery: 10 });
+    const { id } = t.jobs.start(ontapJob(t.rig.rt, 'vs1', { name: 'v2', scan_paths: ['/vol2/', '/vol1/'] }));
+    await vi.waitFor(() => expect(t.jobs!.get(id)!.checked).toBeGreaterThan(5), { timeout: 10_000, interval: 5 });
+    await t.jobs.close();
+    const dir = t.rig.dir;
+    await t.rig.rt.close();
+    t.rig = await makeRig({ dir, svm: { volumes: [{ name: 'vol1' }] } });
+    t.jobs = createJobManager(t.rig.rt);
+    t.jobs.recover();
+    await vi.waitFor(() => expect(t.jobs!.get(id)?.state).toBe('failed'));
+    expect(t.jobs.get(id)!.error).toMatch(/vol2/);
+    expect(t.rig.rt.store.getReport(id)).toMatchObject({ state: 'failed' });
+    await t.jobs.close();
+    await t.rig.close();
+    t.jobs = t.rig = undefined;
+    rmSync(dir, { recursive: true, force: true });
   });
 });
