@@ -293,7 +293,12 @@ export class AuditService {
       this.#pump(svm);
     }
     this.#timer = setInterval(() => {
-      for (const svm of this.#configs.keys()) this.#pump(svm);
+      for (const svm of this.#configs.keys()) {
+        this.#pump(svm);
+        // Archives past their retention duration go even when no rotation happens.
+        const c = this.#configs.get(svm);
+        if (c?.enabled === true && retentionMs(c) > 0) this.#writers.get(svm)?.retain();
+      }
     }, this.#o.pollMs ?? 1000);
     this.#timer.unref();
     return this;

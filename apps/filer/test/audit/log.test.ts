@@ -109,6 +109,14 @@ describe('rotation and retention', () => {
     vi.useFakeTimers({ now: new Date('2026-03-01T11:31:00Z'), toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     a.rotate(uuid);
     expect(listArchives(dir, 'vs1').map((x) => new Date(x.rotatedAt).toISOString())).toEqual(['2026-03-01T11:31:00.000Z']);
+    // Without any rotation, the poll deletes an archive once it is past its hour.
+    vi.useRealTimers();
+    await a.close();
+    t.audit = undefined;
+    vi.useFakeTimers({ now: new Date('2026-03-01T12:32:00Z'), toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    t.audit = createAuditService(t.rig!.rt, { pollMs: 1000 }).start();
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(listArchives(dir, 'vs1')).toEqual([]);
   });
 
   it('a writer starting after a crash cuts a torn last line and takes its cursor from the files', async () => {
