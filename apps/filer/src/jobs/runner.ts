@@ -456,9 +456,10 @@ export class JobManager {
     return { type: 'quarantined', path: access.path, threats: attrs?.threats ?? [] };
   }
 
-  /** Writes the job's store report from its persisted counters (idempotent: rewritten whole). */
-  // The store report is written synchronously right after the job's final state, so whoever sees
-  // the state final (same thread) sees the report too.
+  /**
+   * Writes the job's store report from its persisted counters (idempotent: rewritten whole),
+   * synchronously right after the job's final state, so whoever sees the state final sees the report.
+   */
   async #finished(id: string, spec: JobSpec): Promise<JobStatus> {
     const row = this.#stmt.get.get(id) as JobRow;
     const status = this.#status(row);
