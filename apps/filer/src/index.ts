@@ -27,3 +27,27 @@ export { main, shutdownOnSignals, startFiler, tryThis } from './main.js';
 export type { RunningFiler, StartOptions } from './main.js';
 export { builtInExtensions } from './extensions.js';
 export type { OaPolicyDoc, OdPolicyDoc, PoolDoc, VscanDoc } from './vscan/model.js';
+
+// --- on-demand jobs, schedules, reports, audit (issue 11 back end) ---
+export { openAppDb, kAppSchemaVersion } from './db/app-db.js';
+export { fileJob, kOnDemandDefaults, onefsJob, onefsPath, ontapJob } from './jobs/spec.js';
+export type { JobRoot, JobSpec, OnefsJob, OntapOnDemandPolicy } from './jobs/spec.js';
+export { createJobManager, JobManager, responseOf } from './jobs/runner.js';
+export type { JobCounters, JobInfection, JobManagerOptions, JobState, JobStatus } from './jobs/runner.js';
+export { countFiles, walkFiles } from './jobs/walk.js';
+export type { Position, WalkItem, WalkRoot } from './jobs/walk.js';
+export { cronOfFields, cronOfOnefs, cronOfOntap, kOntapSchedules } from './schedule/parse.js';
+export type { CronFields, ScheduleInput } from './schedule/parse.js';
+export { checkOneScheduledPerSvm, createScheduler, JobScheduler, scheduleJob } from './schedule/scheduler.js';
+export type { ScheduledEntry, SchedulerOptions } from './schedule/scheduler.js';
+export { startOnAccessCounter, utcDay } from './reports/counter.js';
+export type { OnAccessCounter, OnAccessCounterOptions } from './reports/counter.js';
+export { buildDailyReport, dailyReportId, scheduleDailyReport } from './reports/daily.js';
+export { formatReport, writeReportFile } from './reports/file.js';
+export { getReport, listReports, listThreats, toOnefsScanReport, toOnefsThreats } from './reports/query.js';
+export { AuditCodes, kAuditDefaults, kMinRotationSize, parseIsoDuration, resolveLogPath, unflatten, validateAuditConfig } from './audit/config.js';
+export type { AuditConfig, AuditSchedule, LogPathTarget } from './audit/config.js';
+export { AuditLogWriter, auditLine, kActiveLog, listArchives } from './audit/writer.js';
+export type { ArchiveInfo, AuditWriterOptions } from './audit/writer.js';
+export { AuditService, createAuditService, isAuditedAnswer } from './audit/service.js';
+export type { AuditServiceOptions, ManagementChange } from './audit/service.js';

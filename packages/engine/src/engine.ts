@@ -18,16 +18,22 @@ import { dryRun, explainAccess, type DryRunReport, type Explain } from './explai
 import { answerFailure } from './failure.js';
 import { InFlight, type Flight } from './flight.js';
 import { Leases, waitBounded } from './lock.js';
-import { AttributeCache, lookupState, Watermark } from './lookup.js';
+import { AttributeCache, lookupState, Watermark, type LookupState } from './lookup.js';
 import { Counters, metricsOf, type EngineMetrics } from './metrics.js';
 import { channels } from './observe.js';
-import { resolveEngineOptions, type EngineOptions, type ResolvedEngineOptions } from './options.js';
+import { resolveEngineOptions, type EngineOptions, type InfectedAction, type ResolvedEngineOptions } from './options.js';
 import { attributesOf, recordFor } from './record.js';
 import { Recorder } from './recorder.js';
 import { revalidate, type RevalidateOptions, type RevalidateReport } from './revalidate.js';
 import { scanFile, type ScanRun } from './scan.js';
 import { ServerLog } from './servers.js';
 import { isProfile, triggerFor, type Operation, type Profile, type Trigger } from './triggers.js';
+
+export interface OnDemandOutcome {
+  /** `current`: skipped, scan current; `quarantined`: skipped, quarantined; `scanned`: sent to a scanner. */
+  readonly outcome: 'current' | 'quarantined' | 'scanned';
+  readonly verdict: Verdict | undefined;
+}
 
 /** Everything an answer says, named (the answer stage builds the `Answer` from it). */
 interface AnswerInput {
@@ -190,6 +196,42 @@ export class Engine {
       lookup: (access, k) => lookupState(this.#cache.get(access.volume, access.fileId, k), access.changeStamp, this.#watermark.get(Date.now())),
       startScan: (k, access) => this.#startScan(k, access, this.#cache.get(access.volume, access.fileId, k), 'background').flight,
     }, accesses, options);
+  }
+
+  /**
+   * One file of an on-demand (policy) scan job: scanned at background priority unless it is scan
+   * current (or quarantined), whatever the on-access policy says — the job has its own scope and has
+   * already judged the file. `force` (OneFS `ignore_previous_scan_status`) scans a current file too.
+   * Locks, coalescing with an access scanning the same file, the record, the `file.infected` event
+   * and the infected-file action are the on-access path's. Resolves with the verdict once known.
+   */
+  async scanOnDemand(access: FileAccess, options: { readonly force?: boolean } = {}): Promise<OnDemandOutcome> {
+    this.#assertOpen();
+    checkAccess(access);
+    const k = fileKeyString(access.volume, access.fileId);
+    const attrs = this.#cache.get(access.volume, access.fileId, k);
+    const state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
+    if (state === 'quarantined') return { outcome: 'quarantined', verdict: undefined };
+    if (state === 'current' && options.force !== true) return { outcome: 'current', verdict: undefined };
+    // A job's scan can be cancelled with the job (its signal); it joins an access's scan in flight.
+    const run = await this.#startScan(k, access, attrs, 'background').flight.join('background', access.signal);
+    return { outcome: 'scanned', verdict: run.verdict };
+  }
+
+  /**
+   * What the attributes say about the file now, without scanning: `current` (scan current under the
+   * pools' signatures), `quarantined`, or `stale` (a scan is due). Synchronous (cache, then store):
+   * an on-demand job skips current files with it without queueing them.
+   */
+  lookup(access: FileAccess): LookupState {
+    checkAccess(access);
+    const k = fileKeyString(access.volume, access.fileId);
+    return lookupState(this.#cache.get(access.volume, access.fileId, k), access.changeStamp, this.#watermark.get(Date.now()));
+  }
+
+  /** What an infected file gets besides the verdict (SPEC §8), as configured. */
+  get infectedAction(): InfectedAction {
+    return this.#o.infectedAction;
   }
 
   /** Every rule consulted for an access, without scanning or recording anything. */

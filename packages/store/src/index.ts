@@ -19,6 +19,8 @@ export type {
 export type {
   Infection,
   InfectionInput,
+  InfectionQuery,
+  InfectionRecord,
   Report,
   ReportInput,
   ReportKind,
