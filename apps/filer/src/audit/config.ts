@@ -8,7 +8,8 @@ import { FilerError, FilerErrorCodes, show } from '../errors.js';
 import type { FilerRuntime } from '../model.js';
 import { cronOfFields, type CronFields } from '../schedule/parse.js';
 
-export interface AuditSchedule extends CronFields {}
+/** The seed's `rotation.schedule`: the same fields as a cron schedule. */
+export type AuditSchedule = CronFields;
 
 export interface AuditConfig {
   readonly svm: { readonly uuid: string; readonly name: string };
