@@ -13,6 +13,6 @@ export type { OnFailure } from './failure.js';
 export { channels } from './observe.js';
 export type { EngineMetrics } from './metrics.js';
 export { kEngineDefaults } from './options.js';
-export type { EngineOptions, InfectedAction } from './options.js';
+export type { EngineDispatcher, EngineOptions, InfectedAction } from './options.js';
 export { PROFILES, triggerFor } from './triggers.js';
 export type { Operation, Profile, Trigger } from './triggers.js';

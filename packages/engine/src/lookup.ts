@@ -1,7 +1,7 @@
 // Stage 2, lookup: is the file scan current? Attributes come from an in-memory cache in front of the
 // store, so a current file costs a Map lookup, not a SQLite read (the scan-current fast path).
+import type { EngineDispatcher } from './options.js';
 import { isScanCurrent, type Attributes, type SignatureState, type Store } from '@avscan/store';
-import type { Dispatcher } from '@avscan/dispatch';
 import { fileKeyString } from './access.js';
 
 /**
@@ -61,12 +61,12 @@ const kNoSignatures: SignatureState = Object.freeze({ timestamp: 0, stamps: new 
  * connected the last state is kept (files are not made stale by an outage).
  */
 export class Watermark {
-  readonly #dispatcher: Dispatcher;
+  readonly #dispatcher: EngineDispatcher;
   readonly #refreshMs: number;
   #value: SignatureState = kNoSignatures;
   #readAt = -Infinity;
 
-  constructor(dispatcher: Dispatcher, refreshMs: number) {
+  constructor(dispatcher: EngineDispatcher, refreshMs: number) {
     this.#dispatcher = dispatcher;
     this.#refreshMs = refreshMs;
   }

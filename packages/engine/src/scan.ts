@@ -1,6 +1,7 @@
 // Stage 4, scan: send the file to a scanner server through the dispatcher, with the priority of the
 // trigger, and turn the dispatcher's outcome into a verdict plus the signature stamp to record.
-import type { Dispatcher, ScanOutcome } from '@avscan/dispatch';
+import type { EngineDispatcher } from './options.js';
+import type { ScanOutcome } from '@avscan/dispatch';
 import type { FileAccess } from './access.js';
 import type { Verdict } from './answer.js';
 import type { Attributes } from '@avscan/store';
@@ -26,7 +27,7 @@ export interface ScanDone {
  * Submits the scan at the flight's priority, raises the request when a more urgent waiter joins, and
  * cancels it (queue entry or scanner connection) when the flight is abandoned: rejects then.
  */
-export async function scanFile(dispatcher: Dispatcher, access: FileAccess, flight: Flight<unknown>): Promise<ScanDone> {
+export async function scanFile(dispatcher: EngineDispatcher, access: FileAccess, flight: Flight<unknown>): Promise<ScanDone> {
   const priority = flight.priority;
   const signal = flight.signal;
   const pending = dispatcher.submit(access.file !== undefined ? { file: access.file, priority, signal } : { data: access.data!, priority, signal });

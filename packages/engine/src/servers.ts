@@ -2,12 +2,13 @@
 // `disconnected_reason` and the cause in words) and signature update of the dispatcher's servers is
 // an event in the store, and the server's row in the server-status table follows it. A REST API
 // can then show `server-status` and the events from the database, also after a restart.
-import type { Dispatcher, ServerEvent, ServerStatus, SignatureEvent } from '@avscan/dispatch';
+import type { EngineDispatcher } from './options.js';
+import type { ServerEvent, ServerStatus, SignatureEvent } from '@avscan/dispatch';
 import type { Store } from '@avscan/store';
 
 export class ServerLog {
   readonly #store: Store;
-  readonly #dispatcher: Dispatcher;
+  readonly #dispatcher: EngineDispatcher;
   readonly #svm: string;
   readonly #onError: (err: unknown) => void;
   readonly #onServer = (e: ServerEvent): void => this.#transition(e);
@@ -15,7 +16,7 @@ export class ServerLog {
   /** Last state recorded per server: a failed reconnect (disconnected → connecting → disconnected) is no new event. */
   readonly #recorded = new Map<string, 'connected' | 'disconnected'>();
 
-  constructor(store: Store, dispatcher: Dispatcher, svm: string, onError: (err: unknown) => void) {
+  constructor(store: Store, dispatcher: EngineDispatcher, svm: string, onError: (err: unknown) => void) {
     this.#store = store;
     this.#dispatcher = dispatcher;
     this.#svm = svm;

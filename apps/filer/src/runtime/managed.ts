@@ -132,7 +132,7 @@ export async function createManagedRuntime(options: ManagedRuntimeOptions): Prom
     const slot = new DispatcherSlot();
     slot.replace(dispatcherOptions(s, doc));
     const policy = enabledPolicy(doc);
-    const engine = createEngine({ ...s.engine, store, dispatcher: slot.asDispatcher(), policy: policy ?? kDefaultCifsPolicy, enabled: doc.enabled && policy !== undefined, svm: s.name });
+    const engine = createEngine({ ...s.engine, store, dispatcher: slot, policy: policy ?? kDefaultCifsPolicy, enabled: doc.enabled && policy !== undefined, svm: s.name });
     live.set(s.name, { engine, slot, svm: s, doc, policyJson: JSON.stringify(policy ?? null), poolsJson: JSON.stringify(doc.scanner_pools) });
   }
 
