@@ -146,6 +146,26 @@ export class Engine {
     return this.#access('rename', access);
   }
 
+  /**
+   * Individual-file scan (OneFS `isi antivirus scan`, `ignore_previous_scan_status`): scans the file now
+   * even when it is scan current or quarantined, and answers with the verdict; the policy's scope still
+   * applies (an excluded file is answered with the policy's reason, OneFS `skipped_per_settings`), the
+   * profile and Vscan on/off do not (an administrator asked). Runs at `async` priority, below
+   * interactive accesses (SPEC §5); joins a scan of the file already in flight.
+   */
+  async scan(access: FileAccess): Promise<Answer> {
+    this.#assertOpen();
+    checkAccess(access);
+    const policy = this.#policy;
+    const decision = policy.decide(access);
+    if (decision.action !== 'scan') {
+      return this.#answer('scan', access, decision.action === 'skip', decision.reason, decision.rule, undefined, 'sync', policy.revision, false);
+    }
+    const k = fileKeyString(access.volume, access.fileId);
+    const { promise, joined } = this.#startScan(k, access, this.#cache.get(access.volume, access.fileId, k), 'async');
+    return this.#verdictAnswer('scan', access, await promise, 'sync', policy, joined);
+  }
+
   /** The file is deleted: waits for a scan in flight, then forgets its attributes. */
   async delete(access: FileAccess): Promise<Answer> {
     this.#assertOpen();
@@ -345,7 +365,11 @@ export class Engine {
     if (joined) this.#counters.joined++;
     const run = await promise;
     this.#counters.scanLatency.record(Math.max(1, Number(process.hrtime.bigint() - started)));
-    // answer
+    return this.#verdictAnswer(operation, access, run, trigger, policy, joined);
+  }
+
+  /** The answer to a scan's verdict; no verdict is answered per the policy's failure mode. */
+  #verdictAnswer(operation: Operation | 'scan', access: FileAccess, run: ScanRun, trigger: Trigger, policy: CompiledPolicy, joined: boolean): Answer {
     const v = run.verdict;
     if (v.result === 'clean') return this.#answer(operation, access, true, 'clean', undefined, v, trigger, policy.revision, joined);
     if (v.result === 'infected') return this.#answer(operation, access, false, 'infected', undefined, v, trigger, policy.revision, joined);
@@ -462,7 +486,7 @@ export class Engine {
   }
 
   #answer(
-    operation: Operation | 'write' | 'delete', access: FileAccess, allow: boolean, reason: AnswerReason,
+    operation: Operation | 'write' | 'delete' | 'scan', access: FileAccess, allow: boolean, reason: AnswerReason,
     rule: string | undefined, verdict: Verdict | undefined, trigger: Trigger, policyRevision: string | null, joined: boolean,
   ): Answer {
     const answer: Answer = { allow, reason, rule, verdict, decisionId: this.#nextId(), policyRevision, trigger, joined };
