@@ -13,6 +13,12 @@ export const FilerErrorCodes = Object.freeze({
   INVALID_CONFIG: 'ERR_FILER_INVALID_CONFIG',
   /** A write, rename or delete on a read-only volume. */
   READONLY_VOLUME: 'ERR_FILER_READONLY_VOLUME',
+  /** A rename onto a name that already exists (SMB STATUS_OBJECT_NAME_COLLISION). */
+  EXISTS: 'ERR_FILER_EXISTS',
+  /** A data-path request is malformed: unknown operation or mode, missing or extra parameter. */
+  INVALID_REQUEST: 'ERR_FILER_INVALID_REQUEST',
+  /** The operation needs a file and the path names a folder (or the reverse). */
+  WRONG_TYPE: 'ERR_FILER_WRONG_TYPE',
 } as const);
 
 export type FilerErrorCode = (typeof FilerErrorCodes)[keyof typeof FilerErrorCodes];

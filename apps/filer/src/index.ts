@@ -7,3 +7,7 @@ export { accessOf, pathComponents, resolveInVolume, kMaxComponent, kMaxPathBytes
 export type { AccessExtras, ResolvedPath } from './paths.js';
 export { createStaticRuntime, kDefaultCifsPolicy } from './runtime/static.js';
 export type { StaticRuntime, StaticRuntimeOptions, StaticShare, StaticSvm, StaticVolume } from './runtime/static.js';
+export { dataPathExtension } from './data/routes.js';
+export type { DataPathOptions } from './data/routes.js';
+export type { AnswerJson, DenyJson, ErrorJson } from './data/reply.js';
+export type { ListEntry } from './data/files.js';
