@@ -11,3 +11,5 @@ export { dataPathExtension } from './data/routes.js';
 export type { DataPathOptions } from './data/routes.js';
 export type { AnswerJson, DenyJson, ErrorJson } from './data/reply.js';
 export type { ListEntry } from './data/files.js';
+export { volumeWatcherExtension, watchVolumes } from './data/watcher.js';
+export type { VolumeWatcherOptions, WatchEvent, WatcherHandle } from './data/watcher.js';
