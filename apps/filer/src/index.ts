@@ -13,3 +13,5 @@ export type { AnswerJson, DenyJson, ErrorJson } from './data/reply.js';
 export type { ListEntry } from './data/files.js';
 export { volumeWatcherExtension, watchVolumes } from './data/watcher.js';
 export type { VolumeWatcherOptions, WatchEvent, WatcherHandle } from './data/watcher.js';
+export { runCli, parseTarget, kExitDenied } from './cli/program.js';
+export type { CliIo } from './cli/program.js';
