@@ -67,7 +67,7 @@ let realRoots = new Map<string, string>();
 function realRoot(volume: VolumeModel): string {
   let r = realRoots.get(volume.root);
   if (r === undefined) {
-    r = realpathSync(volume.root);
+    r = realpathSync.native(volume.root);
     if (realRoots.size > 1024) realRoots = new Map();
     realRoots.set(volume.root, r);
   }
@@ -92,7 +92,7 @@ export function resolveInVolume(volume: VolumeModel, rel: string, dir = ''): Res
   for (;;) {
     let real: string | undefined;
     try {
-      real = realpathSync(probe);
+      real = realpathSync.native(probe);
     } catch (err) {
       // A dangling symlink would be followed by a later create: judge where it points.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && isSymlink(probe)) throw escapes(rel, volume);

@@ -9,7 +9,7 @@ import { FilerError, FilerErrorCodes, show } from '../errors.js';
 import type { FilerExtension, FilerRuntime } from '../model.js';
 import { accessOf, pathComponents } from '../paths.js';
 import { deletePath, kindOf, listDir, renameFile, writeFileFrom } from './files.js';
-import { answerJson, denyJson, errorReply } from './reply.js';
+import { answerJson, denyJson, errorReply, type AnswerJson, type DenyJson } from './reply.js';
 import { assertWritable, storePathOf, targetOf, type ShareTarget } from './target.js';
 
 interface Params {
@@ -51,8 +51,11 @@ function clientGone(reply: FastifyReply): AbortSignal {
   return ac.signal;
 }
 
-function sendAnswer(reply: FastifyReply, t: ShareTarget, a: Answer): FastifyReply {
-  return a.allow ? reply.send(answerJson(t.resolved.svmPath, a)) : reply.code(403).send(denyJson(t.resolved.svmPath, a));
+/** The body to return from the handler (fastify serializes it), with 403 set on a deny. */
+function sendAnswer(reply: FastifyReply, t: ShareTarget, a: Answer): AnswerJson | DenyJson {
+  if (a.allow) return answerJson(t.resolved.svmPath, a);
+  reply.code(403);
+  return denyJson(t.resolved.svmPath, a);
 }
 
 async function open(runtime: FilerRuntime, t: ShareTarget, mode: Mode, signal: AbortSignal): Promise<Answer> {
