@@ -108,6 +108,37 @@ describe('volume watcher', () => {
     expect(rt.store.getAttributesByPath('vs1/vol1', '/vol1/moved/renamed.com')).toMatchObject({ fileId: before.fileId, quarantined: true });
     expect(rt.store.getAttributesByPath('vs1/vol1', '/vol1/bad.com')).toBeUndefined();
     expect(events.some((x) => x.kind === 'deleted' && x.path === '\\vol1\\bad.com')).toBe(false);
+  });
+
+  it('a folder rename moves every row below it, without rescanning its files', async () => {
+    mkdirSync(file('proj/sub'), { recursive: true });
+    writeFileSync(file('proj/sub/a.doc'), 'a');
+    writeFileSync(file('proj/b.doc'), 'b');
+    for (const rel of ['proj/sub/a.doc', 'proj/b.doc']) expect(await rt.engine('vs1').open(access(rel))).toMatchObject({ reason: 'clean' });
+    await rt.engine('vs1').drain();
+    const scans = rt.engine('vs1').metrics().scansStarted;
+    const since = events.length;
+    renameSync(file('proj'), file('proj2'));
+    const e = await nextEvent((x) => x.kind === 'renamed' && x.path === '\\vol1\\proj2', since);
+    expect(e.from).toBe('\\vol1\\proj');
+    expect(rt.store.getAttributesByPath('vs1/vol1', '/vol1/proj2/sub/a.doc')).toMatchObject({ scanResult: 'clean' });
+    expect(rt.store.getAttributesByPath('vs1/vol1', '/vol1/proj2/b.doc')).toMatchObject({ scanResult: 'clean' });
+    expect(rt.store.getAttributesByPath('vs1/vol1', '/vol1/proj/b.doc')).toBeUndefined();
+    // Each file is then handled as changed: still scan current, so nothing is scanned again.
+    expect((await nextEvent((x) => x.path === '\\vol1\\proj2\\sub\\a.doc', since)).answer).toMatchObject({ reason: 'scan-current' });
+    expect(rt.engine('vs1').metrics().scansStarted).toBe(scans);
+  });
+
+  it('files in a folder moved in from outside the volume are seen', async () => {
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'avscan-filer-outside-'));
+    mkdirSync(path.join(outside, 'pkg'));
+    writeFileSync(path.join(outside, 'pkg', 'payload.exe'), kEicar);
+    const since = events.length;
+    renameSync(path.join(outside, 'pkg'), file('drop/pkg'));
+    expect((await nextEvent((x) => x.path === '\\vol1\\drop\\pkg\\payload.exe', since)).answer).toMatchObject({ reason: 'scan-queued' });
+    await rt.engine('vs1').drain();
+    expect(rt.store.getAttributesByPath('vs1/vol1', '/vol1/drop/pkg/payload.exe')).toMatchObject({ scanResult: 'infected' });
+    rmSync(outside, { recursive: true, force: true });
     expect(errors).toEqual([]);
   });
 });
