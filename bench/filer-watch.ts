@@ -47,6 +47,8 @@ async function chokidarDefaults(folders: number): Promise<Record<string, string 
     'initial walk s': formatNumber(readyMs / 1000),
     'RSS added MB': formatNumber(mb(after.rss - before.rss)),
     'heap added MB': formatNumber(mb(after.heapUsed - before.heapUsed)),
+    'heap committed added MB': formatNumber(mb(after.heapTotal - before.heapTotal)),
+    'external added MB': formatNumber(mb(after.external - before.external)),
     [`${kChanges} changes seen in ms`]: '-',
   };
 }
@@ -91,6 +93,8 @@ async function layout(folders: number): Promise<Record<string, string | number>>
     'initial walk s': formatNumber(readyMs / 1000),
     'RSS added MB': formatNumber(mb(after.rss - before.rss)),
     'heap added MB': formatNumber(mb(after.heapUsed - before.heapUsed)),
+    'heap committed added MB': formatNumber(mb(after.heapTotal - before.heapTotal)),
+    'external added MB': formatNumber(mb(after.external - before.external)),
     [`${kChanges} changes seen in ms`]: formatNumber(changeMs),
   };
 }
