@@ -27,8 +27,11 @@ export class ApiError extends Error {
   readonly code: string;
   readonly target: string | undefined;
   readonly reason: string | undefined;
-  constructor(status: number, code: string, message: string, target?: string, reason?: string) {
+  /** The answer's JSON body, when there was one. */
+  readonly body: unknown;
+  constructor(status: number, code: string, message: string, target?: string, reason?: string, body?: unknown) {
     super(message);
+    this.body = body;
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
@@ -84,7 +87,7 @@ export class ApiClient {
       throw new ApiError(
         res.statusCode, err?.code !== undefined ? String(err.code) : `HTTP_${res.statusCode}`,
         typeof err?.message === 'string' ? err.message : `HTTP ${res.statusCode}`,
-        typeof err?.target === 'string' ? err.target : undefined, typeof err?.reason === 'string' ? err.reason : undefined,
+        typeof err?.target === 'string' ? err.target : undefined, typeof err?.reason === 'string' ? err.reason : undefined, json,
       );
     }
     return { status: res.statusCode, headers: res.headers, json, bytes };

@@ -103,8 +103,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     } catch (err) {
       if (err instanceof ApiError && err.code === 'STATUS_ACCESS_DENIED') {
         exit = kExitDenied;
-        if (g().json) json({ error: { code: err.code, message: err.message, reason: err.reason } });
-        else out(renderDenied(op, `\\${t.svm}\\${t.share}\\${t.path.split('/').join('\\')}`, err));
+        if (g().json) json(err.body);
+        else out(renderDenied(op, target, err));
         return undefined;
       }
       throw err;

@@ -6,7 +6,7 @@ import Table from 'cli-table3';
 type Json = any;
 
 function table(head: string[]): Table.Table {
-  return new Table({ head, style: { head: [], border: [] }, wordWrap: true });
+  return new Table({ head, style: { head: [], border: [], compact: true }, wordWrap: true });
 }
 
 /** First defined value among the keys (dotted paths allowed), for fields other builds name differently. */

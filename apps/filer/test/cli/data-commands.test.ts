@@ -54,11 +54,11 @@ describe('avscan data-path commands', () => {
     writeFileSync(path.join(srv.rt.volume('vs1', 'vol1')!.root, 'eicar.com'), kEicar);
     const o = await cli('open', 'vs1/vol1/eicar.com', '--mode', 'execute');
     expect(o.code).toBe(kExitDenied);
-    expect(o.out).toContain('open \\vs1\\vol1\\eicar.com: DENIED — infected');
+    expect(o.out).toContain('open vs1/vol1/eicar.com: DENIED — infected');
     await srv.rt.engine('vs1').drain();
     const j = await cli('--json', 'open', 'vs1/vol1/eicar.com');
     expect(j.code).toBe(kExitDenied);
-    expect(JSON.parse(j.out)).toMatchObject({ error: { code: 'STATUS_ACCESS_DENIED', reason: 'quarantined' } });
+    expect(JSON.parse(j.out)).toMatchObject({ error: { code: 'STATUS_ACCESS_DENIED', reason: 'quarantined', decision_id: expect.any(String) } });
     const r = await cli('read', 'vs1/vol1/eicar.com');
     expect(r.code).toBe(kExitDenied);
     expect(r.bytes.length).toBe(0);
