@@ -3,7 +3,7 @@
 // can never name a file outside the volume: not with `..`, not with an absolute or drive path, not
 // through a symlink that points out. Normalisation follows SPEC §3 so the file the engine judges is
 // the file that is opened (an SMB stream `doc.txt:x` is `doc.txt`; `evil.exe.` is `evil.exe`).
-import { closeSync, fstatSync, lstatSync, openSync, readlinkSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { FileAccess, Profile } from '@avscan/engine';
 import { changeStampOf } from '@avscan/store';
@@ -60,11 +60,6 @@ export interface ResolvedPath {
   readonly file: string;
   /** The path from the SVM root as ONTAP writes it (`\vol1\dir\name`): what policies judge. */
   readonly svmPath: string;
-  /**
-   * The file's stat taken while resolving it (Linux, when it existed): `accessOf` uses it instead of
-   * a second stat, so an access is built from the very inode whose real path was checked.
-   */
-  readonly stat?: BigIntStats | undefined;
 }
 
 let realRoots = new Map<string, string>();
@@ -93,9 +88,6 @@ export function resolveInVolume(volume: VolumeModel, rel: string, dir = ''): Res
   const components = [...pathComponents(dir), ...pathComponents(rel)];
   const root = realRoot(volume);
   const file = path.join(root, ...components);
-  const svmPath = `\\${volume.name}${components.length ? '\\' : ''}${components.join('\\')}`;
-  const stat = kProcFd ? realStat(file, root, rel, volume) : undefined;
-  if (stat !== undefined) return { volume, components, file, svmPath, stat };
   let probe = file;
   for (;;) {
     let real: string | undefined;
@@ -113,30 +105,7 @@ export function resolveInVolume(volume: VolumeModel, rel: string, dir = ''): Res
     if (probe === root) break;
     probe = path.dirname(probe);
   }
-  return { volume, components, file, svmPath };
-}
-
-// Linux: open the file with O_PATH (no read access needed, follows symlinks as realpath does), read
-// its real path from /proc/self/fd and stat it through the same descriptor — three cheap calls where
-// realpath(3) walks every component and the access needs a stat of its own (the data path's hot path).
-const kProcFd = process.platform === 'linux';
-const O_PATH = 0o10000000;
-
-/** The file's stat when it exists and really lies inside the root; `undefined` when it does not exist. */
-function realStat(file: string, root: string, rel: string, volume: VolumeModel): BigIntStats | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, O_PATH);
-  } catch {
-    return undefined; // missing (or odd): the ancestor walk judges it
-  }
-  try {
-    const real = readlinkSync(`/proc/self/fd/${fd}`);
-    if (!inside(root, real)) throw escapes(rel, volume);
-    return fstatSync(fd, { bigint: true });
-  } finally {
-    closeSync(fd);
-  }
+  return { volume, components, file, svmPath: `\\${volume.name}${components.length ? '\\' : ''}${components.join('\\')}` };
 }
 
 function isSymlink(p: string): boolean {
@@ -162,16 +131,14 @@ export interface AccessExtras {
  * stamp read now. Throws ERR_FILER_NOT_FOUND when there is no such file (or it is not a regular file).
  */
 export function accessOf(resolved: ResolvedPath, extras: AccessExtras = {}): FileAccess {
-  let st = resolved.stat;
-  if (st === undefined) {
-    try {
-      st = statSync(resolved.file, { bigint: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
-        throw new FilerError(FilerErrorCodes.NOT_FOUND, `no file ${show(resolved.svmPath)}`, 'path', { cause: err });
-      }
-      throw err;
+  let st;
+  try {
+    st = statSync(resolved.file, { bigint: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
+      throw new FilerError(FilerErrorCodes.NOT_FOUND, `no file ${show(resolved.svmPath)}`, 'path', { cause: err });
     }
+    throw err;
   }
   if (!st.isFile()) throw new FilerError(FilerErrorCodes.NOT_FOUND, `${show(resolved.svmPath)} is not a regular file`, 'path');
   const v = resolved.volume;
