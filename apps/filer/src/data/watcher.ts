@@ -87,6 +87,10 @@ class VolumeWatch {
   readonly #dirty = new Set<string>();
   readonly #deletes = new Set<NodeJS.Timeout>();
   #flushTimer: NodeJS.Timeout | undefined;
+  readonly #newDirs = new Set<string>();
+  #dirTimer: NodeJS.Timeout | undefined;
+  /** Batches and folder walks under way. */
+  #active = 0;
   #flushing: Promise<void> | undefined;
   #closed = false;
   readonly watcher: FSWatcher;
@@ -117,6 +121,7 @@ class VolumeWatch {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#flushTimer);
+    clearTimeout(this.#dirTimer);
     for (const t of this.#deletes) clearTimeout(t);
     this.#deletes.clear();
     await this.watcher.close();
@@ -160,7 +165,16 @@ class VolumeWatch {
   }
 
   async #flush(): Promise<void> {
-    await this.#flushing;
+    this.#active++;
+    try {
+      await this.#flushing;
+      await this.#handleBatch();
+    } finally {
+      this.#active--;
+    }
+  }
+
+  async #handleBatch(): Promise<void> {
     const batch = [...this.#dirty];
     this.#dirty.clear();
     let next = 0;
@@ -220,8 +234,7 @@ class VolumeWatch {
     const attrs = this.#runtime.store.getAttributesByPath(this.#volume.storeKey, storePath);
     if (attrs === undefined) return;
     // Wait for a matching add (a rename) before forgetting the file.
-    const timer = setTimeout(() => {
-      this.#deletes.delete(timer);
+    this.#later(() => {
       const now = this.#runtime.store.getAttributes({ volume: attrs.volume, fileId: attrs.fileId });
       if (now === undefined || now.path !== storePath || this.#closed) return;
       // The engine's delete also drops its cached attributes, so a new file reusing the inode starts clean.
@@ -230,8 +243,7 @@ class VolumeWatch {
         () => this.#emit({ kind: 'deleted', svm: this.#volume.svm, volume: this.#volume.name, path: resolved.svmPath }),
         (err: unknown) => this.#error(err),
       );
-    }, this.#o.renameWindowMs);
-    this.#deletes.add(timer);
+    });
   }
 
   /**
@@ -242,9 +254,25 @@ class VolumeWatch {
    */
   #addedDir(abs: string): void {
     if (this.#closed) return;
-    const resolved = this.#resolve(abs);
-    if (resolved === undefined) return;
-    void this.#walkNewDir(abs, resolved).catch((err: unknown) => this.#error(err));
+    // A folder moved in or renamed arrives as one addDir per folder in it: only the top ones are
+    // walked (a rename of the top folder's rows also moves its subfolders'; moving a subfolder's rows
+    // first would have them replaced by the top folder's rename).
+    this.#newDirs.add(abs);
+    this.#dirTimer ??= setTimeout(() => {
+      this.#dirTimer = undefined;
+      const dirs = [...this.#newDirs];
+      this.#newDirs.clear();
+      const top = dirs.filter((d) => !dirs.some((o) => o !== d && d.startsWith(o + path.sep)));
+      for (const d of top) {
+        const resolved = this.#resolve(d);
+        if (resolved === undefined) continue;
+        this.#active++;
+        this.#walkNewDir(d, resolved).catch((err: unknown) => {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code !== 'ENOENT' && code !== 'ENOTDIR') this.#error(err); // gone again before the walk
+        }).finally(() => this.#active--);
+      }
+    }, this.#o.settleMs);
   }
 
   async #walkNewDir(abs: string, resolved: ResolvedPath): Promise<void> {
@@ -277,10 +305,23 @@ class VolumeWatch {
     if (this.#closed) return;
     const resolved = this.#resolve(abs);
     if (resolved === undefined) return;
-    const timer = setTimeout(() => {
-      this.#deletes.delete(timer);
+    this.#later(() => {
       if (this.#closed || existsSync(resolved.file)) return;
       this.#runtime.store.deletePath(this.#volume.storeKey, storePathOf(resolved)).catch((err: unknown) => this.#error(err));
+    });
+  }
+
+  /**
+   * Runs `fn` once the rename window has passed and every change seen so far has been handled (a
+   * busy or slow machine must not turn a rename into a delete because the new name was handled late),
+   * or after ten windows on a volume that is never quiet.
+   */
+  #later(fn: () => void, windows = 1): void {
+    const timer = setTimeout(() => {
+      this.#deletes.delete(timer);
+      if (this.#closed) return;
+      if ((this.#dirty.size > 0 || this.#newDirs.size > 0 || this.#active > 0) && windows < 10) this.#later(fn, windows + 1);
+      else fn();
     }, this.#o.renameWindowMs);
     this.#deletes.add(timer);
   }
