@@ -67,6 +67,10 @@ export function errorReply(err: unknown): { status: number; body: ErrorJson } {
   if (e !== null && typeof e === 'object' && e.validation !== undefined) {
     return { status: 400, body: { error: { code: FilerErrorCodes.INVALID_REQUEST, message: String(e.message) } } };
   }
+  // The client went away during its scan (engines that cancel on `access.signal`): nobody reads this answer.
+  if (e !== null && typeof e === 'object' && e.code === 'ERR_ENGINE_ABORTED') {
+    return { status: 499, body: { error: { code: e.code, message: String(e.message) } } };
+  }
   if (e !== null && typeof e === 'object' && typeof e.code === 'string' && e.code === 'ERR_ENGINE_CLOSED') {
     return { status: 503, body: { error: { code: e.code, message: String(e.message) } } };
   }
