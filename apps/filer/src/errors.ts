@@ -31,9 +31,39 @@ export const FilerErrorCodes = Object.freeze({
   AUDIT_NOT_FOUND: 'ERR_FILER_AUDIT_NOT_FOUND',
   /** The audit configuration is in the wrong enabled state: deleted while enabled (140902421), rotated while disabled (140902492). */
   AUDIT_STATE: 'ERR_FILER_AUDIT_STATE',
+  /** A rename onto a name that already exists (SMB STATUS_OBJECT_NAME_COLLISION). */
+  EXISTS: 'ERR_FILER_EXISTS',
+  /** A data-path request is malformed: unknown operation or mode, missing or extra parameter. */
+  INVALID_REQUEST: 'ERR_FILER_INVALID_REQUEST',
+  /** The operation needs a file and the path names a folder (or the reverse). */
+  WRONG_TYPE: 'ERR_FILER_WRONG_TYPE',
 } as const);
 
 export type FilerErrorCode = (typeof FilerErrorCodes)[keyof typeof FilerErrorCodes];
+
+/**
+ * The HTTP status each code answers with on the filer's own routes (the data path; the ONTAP routes map
+ * to ONTAP's error codes instead). Exhaustive: a new code does not compile until it has a status.
+ */
+export const kFilerHttpStatus: Readonly<Record<FilerErrorCode, number>> = Object.freeze({
+  [FilerErrorCodes.INVALID_PATH]: 400,
+  [FilerErrorCodes.INVALID_REQUEST]: 400,
+  [FilerErrorCodes.INVALID_CONFIG]: 400,
+  [FilerErrorCodes.JOB_INVALID]: 400,
+  [FilerErrorCodes.SCHEDULE_INVALID]: 400,
+  [FilerErrorCodes.AUDIT_INVALID]: 400,
+  [FilerErrorCodes.PATH_ESCAPES]: 403,
+  [FilerErrorCodes.READONLY_VOLUME]: 403,
+  [FilerErrorCodes.NOT_FOUND]: 404,
+  [FilerErrorCodes.AUDIT_NOT_FOUND]: 404,
+  [FilerErrorCodes.EXISTS]: 409,
+  [FilerErrorCodes.WRONG_TYPE]: 409,
+  [FilerErrorCodes.JOB_STATE]: 409,
+  [FilerErrorCodes.SCHEDULE_CONFLICT]: 409,
+  [FilerErrorCodes.AUDIT_EXISTS]: 409,
+  [FilerErrorCodes.AUDIT_STATE]: 409,
+  [FilerErrorCodes.SOCKET_IN_USE]: 409,
+});
 
 export class FilerError extends Error {
   readonly code: FilerErrorCode;

@@ -51,3 +51,11 @@ export { AuditLogWriter, auditLine, kActiveLog, listArchives } from './audit/wri
 export type { ArchiveInfo, AuditWriterOptions } from './audit/writer.js';
 export { AuditService, createAuditService, isAuditedAnswer } from './audit/service.js';
 export type { AuditServiceOptions, ManagementChange } from './audit/service.js';
+export { dataPathExtension } from './data/routes.js';
+export type { DataPathOptions } from './data/routes.js';
+export type { AnswerJson, DenyJson, ErrorJson } from './data/reply.js';
+export type { ListEntry } from './data/files.js';
+export { volumeWatcherExtension, watchVolumes } from './data/watcher.js';
+export type { VolumeWatcherOptions, WatchEvent, WatcherHandle } from './data/watcher.js';
+export { runCli, parseTarget, kExitDenied } from './cli/program.js';
+export type { CliIo } from './cli/program.js';

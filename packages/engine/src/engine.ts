@@ -37,7 +37,7 @@ export interface OnDemandOutcome {
 
 /** Everything an answer says, named (the answer stage builds the `Answer` from it). */
 interface AnswerInput {
-  readonly operation: Operation | 'write' | 'delete';
+  readonly operation: Operation | 'write' | 'delete' | 'scan';
   readonly access: FileAccess;
   readonly allow: boolean;
   readonly reason: AnswerReason;
@@ -129,6 +129,26 @@ export class Engine {
     if (from !== to && from !== '/' && to !== '/') await this.#store.rename(access.volume, from, to);
     this.#cache.drop(fileKeyString(access.volume, access.fileId));
     return this.#access('rename', access);
+  }
+
+  /**
+   * Individual-file scan (OneFS `isi antivirus scan`, `ignore_previous_scan_status`): scans the file now
+   * even when it is scan current or quarantined, and answers with the verdict; the policy's scope still
+   * applies (an excluded file is answered with the policy's reason, OneFS `skipped_per_settings`), the
+   * profile and Vscan on/off do not (an administrator asked). Runs at `async` priority, below
+   * interactive accesses (SPEC §5); joins a scan of the file already in flight.
+   */
+  async scan(access: FileAccess): Promise<Answer> {
+    this.#assertOpen();
+    checkAccess(access);
+    const policy = this.#policy;
+    const decision = policy.decide(access);
+    if (decision.action !== 'scan') {
+      return this.#answer({ operation: 'scan', access, allow: decision.action === 'skip', reason: decision.reason, rule: decision.rule, trigger: 'sync', policyRevision: policy.revision });
+    }
+    const k = fileKeyString(access.volume, access.fileId);
+    const { flight, joined } = this.#startScan(k, access, this.#cache.get(access.volume, access.fileId, k), 'async');
+    return this.#verdictAnswer('scan', access, await flight.join('async', access.signal), 'sync', policy, joined);
   }
 
   /** The file is deleted: waits for a scan in flight, then forgets its attributes. */
@@ -300,7 +320,11 @@ export class Engine {
     if (joined) this.#counters.joined++;
     const run = await flight.join('interactive', access.signal);
     this.#counters.scanLatency.record(Math.max(1, Number(process.hrtime.bigint() - started)));
-    // answer
+    return this.#verdictAnswer(operation, access, run, trigger, policy, joined);
+  }
+
+  /** The answer to a scan's verdict; no verdict is answered per the policy's failure mode. */
+  #verdictAnswer(operation: Operation | 'scan', access: FileAccess, run: ScanRun, trigger: Trigger, policy: CompiledPolicy, joined: boolean): Answer {
     const v = run.verdict;
     const scanned = { operation, access, verdict: v, trigger, policyRevision: policy.revision, joined };
     if (v.result === 'clean') return this.#answer({ ...scanned, allow: true, reason: 'clean' });
