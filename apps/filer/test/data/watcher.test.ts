@@ -35,7 +35,11 @@ beforeAll(async () => {
     settleMs: 20, renameWindowMs: 300,
     onEvent: (e) => {
       events.push(e);
-      for (const w of [...waiters]) if (w.pred(e)) waiters.splice(waiters.indexOf(w), 1), w.resolve(e);
+      for (const w of [...waiters]) {
+        if (!w.pred(e)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(e);
+      }
     },
     onError: (err) => errors.push(err),
   });
