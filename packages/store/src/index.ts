@@ -28,3 +28,27 @@ export type {
 export { classifySqliteError, StoreError, StoreErrorCodes } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
 export { kSchemaVersion } from './schema.js';
+// Pure validation and row-mapping helpers, shared with other store backends (@avscan/store-pg) so
+// every backend accepts and rejects exactly the same input.
+export { checkFileKey, normalizeScanRecord } from './attributes.js';
+export {
+  eventPage,
+  eventQueryParams,
+  normalizeEvent,
+  normalizeServerStatus,
+  serverStatusQueryParams,
+  toServerStatus,
+} from './events.js';
+export type { EventRow, ServerStatusRow } from './events.js';
+export {
+  normalizeInfection,
+  normalizeReportFinish,
+  normalizeReportInput,
+  normalizeReportProgress,
+  reportNotFound,
+  reportQueryParams,
+  toInfection,
+  toReport,
+} from './reports.js';
+export type { InfectionRow, ReportRow } from './reports.js';
+export { badArgument, checkCount, checkNumber, checkPath, checkString } from './validate.js';
