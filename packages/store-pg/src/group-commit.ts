@@ -124,7 +124,7 @@ export class PgGroupCommitter {
     while (remaining.length > 0) {
       let client: pg.PoolClient;
       try {
-        client = await this.#pool.connect();
+        client = await checkout(this.#pool);
       } catch (err) {
         const coded = classifyPgError(err, this.#server);
         for (const p of remaining) p.reject(coded);
@@ -137,7 +137,7 @@ export class PgGroupCommitter {
         const results = await this.#apply(client, remaining);
         committing = true;
         await client.query('COMMIT');
-        client.release();
+        checkin(client);
         this.#onCommitted(
           remaining.map((p) => p.write),
           epoch,
@@ -150,7 +150,7 @@ export class PgGroupCommitter {
         const connectionLost = coded.code === StorePgErrorCodes.UNAVAILABLE || coded.code === StorePgErrorCodes.TIMEOUT;
         if (connectionLost) {
           // A broken connection must not go back to the pool.
-          client.release(caught instanceof Error ? caught : new Error(String(caught)));
+          checkin(client, caught instanceof Error ? caught : new Error(String(caught)));
           const final = committing
             ? new StorePgError(StorePgErrorCodes.COMMIT_UNKNOWN, `connection to PostgreSQL at ${this.#server} lost during COMMIT: the batch may or may not be committed`, { cause: caught, target: this.#server })
             : coded;
@@ -158,7 +158,7 @@ export class PgGroupCommitter {
           return;
         }
         await client.query('ROLLBACK').catch(() => {});
-        client.release();
+        checkin(client);
         if (coded.code === StorePgErrorCodes.CONFLICT && conflicts++ < kMaxConflictRetries) continue;
         if (failure !== undefined && failure.index >= 0 && isOwnFault(coded)) {
           remaining[failure.index]!.reject(coded);
@@ -239,6 +239,23 @@ export class PgGroupCommitter {
     const stale = records.filter((r) => r.notify).map((r) => [r.params[0] as string, r.params[1] as string] as const);
     if (stale.length > 0) await notifyKeys(client, stale);
   }
+}
+
+// A checked-out pooled client has no 'error' listener (the pool removes its own until release): a
+// server shutdown arriving between two statements would be an unhandled 'error' event and kill the
+// process. The statement in progress fails anyway, which is how we learn of it.
+const kIgnore = (): void => {};
+
+export async function checkout(pool: pg.Pool): Promise<pg.PoolClient> {
+  const client = await pool.connect();
+  client.on('error', kIgnore);
+  return client;
+}
+
+/** Returns a client to the pool; with `err` the pool destroys it (its connection is broken). */
+export function checkin(client: pg.PoolClient, err?: Error): void {
+  client.removeListener('error', kIgnore);
+  client.release(err);
 }
 
 /** Errors caused by one write's own data: that write fails alone, the others are re-run. */

@@ -55,7 +55,7 @@ import {
 } from '@avscan/store';
 import { AttributeCache, cacheKey } from './cache.js';
 import { classifyPgError, StorePgError, StorePgErrorCodes } from './errors.js';
-import { notifyKeys, PgGroupCommitter, type RecordWrite, type Write } from './group-commit.js';
+import { checkin, checkout, notifyKeys, PgGroupCommitter, type RecordWrite, type Write } from './group-commit.js';
 import { Listener, type CacheMessage } from './listener.js';
 import { kAcquireSql, kHolderSql, kReleaseNodeSql, kReleaseSql, kRenewSql, toHolder, type LockRow } from './locks.js';
 import { resolvePgStoreOptions, type PgStoreOptions, type ResolvedPgStoreOptions } from './options.js';
@@ -147,12 +147,14 @@ export async function openPgStore(connection: string | pg.PoolConfig, options?: 
   pool.on('error', () => {});
   let listener: Listener | undefined;
   try {
-    const client = await pool.connect();
+    const client = await checkout(pool);
     try {
       await migratePg(client, server);
       await client.query(kReleaseNodeSql, [o.nodeId]);
-    } finally {
-      client.release();
+      checkin(client);
+    } catch (err) {
+      checkin(client, err instanceof Error ? err : new Error(String(err)));
+      throw err;
     }
     const store = new PgStore(pool, clientConfig, o, server);
     listener = store.listener;
