@@ -4,12 +4,21 @@
 // every server command runs as the unprivileged `postgres` user (runuser) and the temp dir is theirs.
 // Shared by bench/ and the @avscan/store-pg tests (which re-export it).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 
-export const kPgBinDir = process.env['AVSCAN_PG_BIN'] ?? '/usr/lib/postgresql/15/bin';
+/** Debian's server binaries: 15 (bookworm) preferred, else the newest installed major; AVSCAN_PG_BIN overrides. */
+export const kPgBinDir = process.env['AVSCAN_PG_BIN'] ?? findBinDir();
+
+function findBinDir(): string {
+  const root = '/usr/lib/postgresql';
+  if (existsSync(path.join(root, '15', 'bin', 'initdb')) || !existsSync(root)) return path.join(root, '15', 'bin');
+  const majors = readdirSync(root).filter((d) => /^\d+$/.test(d) && existsSync(path.join(root, d, 'bin', 'initdb')));
+  majors.sort((a, b) => Number(b) - Number(a));
+  return path.join(root, majors[0] ?? '15', 'bin');
+}
 
 export function postgresAvailable(): boolean {
   return existsSync(path.join(kPgBinDir, 'initdb')) && existsSync(path.join(kPgBinDir, 'pg_ctl'));
