@@ -133,10 +133,19 @@ export class PgGroupCommitter {
       let committing = false;
       try {
         const epoch = this.#epoch();
-        await client.query('BEGIN');
-        const results = await this.#apply(client, remaining);
-        committing = true;
-        await client.query('COMMIT');
+        let results: unknown[];
+        if (remaining.every((p) => p.write.kind === 'record')) {
+          // Records only (the common batch): one atomic statement; if the connection breaks during it,
+          // its outcome is as unknown as a cut COMMIT's.
+          committing = true;
+          await client.query(recordsStatement(this.#node, remaining.map((p) => p.write as RecordWrite)));
+          results = new Array(remaining.length);
+        } else {
+          await client.query('BEGIN');
+          results = await this.#apply(client, remaining);
+          committing = true;
+          await client.query('COMMIT');
+        }
         checkin(client);
         this.#onCommitted(
           remaining.map((p) => p.write),
@@ -199,45 +208,7 @@ export class PgGroupCommitter {
   }
 
   async #applyRecords(client: pg.ClientBase, records: readonly RecordWrite[]): Promise<void> {
-    // Last write per file wins (an upsert replaces every column); one statement cannot touch a row twice.
-    const last = new Map<string, RecordWrite>();
-    for (const r of records) last.set(`${r.params[0] as string}\u0000${r.params[1] as string}`, r);
-    const rows = [...last.values()];
-    const cols: unknown[][] = Array.from({ length: 9 }, () => new Array(rows.length));
-    for (let r = 0; r < rows.length; r++) {
-      const p = rows[r]!.params;
-      for (let c = 0; c < 8; c++) cols[c]![r] = p[c];
-      cols[8]![r] = p[8] === 1;
-    }
-    await client.query({
-      name: 'avscan_upsert_attributes',
-      text: `INSERT INTO attributes (volume, file_id, path, scan_time, scan_result, threats, sig_timestamp, change_stamp, quarantined, cache_gen)
-        SELECT u.*, (SELECT value FROM meta WHERE key = 'cache_generation')
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::text[], $7::float8[], $8::text[], $9::bool[]) AS u
-        ORDER BY 1, 2
-        ON CONFLICT (volume, file_id) DO UPDATE SET
-          path = excluded.path, scan_time = excluded.scan_time, scan_result = excluded.scan_result,
-          threats = excluded.threats, sig_timestamp = excluded.sig_timestamp, change_stamp = excluded.change_stamp,
-          quarantined = excluded.quarantined, cache_gen = excluded.cache_gen`,
-      values: cols,
-    });
-    const releases = records.filter((r) => r.release !== undefined);
-    if (releases.length > 0) {
-      await client.query({
-        name: 'avscan_release_with_records',
-        text: `DELETE FROM locks l USING unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS u (volume, file_id, owner, scan_id)
-          WHERE l.volume = u.volume AND l.file_id = u.file_id AND l.node = $5 AND l.owner = u.owner AND l.scan_id = u.scan_id`,
-        values: [
-          releases.map((r) => r.params[0]),
-          releases.map((r) => r.params[1]),
-          releases.map((r) => r.release![0]),
-          releases.map((r) => r.release![1]),
-          this.#node,
-        ],
-      });
-    }
-    const stale = records.filter((r) => r.notify).map((r) => [r.params[0] as string, r.params[1] as string] as const);
-    if (stale.length > 0) await notifyKeys(client, stale);
+    await client.query(recordsStatement(this.#node, records));
   }
 }
 
@@ -263,24 +234,77 @@ function isOwnFault(err: StorePgError): boolean {
   return err.code === StorePgErrorCodes.CONSTRAINT || err.code === StorePgErrorCodes.INVALID_ARGUMENT || err.code === StorePgErrorCodes.NOT_FOUND;
 }
 
+/**
+ * One statement for a run of scan records: the multi-row upsert, the lock releases, and the cache
+ * NOTIFYs, as data-modifying CTEs. Alone in a batch it needs no BEGIN/COMMIT (a statement is atomic):
+ * one round trip for the whole batch.
+ */
+export function recordsStatement(node: string, records: readonly RecordWrite[]): pg.QueryConfig {
+  // Last write per file wins (an upsert replaces every column); one statement cannot touch a row twice.
+  const last = new Map<string, RecordWrite>();
+  for (const r of records) last.set(`${r.params[0] as string}\u0000${r.params[1] as string}`, r);
+  const rows = [...last.values()];
+  const cols: unknown[][] = Array.from({ length: 9 }, () => new Array(rows.length));
+  for (let r = 0; r < rows.length; r++) {
+    const p = rows[r]!.params;
+    for (let c = 0; c < 8; c++) cols[c]![r] = p[c];
+    cols[8]![r] = p[8] === 1;
+  }
+  const releases = records.filter((r) => r.release !== undefined);
+  const stale = records.filter((r) => r.notify).map((r) => [r.params[0] as string, r.params[1] as string] as const);
+  return {
+    name: 'avscan_record_batch',
+    text: `WITH up AS (
+        INSERT INTO attributes (volume, file_id, path, scan_time, scan_result, threats, sig_timestamp, change_stamp, quarantined, cache_gen)
+        SELECT u.*, (SELECT value FROM meta WHERE key = 'cache_generation')
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::text[], $7::float8[], $8::text[], $9::bool[]) AS u
+        ORDER BY 1, 2
+        ON CONFLICT (volume, file_id) DO UPDATE SET
+          path = excluded.path, scan_time = excluded.scan_time, scan_result = excluded.scan_result,
+          threats = excluded.threats, sig_timestamp = excluded.sig_timestamp, change_stamp = excluded.change_stamp,
+          quarantined = excluded.quarantined, cache_gen = excluded.cache_gen
+        RETURNING 1),
+      released AS (
+        DELETE FROM locks l USING unnest($10::text[], $11::text[], $12::text[], $13::text[]) AS r (volume, file_id, owner, scan_id)
+        WHERE l.volume = r.volume AND l.file_id = r.file_id AND l.node = $14 AND l.owner = r.owner AND l.scan_id = r.scan_id
+        RETURNING 1)
+      SELECT (SELECT count(*) FROM up) AS upserted, (SELECT count(*) FROM released) AS released,
+        (SELECT count(*) FROM (SELECT pg_notify('avscan_cache', payload) FROM unnest($15::text[]) AS payload) AS sent) AS notified`,
+    values: [
+      ...cols,
+      releases.map((r) => r.params[0]),
+      releases.map((r) => r.params[1]),
+      releases.map((r) => r.release![0]),
+      releases.map((r) => r.release![1]),
+      node,
+      keyPayloads(stale),
+    ],
+  };
+}
+
 // NOTIFY payloads are limited to 8000 bytes: send keys in chunks well below it.
 const kNotifyChunkBytes = 6000;
 
-/** Tells every node (at commit) that the cached attributes of these files are stale. */
-export async function notifyKeys(client: pg.ClientBase, keys: ReadonlyArray<readonly [string, string]>): Promise<void> {
+/** `{ k: [[volume, fileId], …] }` payloads, each below the NOTIFY size limit. */
+function keyPayloads(keys: ReadonlyArray<readonly [string, string]>): string[] {
+  const payloads: string[] = [];
   let chunk: Array<readonly [string, string]> = [];
   let bytes = 0;
-  const send = async (): Promise<void> => {
-    if (chunk.length === 0) return;
-    await client.query("SELECT pg_notify('avscan_cache', $1)", [JSON.stringify({ k: chunk })]);
-    chunk = [];
-    bytes = 0;
-  };
   for (const key of keys) {
     const size = Buffer.byteLength(key[0]) + Buffer.byteLength(key[1]) + 8;
-    if (bytes + size > kNotifyChunkBytes) await send();
+    if (bytes + size > kNotifyChunkBytes && chunk.length > 0) {
+      payloads.push(JSON.stringify({ k: chunk }));
+      chunk = [];
+      bytes = 0;
+    }
     chunk.push(key);
     bytes += size;
   }
-  await send();
+  if (chunk.length > 0) payloads.push(JSON.stringify({ k: chunk }));
+  return payloads;
+}
+
+/** Tells every node (at commit) that the cached attributes of these files are stale. */
+export async function notifyKeys(client: pg.ClientBase, keys: ReadonlyArray<readonly [string, string]>): Promise<void> {
+  for (const payload of keyPayloads(keys)) await client.query("SELECT pg_notify('avscan_cache', $1)", [payload]);
 }

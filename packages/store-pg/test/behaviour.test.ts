@@ -3,6 +3,7 @@
 // only the error-code prefix differs (each package has its own catalog).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ScanRecord } from '@avscan/store';
+import { kServerHookMs } from './support/postgres.js';
 import { postgresBackend, sqliteBackend, type AsyncStore, type Backend, type CommonOptions } from './support/backends.js';
 
 function manualClock(start = 1_700_000_000_000): { now: () => number; advance: (ms: number) => void } {
@@ -22,10 +23,10 @@ describe.each([sqliteBackend(), postgresBackend()])('$name store', (backend: Bac
 
   beforeAll(async () => {
     if (backend.available) await backend.setup();
-  });
+  }, kServerHookMs);
   afterAll(async () => {
     await backend.teardown();
-  });
+  }, kServerHookMs);
   afterEach(async () => {
     for (const s of opened.splice(0)) await s.close();
   });

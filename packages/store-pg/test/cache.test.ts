@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ScanRecord } from '@avscan/store';
 import { AttributeCache, cacheKey } from '../src/cache.js';
 import { isScanCurrent, openPgStore, type PgStore, type PgStoreOptions } from '../src/index.js';
-import { requirePostgres, startPostgres, type PostgresHandle } from './support/postgres.js';
+import { kServerHookMs, requirePostgres, startPostgres, type PostgresHandle } from './support/postgres.js';
 import { until } from './support/until.js';
 
 const k1 = { volume: 'vol1', fileId: '1' };
@@ -52,10 +52,10 @@ describe.skipIf(!available)('PgStore cache, watermark and wake-ups across nodes 
   const stores: PgStore[] = [];
   beforeAll(async () => {
     server = await startPostgres();
-  });
+  }, kServerHookMs);
   afterAll(async () => {
     await server?.stop();
-  });
+  }, kServerHookMs);
   afterEach(async () => {
     for (const s of stores.splice(0)) await s.close();
   });

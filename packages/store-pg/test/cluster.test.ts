@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openPgStore, type PgStore } from '../src/index.js';
 import { NodeChild } from './support/child.js';
-import { requirePostgres, startPostgres, type PostgresHandle } from './support/postgres.js';
+import { kServerHookMs, requirePostgres, startPostgres, type PostgresHandle } from './support/postgres.js';
 
 const available = requirePostgres();
 
@@ -16,10 +16,10 @@ describe.skipIf(!available)('a cluster of store-pg nodes in separate processes (
 
   beforeAll(async () => {
     server = await startPostgres();
-  });
+  }, kServerHookMs);
   afterAll(async () => {
     await server?.stop();
-  });
+  }, kServerHookMs);
   afterEach(async () => {
     for (const c of children.splice(0)) c.kill();
     for (const s of stores.splice(0)) await s.close();

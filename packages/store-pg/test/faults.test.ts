@@ -7,7 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kPgSchemaVersion, openPgStore, type PgStore } from '../src/index.js';
-import { requirePostgres, startPostgres, type PostgresHandle } from './support/postgres.js';
+import { kServerHookMs, requirePostgres, startPostgres, type PostgresHandle } from './support/postgres.js';
 import { until } from './support/until.js';
 
 const k1 = { volume: 'vol1', fileId: '1' };
@@ -18,10 +18,10 @@ describe.skipIf(!available)('PgStore faults (PostgreSQL 15)', () => {
   const stores: PgStore[] = [];
   beforeAll(async () => {
     server = await startPostgres();
-  });
+  }, kServerHookMs);
   afterAll(async () => {
     await server?.stop();
-  });
+  }, kServerHookMs);
   afterEach(async () => {
     for (const s of stores.splice(0)) await s.close();
   });
@@ -52,7 +52,7 @@ describe.skipIf(!available)('PgStore faults (PostgreSQL 15)', () => {
   });
 
   it('a password in a connection string never appears in messages', async () => {
-    const err = await openPgStore(`postgresql://u:s3cret@127.0.0.1:1/x`, { connectTimeoutMs: 500 }).catch((e: unknown) => e as Error);
+    const err = (await openPgStore(`postgresql://u:s3cret@127.0.0.1:1/x`, { connectTimeoutMs: 500 }).catch((e: unknown) => e)) as Error;
     expect(err.message).not.toContain('s3cret');
   });
 

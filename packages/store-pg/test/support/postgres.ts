@@ -13,3 +13,6 @@ export function requirePostgres(): boolean {
   console.warn(`\n${'!'.repeat(78)}\n!!! POSTGRESQL TESTS SKIPPED: ${msg}\n${'!'.repeat(78)}\n`);
   return false;
 }
+
+/** initdb + start (or a shutdown) on a loaded 2-core machine can exceed vitest's 60 s hook default. */
+export const kServerHookMs = 180_000;
