@@ -7,8 +7,10 @@
 // batches lock rows in the same order and cannot deadlock each other), and their lock releases one
 // DELETE. Other writes (rename, delete, events, …) run one statement each, in call order.
 //
-// One batch is in flight at a time: while it commits, the next one fills up. Keeping batches in call
-// order keeps writes to one file in order without per-key bookkeeping.
+// Two batches may be in flight at once, so one node's next batch executes while the previous one waits
+// for its WAL flush. Order per file is kept: a second batch starts only if it is full, holds records
+// only, and touches no file of the batch in flight; any other write (rename, delete, event, …) waits
+// until nothing is in flight and holds back everything queued after it.
 //
 // Failures: a statement refused for its own data (a constraint) fails alone: the transaction is rolled
 // back and re-run without it. A deadlock or serialization failure re-runs the batch (up to 3 times).
@@ -47,6 +49,23 @@ interface Pending {
 export type CommittedHook = (writes: readonly Write[], epochAtBegin: number) => void;
 
 const kMaxConflictRetries = 3;
+/** Batches of one node committing at once (see the header). */
+const kMaxInFlight = 2;
+
+interface InFlight {
+  /** Files the batch writes, or null if it holds anything but records (a barrier). */
+  readonly keys: ReadonlySet<string> | null;
+  done: Promise<void>;
+}
+
+function recordKeys(batch: readonly Pending[]): Set<string> | null {
+  const keys = new Set<string>();
+  for (const p of batch) {
+    if (p.write.kind !== 'record') return null;
+    keys.add(`${p.write.params[0] as string}\u0000${p.write.params[1] as string}`);
+  }
+  return keys;
+}
 
 class StatementFailure {
   constructor(
@@ -65,7 +84,7 @@ export class PgGroupCommitter {
   readonly #epoch: () => number;
   #pending: Pending[] = [];
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  readonly #inFlight = new Set<InFlight>();
 
   constructor(pool: pg.Pool, server: string, node: string, maxRows: number, maxDelayMs: number, epoch: () => number, onCommitted: CommittedHook) {
     this.#pool = pool;
@@ -77,7 +96,7 @@ export class PgGroupCommitter {
     this.#onCommitted = onCommitted;
   }
 
-  /** Writes queued or in the transaction being committed. */
+  /** Writes queued and not yet in a transaction. */
   get pending(): number {
     return this.#pending.length;
   }
@@ -85,11 +104,11 @@ export class PgGroupCommitter {
   enqueue<T>(write: Write): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ write, resolve: resolve as (value: never) => void, reject });
-      if (this.#pending.length >= this.#maxRows) this.#kick();
-      else if (this.#timer === undefined && this.#running === undefined) {
+      if (this.#pending.length >= this.#maxRows) this.#kick(false);
+      else if (this.#timer === undefined && this.#inFlight.size === 0) {
         this.#timer = setTimeout(() => {
           this.#timer = undefined;
-          this.#kick();
+          this.#kick(true);
         }, this.#maxDelayMs);
       }
     });
@@ -97,25 +116,43 @@ export class PgGroupCommitter {
 
   /** Resolves when every write queued before the call has settled. */
   async flush(): Promise<void> {
-    while (this.#pending.length > 0 || this.#running !== undefined) {
-      this.#kick();
-      await this.#running;
+    while (this.#pending.length > 0 || this.#inFlight.size > 0) {
+      this.#kick(true);
+      await Promise.all([...this.#inFlight].map((f) => f.done));
     }
   }
 
-  #kick(): void {
+  /** Starts batches while a slot is free; `partial` allows the first one to be less than full. */
+  #kick(partial: boolean): void {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    if (this.#running !== undefined || this.#pending.length === 0) return;
-    const batch = this.#pending.length <= this.#maxRows ? this.#pending : this.#pending.slice(0, this.#maxRows);
-    this.#pending = batch === this.#pending ? [] : this.#pending.slice(this.#maxRows);
-    this.#running = this.#commit(batch).finally(() => {
-      this.#running = undefined;
-      // Whatever queued meanwhile has waited at least one commit: send it now.
-      if (this.#pending.length > 0) this.#kick();
-    });
+    while (this.#pending.length > 0 && this.#inFlight.size < kMaxInFlight) {
+      if (!partial && this.#pending.length < this.#maxRows) return;
+      const batch = this.#pending.length <= this.#maxRows ? this.#pending : this.#pending.slice(0, this.#maxRows);
+      const keys = recordKeys(batch);
+      if (!this.#canStart(keys)) return;
+      this.#pending = batch === this.#pending ? [] : this.#pending.slice(this.#maxRows);
+      const entry: InFlight = { keys, done: Promise.resolve() };
+      entry.done = this.#commit(batch).finally(() => {
+        this.#inFlight.delete(entry);
+        // Whatever queued meanwhile has waited at least one commit: send it now.
+        if (this.#pending.length > 0) this.#kick(true);
+      });
+      this.#inFlight.add(entry);
+      partial = false;
+    }
+  }
+
+  #canStart(keys: ReadonlySet<string> | null): boolean {
+    if (this.#inFlight.size === 0) return true;
+    if (keys === null) return false;
+    for (const f of this.#inFlight) {
+      if (f.keys === null) return false;
+      for (const k of keys) if (f.keys.has(k)) return false;
+    }
+    return true;
   }
 
   async #commit(batch: Pending[]): Promise<void> {

@@ -5,7 +5,7 @@ import { StorePgError, StorePgErrorCodes } from './errors.js';
 export interface PgStoreOptions {
   /** Name of this gateway node: owner of the locks it takes; unique among live nodes. @default 'node1' */
   readonly nodeId?: string;
-  /** A write batch is committed as soon as it holds this many writes. @default 512 */
+  /** A write batch is committed as soon as it holds this many writes (more than SQLite's 512: a PostgreSQL commit costs a round trip and a WAL flush). @default 1024 */
   readonly batchMaxRows?: number;
   /** …or this many milliseconds after its first write. @default 1 */
   readonly batchMaxDelayMs?: number;
@@ -44,7 +44,7 @@ export interface ResolvedPgStoreOptions {
 
 export const kDefaultPgStoreOptions: ResolvedPgStoreOptions = Object.freeze({
   nodeId: 'node1',
-  batchMaxRows: 512,
+  batchMaxRows: 1024,
   batchMaxDelayMs: 1,
   poolMax: 10,
   connectTimeoutMs: 5000,

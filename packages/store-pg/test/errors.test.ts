@@ -61,7 +61,7 @@ describe('classifyPgError', () => {
 
 describe('options', () => {
   it('has documented defaults', () => {
-    expect(resolvePgStoreOptions(undefined)).toMatchObject({ nodeId: 'node1', batchMaxRows: 512, batchMaxDelayMs: 1, poolMax: 10, cacheMaxEntries: 100_000 });
+    expect(resolvePgStoreOptions(undefined)).toMatchObject({ nodeId: 'node1', batchMaxRows: 1024, batchMaxDelayMs: 1, poolMax: 10, cacheMaxEntries: 100_000 });
   });
 
   it.each([
