@@ -63,6 +63,8 @@ export class StorePgError extends Error {
 const kFromStore: Readonly<Record<string, StorePgErrorCode>> = {
   ERR_STORE_INVALID_ARGUMENT: StorePgErrorCodes.INVALID_ARGUMENT,
   ERR_STORE_NOT_FOUND: StorePgErrorCodes.NOT_FOUND,
+  ERR_STORE_INVALID_OPTION: StorePgErrorCodes.INVALID_OPTION,
+  ERR_STORE_UNKNOWN_OPTION: StorePgErrorCodes.UNKNOWN_OPTION,
 };
 
 // Socket-level failures of node-postgres and Node: the server is down, restarting or unreachable.

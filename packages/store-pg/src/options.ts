@@ -1,6 +1,7 @@
 // PgStore options: one type, one frozen defaults object, eager validation (an unknown name is refused,
 // so a misspelled option never silently falls back to its default).
-import { StorePgError, StorePgErrorCodes } from './errors.js';
+import { integerOption as integer, invalidOption as invalid } from '@avscan/store';
+import { classifyPgError, StorePgError, StorePgErrorCodes } from './errors.js';
 
 export interface PgStoreOptions {
   /** Name of this gateway node: owner of the locks it takes; unique among live nodes. @default 'node1' */
@@ -57,23 +58,16 @@ export const kDefaultPgStoreOptions: ResolvedPgStoreOptions = Object.freeze({
 
 const kKnown: ReadonlySet<string> = new Set(Object.keys(kDefaultPgStoreOptions));
 
-function invalid(name: string, value: unknown, expected: string): StorePgError {
-  const shown = typeof value === 'string' ? `\`${value}\`` : typeof value === 'function' ? 'a function' : `\`${String(value)}\``;
-  return new StorePgError(
-    StorePgErrorCodes.INVALID_OPTION,
-    `option \`${name}\` must be ${expected}, got ${shown} (${value === null ? 'null' : typeof value})`,
-    { target: name },
-  );
-}
-
-function integer(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(name, value, `an integer in [${min}, ${max}]`);
-  }
-  return value;
-}
-
+/** Validates options; the option checks are the SQLite store's, their errors renamed into this catalog. */
 export function resolvePgStoreOptions(options: PgStoreOptions | undefined): ResolvedPgStoreOptions {
+  try {
+    return resolve(options);
+  } catch (err) {
+    throw classifyPgError(err);
+  }
+}
+
+function resolve(options: PgStoreOptions | undefined): ResolvedPgStoreOptions {
   if (options === undefined) return kDefaultPgStoreOptions;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new StorePgError(StorePgErrorCodes.INVALID_OPTION, 'options must be an object', { target: 'options' });

@@ -9,7 +9,9 @@
 import pg from 'pg';
 import {
   checkCount,
+  checkDeletePath,
   checkFileKey,
+  checkRename,
   checkNumber,
   checkPath,
   checkString,
@@ -28,8 +30,10 @@ import {
   serverStatusQueryParams,
   toInfection,
   toReport,
+  toAttributes,
   toServerStatus,
   type AcquireResult,
+  type AttributeRow,
   type Attributes,
   type EventInput,
   type EventQuery,
@@ -70,36 +74,9 @@ const kTypes = {
     oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-const kAttributeColumns = `volume, file_id, path, scan_time, scan_result, threats, sig_timestamp, change_stamp, quarantined,
-  cache_gen = (SELECT value FROM meta WHERE key = 'cache_generation') AS cache_valid`;
-
-interface AttributeRow {
-  volume: string;
-  file_id: string;
-  path: string;
-  scan_time: number;
-  scan_result: ScanResult;
-  threats: string;
-  sig_timestamp: number;
-  change_stamp: string;
-  quarantined: boolean;
-  cache_valid: boolean;
-}
-
-function toAttributes(row: AttributeRow): Attributes {
-  return {
-    volume: row.volume,
-    fileId: row.file_id,
-    path: row.path,
-    scanTime: row.scan_time,
-    scanResult: row.scan_result,
-    threats: row.threats === '[]' ? kNoThreats : (JSON.parse(row.threats) as string[]),
-    sigTimestamp: row.sig_timestamp,
-    changeStamp: row.change_stamp,
-    quarantined: row.quarantined,
-    cacheValid: row.cache_valid,
-  };
-}
+// Same row shape as the SQLite store's (flags as 0/1), so its row mapping serves both.
+const kAttributeColumns = `volume, file_id, path, scan_time, scan_result, threats, sig_timestamp, change_stamp, quarantined::int AS quarantined,
+  (cache_gen = (SELECT value FROM meta WHERE key = 'cache_generation'))::int AS cache_valid`;
 
 /** The attributes a committed record left (cache_gen is the current generation: valid). */
 function recordAttributes(p: readonly unknown[]): Attributes {
@@ -304,11 +281,7 @@ export class PgStore {
   /** Moves a file or a folder (and everything below it); rows at or below `to` are replaced. Resolves with the rows moved. */
   rename(volume: string, from: string, to: string): Promise<number> {
     return this.#write(() => {
-      checkString('volume', volume, 1024);
-      checkPath('from', from);
-      checkPath('to', to);
-      if (from === '/' || to === '/') throw badArgument(from === '/' ? 'from' : 'to', '/', 'a path below the volume root');
-      if (to.startsWith(`${from}/`) || from.startsWith(`${to}/`)) throw badArgument('to', to, `a path neither above nor below \`${from}\``);
+      checkRename(volume, from, to);
       return this.#statement(async (c) => {
         if (from === to) return 0;
         await c.query(`DELETE FROM attributes WHERE volume = $1 AND (path = $2 OR (path >= $2 || '/' AND path < $2 || '0'))`, [volume, to]);
@@ -339,9 +312,7 @@ export class PgStore {
   /** The file or folder at `path` is gone: removes its row and every row below it. Resolves with the count. */
   deletePath(volume: string, path: string): Promise<number> {
     return this.#write(() => {
-      checkString('volume', volume, 1024);
-      checkPath('path', path);
-      if (path === '/') throw badArgument('path', path, 'a path below the volume root');
+      checkDeletePath(volume, path);
       return this.#statement(async (c) => {
         const r = await c.query(`DELETE FROM attributes WHERE volume = $1 AND (path = $2 OR (path >= $2 || '/' AND path < $2 || '0'))`, [volume, path]);
         if ((r.rowCount ?? 0) > 0) await notify(c, { v: volume });

@@ -1,11 +1,11 @@
 // The per-node attribute cache and the cluster-wide signals around it: validated by the live change
 // stamp, invalidated on every node by NOTIFY for what a stamp cannot show (quarantine, a non-clean
 // result, cache clear, delete), the signature watermark, and waitForUnlock woken across nodes.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ScanRecord } from '@avscan/store';
 import { AttributeCache, cacheKey } from '../src/cache.js';
-import { isScanCurrent, openPgStore, type PgStore, type PgStoreOptions } from '../src/index.js';
-import { kServerHookMs, requirePostgres, startPostgres, type PostgresHandle } from './support/postgres.js';
+import { isScanCurrent, type PgStore, type PgStoreOptions } from '../src/index.js';
+import { requirePostgres, usePostgres } from './support/postgres.js';
 import { until } from './support/until.js';
 
 const k1 = { volume: 'vol1', fileId: '1' };
@@ -48,25 +48,11 @@ describe('AttributeCache (LRU, epochs)', () => {
 const available = requirePostgres();
 
 describe.skipIf(!available)('PgStore cache, watermark and wake-ups across nodes (PostgreSQL 15)', () => {
-  let server: PostgresHandle;
-  const stores: PgStore[] = [];
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, kServerHookMs);
-  afterAll(async () => {
-    await server?.stop();
-  }, kServerHookMs);
-  afterEach(async () => {
-    for (const s of stores.splice(0)) await s.close();
-  });
+  const pg = usePostgres();
 
   async function nodes(options: PgStoreOptions = {}): Promise<[PgStore, PgStore]> {
-    const db = await server.createDatabase('cache');
-    const a = await openPgStore(server.config(db), { nodeId: 'a', ...options });
-    stores.push(a);
-    const b = await openPgStore(server.config(db), { nodeId: 'b', ...options });
-    stores.push(b);
-    return [a, b];
+    const db = await pg.server.createDatabase('cache');
+    return [await pg.open(db, { nodeId: 'a', ...options }), await pg.open(db, { nodeId: 'b', ...options })];
   }
 
   it('peekAttributes answers from this node only: a miss until read or written here; a changed stamp never matches', async () => {

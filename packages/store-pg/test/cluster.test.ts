@@ -2,43 +2,30 @@
 // owner per lock cluster-wide, takeover of a SIGKILLed node's lock after its lease, a waiter woken
 // across processes by NOTIFY, and PostgreSQL stopped and started under load with no acknowledged
 // record lost.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openPgStore, type PgStore } from '../src/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PgStore } from '../src/index.js';
 import { NodeChild } from './support/child.js';
-import { kServerHookMs, requirePostgres, startPostgres, type PostgresHandle } from './support/postgres.js';
+import { requirePostgres, usePostgres } from './support/postgres.js';
 
 const available = requirePostgres();
 
 describe.skipIf(!available)('a cluster of store-pg nodes in separate processes (PostgreSQL 15)', () => {
-  let server: PostgresHandle;
+  const pg = usePostgres();
   const children: NodeChild[] = [];
-  const stores: PgStore[] = [];
-
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, kServerHookMs);
-  afterAll(async () => {
-    await server?.stop();
-  }, kServerHookMs);
-  afterEach(async () => {
+  afterEach(() => {
     for (const c of children.splice(0)) c.kill();
-    for (const s of stores.splice(0)) await s.close();
   });
 
   function child(role: string, database: string, nodeId: string, args: string[] = []): NodeChild {
-    const c = new NodeChild(role, server.config(database), nodeId, args);
+    const c = new NodeChild(role, pg.server.config(database), nodeId, args);
     children.push(c);
     return c;
   }
 
-  async function store(database: string, nodeId: string, options: object = {}): Promise<PgStore> {
-    const s = await openPgStore(server.config(database), { nodeId, ...options });
-    stores.push(s);
-    return s;
-  }
+  const store = (database: string, nodeId: string, options: object = {}): Promise<PgStore> => pg.open(database, { nodeId, ...options });
 
   it('three nodes racing for the same 200 locks: every lock has exactly one owner', async () => {
-    const db = await server.createDatabase('race');
+    const db = await pg.server.createDatabase('race');
     await (await store(db, 'migrator')).flush(); // schema first, so the race is on locks, not on migrations
     const nodes = ['n1', 'n2', 'n3'].map((n) => child('race', db, n, ['200']));
     await Promise.all(nodes.map((c) => c.waitFor((l) => l === 'READY')));
@@ -55,14 +42,14 @@ describe.skipIf(!available)('a cluster of store-pg nodes in separate processes (
   }, 60_000);
 
   it('two nodes opening a fresh database at once both migrate it safely', async () => {
-    const db = await server.createDatabase('migrate');
+    const db = await pg.server.createDatabase('migrate');
     const [a, b] = await Promise.all([store(db, 'a'), store(db, 'b')]);
     await a.recordScan({ volume: 'v', fileId: '1', path: '/x', scanResult: 'clean', changeStamp: 's', sigTimestamp: 1 });
     expect((await b.getAttributes({ volume: 'v', fileId: '1' }))?.path).toBe('/x');
   });
 
   it('a node SIGKILLed while holding a lock: another node takes it over after the lease, not before', async () => {
-    const db = await server.createDatabase('takeover');
+    const db = await pg.server.createDatabase('takeover');
     const leaseMs = 1500;
     const a = child('hold', db, 'n1', ['f1', String(leaseMs)]);
     await a.waitFor((l) => l === 'LOCKED');
@@ -84,7 +71,7 @@ describe.skipIf(!available)('a cluster of store-pg nodes in separate processes (
   }, 30_000);
 
   it("a waiter on node B is woken by node A's record through NOTIFY, well before the fallback poll", async () => {
-    const db = await server.createDatabase('wake');
+    const db = await pg.server.createDatabase('wake');
     const b = await store(db, 'nB', { unlockPollMs: 60_000 });
     const latencies: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -108,13 +95,13 @@ describe.skipIf(!available)('a cluster of store-pg nodes in separate processes (
   }, 60_000);
 
   it.each(['fast', 'immediate'] as const)('PostgreSQL stopped (%s shutdown) and started under load: coded errors meanwhile, recovery after, every acknowledged record present', async (mode) => {
-    const db = await server.createDatabase(`restart_${mode}`);
+    const db = await pg.server.createDatabase(`restart_${mode}`);
     const load = child('load', db, 'n1', ['L']);
     await load.until(() => load.count('ACK') >= 2000, 30_000);
-    await server.stopServer(mode);
+    await pg.server.stopServer(mode);
     await load.until(() => load.count('ERR') > 0, 15_000);
     const beforeRestart = load.count('ACK');
-    server.startServer();
+    pg.server.startServer();
     await load.until(() => load.count('ACK') >= beforeRestart + 2000, 30_000);
     load.send('STOP');
     await load.waitFor((l) => l === 'STOPPED', 30_000);

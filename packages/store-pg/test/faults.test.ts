@@ -5,26 +5,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { kPgSchemaVersion, openPgStore, type PgStore } from '../src/index.js';
-import { kServerHookMs, requirePostgres, startPostgres, type PostgresHandle } from './support/postgres.js';
+import { describe, expect, it } from 'vitest';
+import { kPgSchemaVersion, openPgStore } from '../src/index.js';
+import { requirePostgres, usePostgres } from './support/postgres.js';
 import { until } from './support/until.js';
 
 const k1 = { volume: 'vol1', fileId: '1' };
 const available = requirePostgres();
 
 describe.skipIf(!available)('PgStore faults (PostgreSQL 15)', () => {
-  let server: PostgresHandle;
-  const stores: PgStore[] = [];
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, kServerHookMs);
-  afterAll(async () => {
-    await server?.stop();
-  }, kServerHookMs);
-  afterEach(async () => {
-    for (const s of stores.splice(0)) await s.close();
-  });
+  const postgres = usePostgres();
 
   it('no server at the address: ERR_STOREPG_UNAVAILABLE (retryable), naming the server', async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'avscan-nopg-'));
@@ -38,17 +28,17 @@ describe.skipIf(!available)('PgStore faults (PostgreSQL 15)', () => {
   });
 
   it('an unknown database: ERR_STOREPG_REJECTED (not retryable)', async () => {
-    await expect(openPgStore(server.config('no_such_db'))).rejects.toMatchObject({ code: 'ERR_STOREPG_REJECTED', retryable: false });
+    await expect(openPgStore(postgres.server.config('no_such_db'))).rejects.toMatchObject({ code: 'ERR_STOREPG_REJECTED', retryable: false });
   });
 
   it('a database migrated by a newer version is refused', async () => {
-    const db = await server.createDatabase('future');
-    await (await openPgStore(server.config(db))).close();
-    const admin = new pg.Client(server.config(db));
+    const db = await postgres.server.createDatabase('future');
+    await (await openPgStore(postgres.server.config(db))).close();
+    const admin = new pg.Client(postgres.server.config(db));
     await admin.connect();
     await admin.query('UPDATE schema_version SET version = $1', [kPgSchemaVersion + 1]);
     await admin.end();
-    await expect(openPgStore(server.config(db))).rejects.toMatchObject({ code: 'ERR_STOREPG_SCHEMA_TOO_NEW' });
+    await expect(openPgStore(postgres.server.config(db))).rejects.toMatchObject({ code: 'ERR_STOREPG_SCHEMA_TOO_NEW' });
   });
 
   it('a password in a connection string never appears in messages', async () => {
@@ -57,16 +47,15 @@ describe.skipIf(!available)('PgStore faults (PostgreSQL 15)', () => {
   });
 
   it('server stopped and started under an open store: coded errors, cache off while deaf, recovery by itself', async () => {
-    const db = await server.createDatabase('restart');
-    const s = await openPgStore(server.config(db), { nodeId: 'a', connectTimeoutMs: 1000, reconnectDelayMs: 20, unlockPollMs: 60_000 });
-    stores.push(s);
-    const other = await openPgStore(server.config(db), { nodeId: 'b' });
+    const db = await postgres.server.createDatabase('restart');
+    const s = await postgres.open(db, { nodeId: 'a', connectTimeoutMs: 1000, reconnectDelayMs: 20, unlockPollMs: 60_000 });
+    const other = await postgres.open(db, { nodeId: 'b' });
     await s.recordScan({ ...k1, path: '/a', scanResult: 'clean', changeStamp: 'S', sigTimestamp: 1 });
     expect(s.peekAttributes(k1)).toBeDefined();
     await other.acquireLock({ volume: 'vol1', fileId: 'held' }, 'w', 'x', 60_000);
     const waiting = s.waitForUnlock({ volume: 'vol1', fileId: 'held' }, 30_000);
 
-    await server.stopServer('fast');
+    await postgres.server.stopServer('fast');
     await until(() => !s.listening, 10_000, 'LISTEN to break');
     expect(s.peekAttributes(k1)).toBeUndefined(); // deaf: the cache must not answer
     await expect(s.getAttributes(k1)).rejects.toMatchObject({ code: 'ERR_STOREPG_UNAVAILABLE', retryable: true });
@@ -75,7 +64,7 @@ describe.skipIf(!available)('PgStore faults (PostgreSQL 15)', () => {
       code: 'ERR_STOREPG_UNAVAILABLE',
     });
 
-    server.startServer();
+    postgres.server.startServer();
     await until(() => s.listening, 15_000, 'LISTEN to come back');
     // The stopped server dropped b's pooled connections; its lock row survived. Releasing it wakes our waiter.
     expect(await other.releaseLock({ volume: 'vol1', fileId: 'held' }, 'w', 'x')).toBe(true);
@@ -83,6 +72,5 @@ describe.skipIf(!available)('PgStore faults (PostgreSQL 15)', () => {
     await s.recordScan({ ...k1, path: '/a', scanResult: 'clean', changeStamp: 'S3', sigTimestamp: 1 });
     expect((await s.getAttributes(k1))?.changeStamp).toBe('S3');
     expect(s.peekAttributes(k1)?.changeStamp).toBe('S3');
-    await other.close();
   }, 60_000);
 });

@@ -1,22 +1,15 @@
 // Group commit with two batches in flight per node: throughput without giving up per-file order.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPgStore } from '../src/index.js';
-import { kServerHookMs, requirePostgres, startPostgres, type PostgresHandle } from './support/postgres.js';
+import { describe, expect, it } from 'vitest';
+import { requirePostgres, usePostgres } from './support/postgres.js';
 
 const available = requirePostgres();
 
 describe.skipIf(!available)('PgStore group commit (PostgreSQL 15)', () => {
-  let server: PostgresHandle;
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, kServerHookMs);
-  afterAll(async () => {
-    await server?.stop();
-  }, kServerHookMs);
+  const pg = usePostgres();
 
   it('writes to one file commit in call order across many small concurrent batches', async () => {
-    const s = await openPgStore(server.config(await server.createDatabase('order')), { batchMaxRows: 4, batchMaxDelayMs: 1 });
-    try {
+    const s = await pg.open(await pg.server.createDatabase('order'), { batchMaxRows: 4, batchMaxDelayMs: 1 });
+    {
       // 600 writes over 7 files, each file written every 7th call: consecutive batches share files.
       await Promise.all(
         Array.from({ length: 600 }, (_, i) =>
@@ -27,14 +20,12 @@ describe.skipIf(!available)('PgStore group commit (PostgreSQL 15)', () => {
         const last = 599 - ((599 - f) % 7); // the last call that wrote file f
         expect((await s.getAttributes({ volume: 'vol1', fileId: `f${f}` }))?.scanTime).toBe(last);
       }
-    } finally {
-      await s.close();
     }
   });
 
   it('a rename between records is a barrier: records before it move, records after it stay', async () => {
-    const s = await openPgStore(server.config(await server.createDatabase('barrier')), { batchMaxRows: 2, batchMaxDelayMs: 1 });
-    try {
+    const s = await pg.open(await pg.server.createDatabase('barrier'), { batchMaxRows: 2, batchMaxDelayMs: 1 });
+    {
       const rec = (id: string, path: string) => s.recordScan({ volume: 'vol1', fileId: id, path, scanResult: 'clean', changeStamp: 's', sigTimestamp: 1 });
       const writes: Array<Promise<unknown>> = [];
       for (let i = 0; i < 20; i++) writes.push(rec(`a${i}`, `/d/a${i}`));
@@ -44,8 +35,6 @@ describe.skipIf(!available)('PgStore group commit (PostgreSQL 15)', () => {
       const paths = (await s.listAttributes('vol1')).map((a) => a.path);
       expect(paths.filter((p) => p.startsWith('/e/a'))).toHaveLength(20);
       expect(paths.filter((p) => p.startsWith('/d/b'))).toHaveLength(20);
-    } finally {
-      await s.close();
     }
   });
 });

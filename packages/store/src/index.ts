@@ -1,7 +1,7 @@
 // Public API of @avscan/store: isi_avscan.db (scan attributes, locks with leases, events, reports).
 export { openStore, Store } from './store.js';
 export type { StoreOptions, ResolvedStoreOptions } from './options.js';
-export { kDefaultStoreOptions } from './options.js';
+export { integerOption, invalidOption, kDefaultStoreOptions } from './options.js';
 export { changeStampOf, isScanCurrent, scanStatus, kScanResults } from './current.js';
 export type { Attributes, FileKey, ScanResult, ScanStatus, StatLike } from './current.js';
 export type { ScanRecord } from './attributes.js';
@@ -30,7 +30,8 @@ export type { StoreErrorCode } from './errors.js';
 export { kSchemaVersion } from './schema.js';
 // Pure validation and row-mapping helpers, shared with other store backends (@avscan/store-pg) so
 // every backend accepts and rejects exactly the same input.
-export { checkFileKey, normalizeScanRecord } from './attributes.js';
+export { checkDeletePath, checkFileKey, checkRename, normalizeScanRecord, toAttributes } from './attributes.js';
+export type { AttributeRow } from './attributes.js';
 export {
   eventPage,
   eventQueryParams,
