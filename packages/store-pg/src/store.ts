@@ -151,8 +151,10 @@ function checkConnection(s: string): string {
 }
 
 interface Waiter {
-  readonly key: string;
+  /** The lock ended (its NOTIFY arrived) or the store closes: resolve now. */
   readonly wake: () => void;
+  /** Notifications may have been lost (LISTEN re-established): read the lock again. */
+  readonly recheck: () => void;
 }
 
 export class PgStore {
@@ -183,7 +185,7 @@ export class PgStore {
       onUp: () => {
         // Notifications sent while we were deaf are lost: start from an empty cache, re-check every waiter.
         this.#cache.setLive(true);
-        for (const set of this.#waiters.values()) for (const w of set) w.wake();
+        for (const set of this.#waiters.values()) for (const w of set) w.recheck();
         this.getSignatureWatermark().catch(() => {});
       },
       onDown: () => this.#cache.setLive(false),
@@ -468,7 +470,7 @@ export class PgStore {
         );
       };
       // A notification means the lock ended: no need to read it back.
-      const waiter: Waiter = { key: k, wake: () => (this.#closed ? finish(false) : finish(true)) };
+      const waiter: Waiter = { wake: () => (this.#closed ? finish(false) : finish(true)), recheck: check };
       let set = this.#waiters.get(k);
       if (set === undefined) this.#waiters.set(k, (set = new Set()));
       set.add(waiter);

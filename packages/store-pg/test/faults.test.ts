@@ -53,7 +53,8 @@ describe.skipIf(!available)('PgStore faults (PostgreSQL 15)', () => {
     await s.recordScan({ ...k1, path: '/a', scanResult: 'clean', changeStamp: 'S', sigTimestamp: 1 });
     expect(s.peekAttributes(k1)).toBeDefined();
     await other.acquireLock({ volume: 'vol1', fileId: 'held' }, 'w', 'x', 60_000);
-    const waiting = s.waitForUnlock({ volume: 'vol1', fileId: 'held' }, 30_000);
+    let settled = false;
+    const waiting = s.waitForUnlock({ volume: 'vol1', fileId: 'held' }, 30_000).finally(() => (settled = true));
 
     await postgres.server.stopServer('fast');
     await until(() => !s.listening, 10_000, 'LISTEN to break');
@@ -66,6 +67,10 @@ describe.skipIf(!available)('PgStore faults (PostgreSQL 15)', () => {
 
     postgres.server.startServer();
     await until(() => s.listening, 15_000, 'LISTEN to come back');
+    // The reconnect makes the waiter read the lock again; it is still held, so the wait goes on.
+    expect(await s.lockHolder({ volume: 'vol1', fileId: 'held' })).toMatchObject({ node: 'b' });
+    await s.lockHolder({ volume: 'vol1', fileId: 'held' });
+    expect(settled).toBe(false);
     // The stopped server dropped b's pooled connections; its lock row survived. Releasing it wakes our waiter.
     expect(await other.releaseLock({ volume: 'vol1', fileId: 'held' }, 'w', 'x')).toBe(true);
     expect(await waiting).toBe(true);
