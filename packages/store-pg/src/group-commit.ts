@@ -3,9 +3,10 @@
 // acknowledged write is durable on the server (synchronous_commit as configured there).
 //
 // Throughput comes from round trips, not rows: consecutive scan records of a batch become ONE
-// multi-row upsert (`unnest` of arrays, last write per file wins, rows in key order so two nodes'
-// batches lock rows in the same order and cannot deadlock each other), and their lock releases one
-// DELETE. Other writes (rename, delete, events, …) run one statement each, in call order.
+// statement — a multi-row upsert (`unnest` of arrays, last write per file wins, rows in key order so
+// two nodes' batches lock rows in the same order and cannot deadlock each other) with the lock
+// releases and cache NOTIFYs as CTEs. A batch of records only needs no BEGIN/COMMIT at all. Other
+// writes (rename, delete, events, …) run one statement each, in call order, inside BEGIN/COMMIT.
 //
 // Two batches may be in flight at once, so one node's next batch executes while the previous one waits
 // for its WAL flush. Order per file is kept: a second batch starts only if it is full, holds records
