@@ -90,6 +90,12 @@ export function classifyPgError(err: unknown, server?: string): StorePgError {
   }
   const code = (err as { code?: unknown } | null)?.code;
   const where = server === undefined ? '' : ` at ${server}`;
+  // Socket errors first: `EPIPE` has the shape of a SQLSTATE (five capitals) but is Node's. A system
+  // error carries `syscall`; no SQLSTATE class starts with E.
+  const system = typeof (err as { syscall?: unknown } | null)?.syscall === 'string';
+  if (system || (typeof code === 'string' && kNetworkCodes.has(code)) || kNetworkMessages.test(detail)) {
+    return new StorePgError(StorePgErrorCodes.UNAVAILABLE, `PostgreSQL${where} is unreachable (${detail})`, opts);
+  }
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
     const cls = code.slice(0, 2);
     // 08 connection exception, 57P01-03 admin / crash shutdown and "cannot connect now", 53 insufficient resources (too many connections).
@@ -104,9 +110,6 @@ export function classifyPgError(err: unknown, server?: string): StorePgError {
       return new StorePgError(StorePgErrorCodes.REJECTED, `PostgreSQL${where} refused the connection (${code}: ${detail})`, opts);
     }
     return new StorePgError(StorePgErrorCodes.POSTGRES, `PostgreSQL error${where} (${code}: ${detail})`, opts);
-  }
-  if ((typeof code === 'string' && kNetworkCodes.has(code)) || kNetworkMessages.test(detail)) {
-    return new StorePgError(StorePgErrorCodes.UNAVAILABLE, `PostgreSQL${where} is unreachable (${detail})`, opts);
   }
   if (/Query read timeout/i.test(detail)) return new StorePgError(StorePgErrorCodes.TIMEOUT, `query timed out${where} (${detail})`, opts);
   return new StorePgError(StorePgErrorCodes.POSTGRES, `PostgreSQL client error${where} (${detail})`, opts);

@@ -107,7 +107,7 @@ describe.skipIf(!available)('a cluster of store-pg nodes in separate processes (
     await load.waitFor((l) => l === 'STOPPED', 30_000);
     const acked = load.lines.filter((l) => l.startsWith('ACK ')).map((l) => l.slice(4));
     const codes = new Set(load.lines.filter((l) => l.startsWith('ERR ')).map((l) => l.split(' ')[1]!));
-    expect([...codes].filter((c) => !['ERR_STOREPG_UNAVAILABLE', 'ERR_STOREPG_COMMIT_UNKNOWN'].includes(c))).toEqual([]);
+    expect([...codes].filter((c) => !['ERR_STOREPG_UNAVAILABLE', 'ERR_STOREPG_COMMIT_UNKNOWN'].includes(c)), load.stderr).toEqual([]);
     const check = await store(db, 'checker');
     const present = new Set((await check.listAttributes('vol1')).map((a) => a.fileId));
     expect(acked.filter((id) => !present.has(id))).toEqual([]);

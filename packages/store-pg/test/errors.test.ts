@@ -17,6 +17,7 @@ describe('classifyPgError', () => {
     ['53300', 'ERR_STOREPG_UNAVAILABLE', true], // too many connections
     ['ECONNREFUSED', 'ERR_STOREPG_UNAVAILABLE', true],
     ['ENOENT', 'ERR_STOREPG_UNAVAILABLE', true], // unix socket gone
+    ['EPIPE', 'ERR_STOREPG_UNAVAILABLE', true], // five capitals, like a SQLSTATE: seen when the server stops mid-write
     ['57014', 'ERR_STOREPG_TIMEOUT', true],
     ['40P01', 'ERR_STOREPG_CONFLICT', true],
     ['40001', 'ERR_STOREPG_CONFLICT', true],
