@@ -1,7 +1,7 @@
 // Several gateway nodes on one PostgreSQL, each a real child process (fixtures/node-child.mjs): one
 // owner per lock cluster-wide, takeover of a SIGKILLed node's lock after its lease, a waiter woken
-// across processes by NOTIFY, and PostgreSQL stopped and started under load with no acknowledged
-// record lost.
+// across processes by NOTIFY, a node SIGKILLed under load, and PostgreSQL stopped and started under
+// load — with no acknowledged record lost.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PgStore } from '../src/index.js';
 import { NodeChild } from './support/child.js';
@@ -92,6 +92,17 @@ describe.skipIf(!available)('a cluster of store-pg nodes in separate processes (
     latencies.sort((x, y) => x - y);
     console.log(`cross-process wake-up after record+release (ms): ${latencies.join(', ')} (p50 ${latencies[2]})`);
     expect(latencies[4]).toBeLessThan(5_000);
+  }, 60_000);
+
+  it('a node SIGKILLed under load: every record it acknowledged is present', async () => {
+    const db = await pg.server.createDatabase('kill');
+    const load = child('load', db, 'n1', ['K']);
+    await load.until(() => load.count('ACK') >= 3000, 30_000);
+    load.kill('SIGKILL');
+    await load.exited;
+    const acked = load.lines.filter((l) => l.startsWith('ACK ')).map((l) => l.slice(4));
+    const present = new Set((await (await store(db, 'checker')).listAttributes('vol1')).map((a) => a.fileId));
+    expect(acked.filter((id) => !present.has(id))).toEqual([]);
   }, 60_000);
 
   it.each(['fast', 'immediate'] as const)('PostgreSQL stopped (%s shutdown) and started under load: coded errors meanwhile, recovery after, every acknowledged record present', async (mode) => {
