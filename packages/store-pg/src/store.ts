@@ -122,7 +122,7 @@ export async function openPgStore(connection: string | pg.PoolConfig, options?: 
   // An idle pooled connection killed by a server restart emits 'error' on the pool: the pool drops it
   // and the next query opens a new one. Without a listener Node would crash the process.
   pool.on('error', () => {});
-  let listener: Listener | undefined;
+  let store: PgStore | undefined;
   try {
     const client = await checkout(pool);
     try {
@@ -133,13 +133,12 @@ export async function openPgStore(connection: string | pg.PoolConfig, options?: 
       checkin(client, err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
-    const store = new PgStore(pool, clientConfig, o, server);
-    listener = store.listener;
-    await listener.start();
+    store = new PgStore(pool, clientConfig, o, server);
+    await store[kStartListening]();
     await store.getSignatureWatermark();
     return store;
   } catch (err) {
-    await listener?.close();
+    await store?.[kStopListening]();
     await pool.end().catch(() => {});
     throw classifyPgError(err, server);
   }
@@ -149,6 +148,10 @@ function checkConnection(s: string): string {
   if (s.length === 0) throw new StorePgError(StorePgErrorCodes.INVALID_ARGUMENT, '`connection` must be a non-empty connection string', { target: 'connection' });
   return s;
 }
+
+// Module-private: only openPgStore starts or abandons a store's LISTEN connection.
+const kStartListening = Symbol('startListening');
+const kStopListening = Symbol('stopListening');
 
 interface Waiter {
   /** The lock ended (its NOTIFY arrived) or the store closes: resolve now. */
@@ -161,8 +164,7 @@ export class PgStore {
   readonly options: ResolvedPgStoreOptions;
   /** Where the store points (password hidden). */
   readonly server: string;
-  /** @internal */
-  readonly listener: Listener;
+  readonly #listener: Listener;
   readonly #pool: pg.Pool;
   readonly #cache: AttributeCache;
   readonly #committer: PgGroupCommitter;
@@ -179,7 +181,7 @@ export class PgStore {
     this.#committer = new PgGroupCommitter(pool, server, options.nodeId, options.batchMaxRows, options.batchMaxDelayMs, () => this.#cache.epoch, (writes, epoch) =>
       this.#committed(writes, epoch),
     );
-    this.listener = new Listener(clientConfig, options.reconnectDelayMs, {
+    this.#listener = new Listener(clientConfig, options.reconnectDelayMs, {
       onUnlock: (volume, fileId) => this.#wakeWaiters(cacheKey(volume, fileId)),
       onCache: (m) => this.#applyCacheMessage(m),
       onUp: () => {
@@ -203,7 +205,7 @@ export class PgStore {
 
   /** Whether the LISTEN connection is up (the attribute cache answers only then). */
   get listening(): boolean {
-    return this.listener.up;
+    return this.#listener.up;
   }
 
   /** Attribute cache counters of this node. */
@@ -644,11 +646,20 @@ export class PgStore {
     await this.#committer.flush();
     this.#closed = true;
     for (const set of [...this.#waiters.values()]) for (const w of [...set]) w.wake();
-    await this.listener.close();
+    await this.#listener.close();
     await this.#pool.end().catch(() => {});
   }
 
   // --- internals --------------------------------------------------------------------------------
+
+  /** First LISTEN (openPgStore only): a store that cannot hear the cluster is not opened. */
+  async [kStartListening](): Promise<void> {
+    await this.#listener.start();
+  }
+
+  async [kStopListening](): Promise<void> {
+    await this.#listener.close();
+  }
 
   #now(): number {
     return this.options.clock === undefined ? Date.now() : this.options.clock();
