@@ -3,10 +3,11 @@
 // unix socket and/or 127.0.0.1, `Foreground yes` so the spawned PID is clamd itself, and a bounded wait
 // until zPING answers. Shared by bench/ and test/support (which re-exports it).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { stopDaemon } from './daemon.js';
 
 export const kClamdBinary = '/usr/sbin/clamd';
 
@@ -38,6 +39,8 @@ export interface ClamdOptions {
   readonly maxThreads?: number;
   /** listen() backlog of both sockets; tiny values make a stopped clamd refuse with EAGAIN. @default 200 */
   readonly maxConnectionQueueLength?: number;
+  /** Log every scanned object, clean ones too (`LogClean`): tests count scanner requests in `log()`. @default false */
+  readonly logClean?: boolean;
   /** For benchmarks that repeat payloads. @default false */
   readonly disableCache?: boolean;
   /** Bound on the wait for the first PONG. @default 15000 */
@@ -112,6 +115,7 @@ export async function startClamd(opts: ClamdOptions = {}): Promise<ClamdHandle> 
     'SelfCheck 0',
     'Bytecode no',
     ...(opts.disableCache ? ['DisableCache yes'] : []),
+    ...(opts.logClean ? ['LogClean yes'] : []),
   ];
   const conf = path.join(dir, 'clamd.conf');
   writeFileSync(conf, lines.join('\n') + '\n');
@@ -144,17 +148,7 @@ export async function startClamd(opts: ClamdOptions = {}): Promise<ClamdHandle> 
     signal(sig) {
       if (!exited) child.kill(sig);
     },
-    async stop() {
-      if (!exited) {
-        const gone = new Promise<void>((r) => child.once('exit', () => r()));
-        child.kill('SIGCONT');
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-        await gone;
-        clearTimeout(t);
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => stopDaemon(child, dir, 3000),
   };
   return handle;
 }
@@ -186,4 +180,56 @@ export function rawInstream(socketPath: string, data: Buffer): Promise<string> {
     sock.on('error', reject);
     sock.on('close', () => reject(new Error('clamd closed without reply')));
   });
+}
+
+/**
+ * The best raw client (BENCH.md's baseline for engine-clamd): one kept `zIDSESSION` connection,
+ * `zINSTREAM` requests one at a time on it (the whole payload in one chunk), replies `<id>: …\0`.
+ * Benchmarks open one per concurrency lane, as a hand-tuned client would.
+ */
+export class RawIdSession {
+  readonly #sock: net.Socket;
+  #out = '';
+  #waiting: { resolve: (s: string) => void; reject: (e: Error) => void } | null = null;
+
+  private constructor(sock: net.Socket) {
+    this.#sock = sock;
+    sock.on('data', (d: Buffer) => {
+      this.#out += d.toString();
+      const end = this.#out.indexOf('\0');
+      if (end === -1 || this.#waiting === null) return;
+      const reply = this.#out.slice(0, end);
+      this.#out = this.#out.slice(end + 1);
+      const w = this.#waiting;
+      this.#waiting = null;
+      w.resolve(reply.replace(/^\d+: /, ''));
+    });
+    sock.on('close', () => this.#waiting?.reject(new Error('clamd closed the session')));
+    sock.on('error', () => {});
+  }
+
+  static open(socketPath: string): Promise<RawIdSession> {
+    return new Promise((resolve, reject) => {
+      const sock = net.createConnection(socketPath);
+      sock.once('error', reject);
+      sock.once('connect', () => {
+        sock.off('error', reject);
+        sock.write('zIDSESSION\0');
+        resolve(new RawIdSession(sock));
+      });
+    });
+  }
+
+  scan(data: Buffer): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+      const len = Buffer.allocUnsafe(4);
+      len.writeUInt32BE(data.length, 0);
+      this.#sock.write(Buffer.concat([Buffer.from('zINSTREAM\0'), len, data, kInstreamEnd]));
+    });
+  }
+
+  close(): void {
+    this.#sock.end('zEND\0');
+  }
 }

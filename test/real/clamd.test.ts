@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClamdSession, createDispatcher, type Dispatcher } from '@avscan/dispatch';
+import { createDispatcher, type Dispatcher } from '@avscan/dispatch';
+import { ClamdSession } from '@avscan/dispatch/internal';
 import { kEicar, kLogicalParts, kMarker, requireBinary, startClamd, type ClamdHandle } from '../support/index.js';
 
 const available = requireBinary('clamd');

@@ -4,7 +4,7 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDispatcher } from '@avscan/dispatch';
+import { createDispatcher, type DispatcherOptions } from '@avscan/dispatch';
 import { createEngine, type FileAccess } from '@avscan/engine';
 import { changeStampOf, openStore } from '@avscan/store';
 import { kEicar, kMarker, requireBinary, startClamd, type ClamdHandle } from '../support/index.js';
@@ -15,16 +15,17 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(servers: number, policy: object = { name: 'p1', scope: {} }) {
+async function setup(servers: number, policy: object = { name: 'p1', scope: {} }, extra: Partial<DispatcherOptions> = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'avscan-e2e-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const clamds: ClamdHandle[] = await Promise.all(Array.from({ length: servers }, () => startClamd()));
+  const clamds: ClamdHandle[] = await Promise.all(Array.from({ length: servers }, () => startClamd({ logClean: true })));
   for (const c of clamds) cleanups.push(() => c.stop());
   const store = openStore(path.join(dir, 'isi_avscan.db'));
   cleanups.push(() => store.close());
   const dispatcher = createDispatcher({
     scanner_pools: [{ name: 'pool1', servers: clamds.map((c) => `clamd+unix://${c.socketPath}`) }],
     request_timeout: 1, scan_queue_timeout: 2, session_setup_timeout: 1, session_retry_interval: 0.05, max_session_setup_retries: 2,
+    ...extra,
   });
   cleanups.push(() => dispatcher.close());
   await dispatcher.ready(5000);
@@ -86,4 +87,86 @@ describe.skipIf(!available)('engine → real clamd', () => {
     await engine.drain();
     expect(store.getAttributes({ volume: 'vol1', fileId: a.fileId })?.scanResult).toBe('unscanned');
   });
+});
+
+/** Objects clamd scanned (it logs each with `LogClean yes`). */
+function scannedByClamd(clamd: ClamdHandle): number {
+  return clamd.log().split('\n').filter((l) => /: (OK|.+ FOUND)$/.test(l)).length;
+}
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe.skipIf(!available)('engine → real clamd: cancellation (SPEC §7)', () => {
+  // clamd is stopped (SIGSTOP) while requests are queued, so the queue holds them; the health check is
+  // slowed down so the stop does not disconnect the server.
+  const slowChecks = { max_connections_per_server: 1, max_queue: 1000, request_timeout: 20, scan_queue_timeout: 20, health_check_interval: 60 };
+
+  it('100 queued opens aborted: 0 scanner requests for them, no locks, nothing recorded', async () => {
+    const { engine, clamds, store, dispatcher, file } = await setup(1, undefined, slowChecks);
+    const clamd = clamds[0]!;
+    const first = await file('first.docx', `first ${Date.now()}`);
+    const others: FileAccess[] = [];
+    for (let i = 0; i < 100; i++) others.push(await file(`q${i}.docx`, `queued ${i} ${Date.now()}`));
+    const before = scannedByClamd(clamd);
+    clamd.signal('SIGSTOP');
+    const firstAnswer = engine.open(first);
+    await until(() => dispatcher.metrics().inFlight === 1);
+    const controllers = others.map(() => new AbortController());
+    const answers = others.map((a, i) => engine.open({ ...a, signal: controllers[i]!.signal }));
+    await until(() => dispatcher.metrics().queued === 100);
+    for (const c of controllers) c.abort();
+    const settled = await Promise.allSettled(answers);
+    expect(settled.every((s) => s.status === 'rejected' && (s.reason as { code?: string }).code === 'ERR_ENGINE_ABORTED')).toBe(true);
+    expect(dispatcher.metrics().queued).toBe(0);
+    clamd.signal('SIGCONT');
+    expect(await firstAnswer).toMatchObject({ allow: true, reason: 'clean' });
+    await engine.drain();
+    await until(() => scannedByClamd(clamd) >= before + 1);
+    expect(scannedByClamd(clamd)).toBe(before + 1);
+    for (const a of others) {
+      expect(store.lockHolder({ volume: 'vol1', fileId: a.fileId })).toBeUndefined();
+      expect(store.getAttributes({ volume: 'vol1', fileId: a.fileId })).toBeUndefined();
+    }
+  }, 30_000);
+
+  it('one of two waiters aborted while clamd holds the request: the other still gets the verdict', async () => {
+    const { engine, clamds, store, dispatcher, file } = await setup(1, undefined, slowChecks);
+    const clamd = clamds[0]!;
+    const a = await file('shared.com', kEicar);
+    clamd.signal('SIGSTOP');
+    const ac = new AbortController();
+    const leaving = engine.open({ ...a, signal: ac.signal });
+    const staying = engine.open(a);
+    await until(() => dispatcher.metrics().inFlight === 1);
+    ac.abort();
+    await expect(leaving).rejects.toMatchObject({ code: 'ERR_ENGINE_ABORTED' });
+    clamd.signal('SIGCONT');
+    expect(await staying).toMatchObject({ allow: false, reason: 'infected', joined: true });
+    await engine.drain();
+    expect(store.getAttributes({ volume: 'vol1', fileId: a.fileId })).toMatchObject({ scanResult: 'infected', quarantined: true });
+  }, 30_000);
+
+  it('the only waiter aborted while clamd holds the request: the connection is cancelled, the lock released', async () => {
+    const { engine, clamds, store, dispatcher, file } = await setup(1, undefined, slowChecks);
+    const clamd = clamds[0]!;
+    const a = await file('alone.docx', `alone ${Date.now()}`);
+    clamd.signal('SIGSTOP');
+    const ac = new AbortController();
+    const opening = engine.open({ ...a, signal: ac.signal });
+    await until(() => dispatcher.metrics().inFlight === 1);
+    ac.abort();
+    await expect(opening).rejects.toMatchObject({ code: 'ERR_ENGINE_ABORTED' });
+    await engine.drain();
+    expect(dispatcher.metrics().inFlight).toBe(0);
+    expect(store.lockHolder({ volume: 'vol1', fileId: a.fileId })).toBeUndefined();
+    expect(store.getAttributes({ volume: 'vol1', fileId: a.fileId })).toBeUndefined();
+    clamd.signal('SIGCONT');
+    expect(await engine.open(a)).toMatchObject({ allow: true, reason: 'clean' });
+  }, 30_000);
 });

@@ -6,6 +6,9 @@ import { existsSync } from 'node:fs';
 const kPaths: Record<string, string> = {
   clamd: '/usr/sbin/clamd',
   'c-icap': '/usr/bin/c-icap',
+  smbd: '/usr/sbin/smbd',
+  smbclient: '/usr/bin/smbclient',
+  'virusfilter.so': '/usr/lib/x86_64-linux-gnu/samba/vfs/virusfilter.so',
 };
 
 export function binaryPath(name: string): string {

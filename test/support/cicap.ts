@@ -19,11 +19,17 @@ export interface CicapHandle {
   log(): string;
 }
 
-export async function startCicap(opts: { clamdSocket: string; startTimeoutMs?: number }): Promise<CicapHandle> {
+/**
+ * `port`: listen there (a restart on the same address); a free one by default. `clamdTcp` instead of
+ * `clamdSocket`: clamd_mod then sends `zSCAN <path>` rather than `zFILDES` (which needs a unix socket).
+ */
+export async function startCicap(opts: {
+  clamdSocket?: string; clamdTcp?: { host: string; port: number }; startTimeoutMs?: number; port?: number;
+}): Promise<CicapHandle> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'avscan-cicap-'));
   const tmp = path.join(dir, 'tmp');
   mkdirSync(tmp);
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const conf = path.join(dir, 'c-icap.conf');
   writeFileSync(conf, [
     `PidFile ${dir}/c-icap.pid`,
@@ -45,7 +51,9 @@ export async function startCicap(opts: { clamdSocket: string; startTimeoutMs?: n
     `ServerLog ${dir}/server.log`,
     `AccessLog ${dir}/access.log`,
     'Module common clamd_mod.so',
-    `clamd_mod.ClamdSocket ${opts.clamdSocket}`,
+    ...(opts.clamdTcp !== undefined
+      ? [`clamd_mod.ClamdHost ${opts.clamdTcp.host}`, `clamd_mod.ClamdPort ${opts.clamdTcp.port}`]
+      : [`clamd_mod.ClamdSocket ${opts.clamdSocket}`]),
     'Service antivirus_module virus_scan.so',
     'ServiceAlias avscan virus_scan?allow204=on&sizelimit=off&mode=simple',
     'virus_scan.ScanFileTypes TEXT DATA EXECUTABLE ARCHIVE GRAPHICS STREAM DOCUMENT',
@@ -53,7 +61,16 @@ export async function startCicap(opts: { clamdSocket: string; startTimeoutMs?: n
     'virus_scan.MaxObjectSize 25M',
     'virus_scan.DefaultEngine clamd',
   ].join('\n') + '\n');
-  const child = spawn('/usr/bin/c-icap', ['-N', '-f', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group: c-icap serves from forked children, which must stop with it (a child left
+  // behind keeps the listening socket and answers for a restarted server).
+  const child = spawn('/usr/bin/c-icap', ['-N', '-f', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const killGroup = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      // the group is already gone
+    }
+  };
   let stderr = '';
   child.stderr?.on('data', (d) => { stderr += d.toString(); });
   let exited = false;
@@ -67,7 +84,7 @@ export async function startCicap(opts: { clamdSocket: string; startTimeoutMs?: n
       s.once('error', () => resolve(false));
     });
     if (ok) break;
-    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error('c-icap did not open its port in time'); }
+    if (Date.now() > deadline) { killGroup('SIGKILL'); throw new Error('c-icap did not open its port in time'); }
     await new Promise((r) => setTimeout(r, 20));
   }
   return {
@@ -77,11 +94,12 @@ export async function startCicap(opts: { clamdSocket: string; startTimeoutMs?: n
     async stop() {
       if (!exited) {
         const gone = new Promise<void>((r) => child.once('exit', () => r()));
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 1500);
+        killGroup('SIGTERM');
+        const t = setTimeout(() => killGroup('SIGKILL'), 1500);
         await gone;
         clearTimeout(t);
       }
+      killGroup('SIGKILL'); // children still finishing a kept-alive connection
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -5,3 +5,5 @@ export type { ClamdHandle, ClamdOptions } from '../../bench/lib/clamd.js';
 export { startCicap } from './cicap.js';
 export type { CicapHandle } from './cicap.js';
 export { binaryPath, requireBinary } from './binaries.js';
+export { sambaAvailable, startSmbd } from '../../bench/lib/samba.js';
+export type { SmbclientResult, SmbdHandle, SmbShare, VirusfilterShare } from '../../bench/lib/samba.js';

@@ -1,4 +1,4 @@
-// Public API of @avscan/filer: the storage filer emulator (issue 10). Filled in as the app lands.
+// Public API of @avscan/filer: the storage filer emulator (issue 10).
 export const kFilerPackage = '@avscan/filer';
 export type { FilerExtension, FilerRuntime, ShareModel, SvmModel, VolumeModel } from './model.js';
 export { FilerError, FilerErrorCodes } from './errors.js';
@@ -7,3 +7,55 @@ export { accessOf, pathComponents, resolveInVolume, kMaxComponent, kMaxPathBytes
 export type { AccessExtras, ResolvedPath } from './paths.js';
 export { createStaticRuntime, kDefaultCifsPolicy } from './runtime/static.js';
 export type { StaticRuntime, StaticRuntimeOptions, StaticShare, StaticSvm, StaticVolume } from './runtime/static.js';
+export { frontdoorExtension, kFrontdoorVersion, locate, replyOf, startFrontdoor } from './frontdoor/index.js';
+export type { Frontdoor, FrontdoorOptions, FrontdoorStats, Located, Reply, ReplyKind } from './frontdoor/index.js';
+
+export { createManagedRuntime } from './runtime/managed.js';
+export type { ManagedRuntime, ManagedRuntimeOptions, ManagedSvm } from './runtime/managed.js';
+export { DispatcherSlot } from './runtime/dispatcher-slot.js';
+export { buildLayout } from './runtime/layout.js';
+export type { Layout, LayoutSvm } from './runtime/layout.js';
+export { loadConfig, readConfigFile } from './config/config.js';
+export type { FilerConfig, Overrides } from './config/config.js';
+export { buildApp, startServer } from './server/server.js';
+export type { FilerServer, ServerOptions } from './server/server.js';
+export { OntapCodes, OntapError } from './server/ontap-error.js';
+export { loadOrCreateTls } from './server/tls.js';
+export type { TlsFiles } from './server/tls.js';
+export { kClusterVersion } from './api/routes.js';
+export { main, shutdownOnSignals, startFiler, tryThis } from './main.js';
+export type { RunningFiler, StartOptions } from './main.js';
+export { builtInExtensions } from './extensions.js';
+export type { OaPolicyDoc, OdPolicyDoc, PoolDoc, VscanDoc } from './vscan/model.js';
+
+// --- on-demand jobs, schedules, reports, audit (issue 11 back end) ---
+export { openAppDb, kAppSchemaVersion } from './db/app-db.js';
+export { fileJob, kOnDemandDefaults, onefsJob, onefsPath, ontapJob } from './jobs/spec.js';
+export type { JobRoot, JobSpec, OnefsJob, OntapOnDemandPolicy } from './jobs/spec.js';
+export { createJobManager, JobManager, responseOf } from './jobs/runner.js';
+export type { JobCounters, JobInfection, JobManagerOptions, JobState, JobStatus } from './jobs/runner.js';
+export { countFiles, walkFiles } from './jobs/walk.js';
+export type { Position, WalkItem, WalkRoot } from './jobs/walk.js';
+export { cronOfFields, cronOfOnefs, cronOfOntap, kOntapSchedules } from './schedule/parse.js';
+export type { CronFields, ScheduleInput } from './schedule/parse.js';
+export { checkOneScheduledPerSvm, createScheduler, JobScheduler, scheduleJob } from './schedule/scheduler.js';
+export type { ScheduledEntry, SchedulerOptions } from './schedule/scheduler.js';
+export { startOnAccessCounter, utcDay } from './reports/counter.js';
+export type { OnAccessCounter, OnAccessCounterOptions } from './reports/counter.js';
+export { buildDailyReport, dailyReportId, scheduleDailyReport } from './reports/daily.js';
+export { formatReport, writeReportFile } from './reports/file.js';
+export { getReport, listReports, listThreats, toOnefsScanReport, toOnefsThreats } from './reports/query.js';
+export { AuditCodes, kAuditDefaults, kMinRotationSize, parseIsoDuration, resolveLogPath, unflatten, validateAuditConfig } from './audit/config.js';
+export type { AuditConfig, AuditSchedule, LogPathTarget } from './audit/config.js';
+export { AuditLogWriter, auditLine, kActiveLog, listArchives } from './audit/writer.js';
+export type { ArchiveInfo, AuditWriterOptions } from './audit/writer.js';
+export { AuditService, createAuditService, isAuditedAnswer } from './audit/service.js';
+export type { AuditServiceOptions, ManagementChange } from './audit/service.js';
+export { dataPathExtension } from './data/routes.js';
+export type { DataPathOptions } from './data/routes.js';
+export type { AnswerJson, DenyJson, ErrorJson } from './data/reply.js';
+export type { ListEntry } from './data/files.js';
+export { volumeWatcherExtension, watchVolumes } from './data/watcher.js';
+export type { VolumeWatcherOptions, WatchEvent, WatcherHandle } from './data/watcher.js';
+export { runCli, parseTarget, kExitDenied } from './cli/program.js';
+export type { CliIo } from './cli/program.js';

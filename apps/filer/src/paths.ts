@@ -3,7 +3,7 @@
 // can never name a file outside the volume: not with `..`, not with an absolute or drive path, not
 // through a symlink that points out. Normalisation follows SPEC §3 so the file the engine judges is
 // the file that is opened (an SMB stream `doc.txt:x` is `doc.txt`; `evil.exe.` is `evil.exe`).
-import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import type { FileAccess, Profile } from '@avscan/engine';
 import { changeStampOf } from '@avscan/store';
@@ -60,6 +60,8 @@ export interface ResolvedPath {
   readonly file: string;
   /** The path from the SVM root as ONTAP writes it (`\vol1\dir\name`): what policies judge. */
   readonly svmPath: string;
+  /** The file's stat read while resolving (when it exists): `accessOf` uses it instead of a second stat. */
+  readonly stat?: BigIntStats | undefined;
 }
 
 let realRoots = new Map<string, string>();
@@ -67,7 +69,7 @@ let realRoots = new Map<string, string>();
 function realRoot(volume: VolumeModel): string {
   let r = realRoots.get(volume.root);
   if (r === undefined) {
-    r = realpathSync(volume.root);
+    r = realpathSync.native(volume.root);
     if (realRoots.size > 1024) realRoots = new Map();
     realRoots.set(volume.root, r);
   }
@@ -88,11 +90,14 @@ export function resolveInVolume(volume: VolumeModel, rel: string, dir = ''): Res
   const components = [...pathComponents(dir), ...pathComponents(rel)];
   const root = realRoot(volume);
   const file = path.join(root, ...components);
+  const svmPath = `\\${volume.name}${components.length ? '\\' : ''}${components.join('\\')}`;
+  const seen = statOf(file);
+  if (seen !== undefined && verified.get(file) === identity(seen)) return { volume, components, file, svmPath, stat: seen };
   let probe = file;
   for (;;) {
     let real: string | undefined;
     try {
-      real = realpathSync(probe);
+      real = realpathSync.native(probe);
     } catch (err) {
       // A dangling symlink would be followed by a later create: judge where it points.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && isSymlink(probe)) throw escapes(rel, volume);
@@ -105,7 +110,34 @@ export function resolveInVolume(volume: VolumeModel, rel: string, dir = ''): Res
     if (probe === root) break;
     probe = path.dirname(probe);
   }
-  return { volume, components, file, svmPath: `\\${volume.name}${components.length ? '\\' : ''}${components.join('\\')}` };
+  const stat = seen === undefined ? undefined : statOf(file);
+  if (stat !== undefined && probe === file) remember(file, identity(stat));
+  return { volume, components, file, svmPath, stat };
+}
+
+// Paths proven inside their volume, with the identity of what they named then: device, inode and
+// ctime. The same path naming the same identity again needs no new realpath walk (the data path's hot
+// path: an open of a scan-current file is otherwise mostly this walk). Any rename, link, unlink or
+// write of the file changes its ctime, and a recycled inode has a new ctime, so a symlink planted on
+// the way since can only lead to an identity never proven, which is walked and judged again.
+const kVerifiedMax = 10_000;
+let verified = new Map<string, string>();
+
+function identity(st: BigIntStats): string {
+  return `${st.dev}:${st.ino}:${st.ctimeNs}`;
+}
+
+function remember(file: string, id: string): void {
+  if (verified.size >= kVerifiedMax) verified = new Map();
+  verified.set(file, id);
+}
+
+function statOf(file: string): BigIntStats | undefined {
+  try {
+    return statSync(file, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    return undefined; // ENOTDIR, ELOOP, EACCES: the walk judges the path
+  }
 }
 
 function isSymlink(p: string): boolean {
@@ -128,17 +160,20 @@ export interface AccessExtras {
 
 /**
  * The engine's view of an existing regular file: identity (volume store key + inode), size and change
- * stamp read now. Throws ERR_FILER_NOT_FOUND when there is no such file (or it is not a regular file).
+ * stamp as read when `resolved` was made (resolve right before building the access), or now when the
+ * file did not exist then. Throws ERR_FILER_NOT_FOUND when there is no such file (or not a regular file).
  */
 export function accessOf(resolved: ResolvedPath, extras: AccessExtras = {}): FileAccess {
-  let st;
-  try {
-    st = statSync(resolved.file, { bigint: true });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
-      throw new FilerError(FilerErrorCodes.NOT_FOUND, `no file ${show(resolved.svmPath)}`, 'path', { cause: err });
+  let st = resolved.stat;
+  if (st === undefined) {
+    try {
+      st = statSync(resolved.file, { bigint: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') {
+        throw new FilerError(FilerErrorCodes.NOT_FOUND, `no file ${show(resolved.svmPath)}`, 'path', { cause: err });
+      }
+      throw err;
     }
-    throw err;
   }
   if (!st.isFile()) throw new FilerError(FilerErrorCodes.NOT_FOUND, `${show(resolved.svmPath)} is not a regular file`, 'path');
   const v = resolved.volume;

@@ -1,5 +1,5 @@
 // Path confinement: nothing a client sends can name a file outside its volume.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -79,5 +79,24 @@ describe('accessOf', () => {
   it('a missing file or a folder is ERR_FILER_NOT_FOUND', () => {
     expect(() => accessOf(resolveInVolume(vol, 'docs/none.txt'))).toThrow(expect.objectContaining({ code: FilerErrorCodes.NOT_FOUND }));
     expect(() => accessOf(resolveInVolume(vol, 'docs'))).toThrow(expect.objectContaining({ code: FilerErrorCodes.NOT_FOUND }));
+  });
+});
+
+describe('resolveInVolume: paths already proven', () => {
+  it('a folder swapped for a symlink out after a path was proven is refused again', () => {
+    mkdirSync(path.join(root, 'swap'), { recursive: true });
+    writeFileSync(path.join(root, 'swap', 'secret.txt'), 'inside');
+    const first = resolveInVolume(vol, 'swap/secret.txt');
+    expect(accessOf(first).size).toBe(6);
+    expect(resolveInVolume(vol, 'swap/secret.txt').stat?.ino).toBe(first.stat?.ino); // proven: no new walk needed
+    renameSync(path.join(root, 'swap'), path.join(root, 'swap-old'));
+    symlinkSync(tmp, path.join(root, 'swap')); // tmp/secret.txt exists outside the volume
+    expect(() => resolveInVolume(vol, 'swap/secret.txt')).toThrow(expect.objectContaining({ code: FilerErrorCodes.PATH_ESCAPES }));
+  });
+
+  it('the access is built from the stat read while resolving', () => {
+    writeFileSync(path.join(root, 'docs', 'b.txt'), 'abc');
+    const r = resolveInVolume(vol, 'docs/b.txt');
+    expect(accessOf(r)).toMatchObject({ size: 3, fileId: String(r.stat?.ino) });
   });
 });

@@ -78,7 +78,7 @@ export function parseAddress(raw: unknown): ServerAddress {
   if (raw.startsWith('icap://')) {
     const { host, port, tail } = hostPort(raw, raw.slice('icap://'.length), 1344);
     const service = tail.slice(1);
-    if (!/^[A-Za-z0-9_.~!$&'()*+,;=:@%?\/-]+$/.test(service)) throw bad(raw, 'icap addresses need a service path, e.g. `/avscan`');
+    if (!/^[A-Za-z0-9_.~!$&'()*+,;=:@%?/-]+$/.test(service)) throw bad(raw, 'icap addresses need a service path, e.g. `/avscan`');
     return { raw, type: 'icap', endpoint: { host, port }, service, ip: host, session: false };
   }
   throw bad(raw, 'scheme must be clamd://, clamd+unix://, icap:// or builtin:');

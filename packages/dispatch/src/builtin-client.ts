@@ -1,6 +1,6 @@
 // `builtin:` servers: the in-process @avscan/scanner engine behind the same client interface. The
 // engine is loaded lazily so the dispatcher works (and its other clients are testable) without it.
-import type { ProbeResult, ScanInput, ScannerClient, Verdict } from './client.js';
+import type { ProbeResult, ScanInput, ScannerClient, ScannerVerdict } from './client.js';
 import { throwIfAborted } from './client.js';
 import { DispatchError, DispatchErrorCodes } from './errors.js';
 
@@ -27,8 +27,12 @@ export class BuiltinClient implements ScannerClient {
   #load(): Promise<Engine> {
     this.#engine ??= import('@avscan/scanner').then((m: unknown) => {
       const ScanEngine = (m as EngineModule).ScanEngine;
-      if (ScanEngine === undefined) throw new DispatchError(DispatchErrorCodes.CONNECT, 'the built-in scanner (@avscan/scanner ScanEngine) is not available', { target: 'builtin:' });
+      if (ScanEngine === undefined) throw new DispatchError(DispatchErrorCodes.SCANNER_START, 'the built-in scanner cannot start: @avscan/scanner has no ScanEngine', { target: 'builtin:' });
       return ScanEngine.create(this.#signatures === undefined ? {} : { signatures: this.#signatures });
+    }).catch((err: unknown) => {
+      if (err instanceof DispatchError) throw err;
+      // Name the cause (a missing package, a missing or bad signature file) instead of `unknown`.
+      throw new DispatchError(DispatchErrorCodes.SCANNER_START, `the built-in scanner cannot start: ${(err as Error)?.message ?? String(err)}`, { target: 'builtin:', cause: err });
     });
     this.#engine.catch(() => { this.#engine = null; });
     return this.#engine;
@@ -40,7 +44,7 @@ export class BuiltinClient implements ScannerClient {
     return { vendor: 'avscan', version: 'builtin', stamp: e.signatureVersion, timestamp: e.signatureTimestamp };
   }
 
-  async scan(input: ScanInput, signal: AbortSignal): Promise<Verdict> {
+  async scan(input: ScanInput, signal: AbortSignal): Promise<ScannerVerdict> {
     const e = await this.#load();
     const r = input.data !== undefined ? await e.scanBuffer(input.data, signal) : await e.scanFile(input.file!, signal);
     throwIfAborted(signal);

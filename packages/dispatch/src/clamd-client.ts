@@ -5,9 +5,9 @@
 import type { Endpoint } from './address.js';
 import { FileSource, instreamBuffer, instreamFile, type Sender } from './clamd-instream.js';
 import { SessionPool } from './clamd-pool.js';
-import { kPingCommand, kVersionCommand, parseClamdReply, parsePing, parseVersion, replyEnd, scanCommand, type ClamdVerdict } from './clamd-protocol.js';
+import { clamdVerdict, kPingCommand, kVersionCommand, parseClamdReply, parsePing, parseVersion, replyEnd, scanCommand } from './clamd-protocol.js';
 import type { ClamdSession } from './clamd-session.js';
-import { connect, socketError, throwIfAborted, type ProbeResult, type ScanInput, type ScannerClient, type Verdict } from './client.js';
+import { connect, socketError, throwIfAborted, type ProbeResult, type ScanInput, type ScannerClient, type ScannerVerdict } from './client.js';
 import { DispatchError, DispatchErrorCodes } from './errors.js';
 
 const kMaxReply = 64 * 1024;
@@ -58,18 +58,6 @@ export function clamdExchange(ep: Endpoint, target: string, signal: AbortSignal,
   });
 }
 
-/** Turns a parsed clamd reply into a verdict or a coded error. */
-export function clamdVerdict(v: ClamdVerdict, target: string): Verdict {
-  switch (v.kind) {
-    case 'clean':
-    case 'infected':
-      return v;
-    case 'too-large':
-      throw new DispatchError(DispatchErrorCodes.TOO_LARGE, `object too large for scanner ${target}: ${v.message}`, { target });
-    case 'error':
-      throw new DispatchError(DispatchErrorCodes.SCANNER_ERROR, `scanner ${target} reported an error: ${v.message}`, { target });
-  }
-}
 
 export interface ClamdClientOptions {
   /** Send `zSCAN <path>` for files instead of streaming them (clamd must be able to read the path). @default false */
@@ -109,7 +97,7 @@ export class ClamdClient implements ScannerClient {
     return { vendor: v.vendor, version: v.version, stamp: v.stamp, timestamp: v.dbTime };
   }
 
-  async scan(input: ScanInput, signal: AbortSignal): Promise<Verdict> {
+  async scan(input: ScanInput, signal: AbortSignal): Promise<ScannerVerdict> {
     if (input.file !== undefined && this.#byPath) {
       const cmd = scanCommand(input.file);
       return clamdVerdict(parseClamdReply(await clamdExchange(this.#ep, this.#target, signal, (s) => void s.write(cmd)), input.file), this.#target);

@@ -92,7 +92,13 @@ export class SessionPool {
     if (this.#sweeper !== null) clearInterval(this.#sweeper);
     this.#sweeper = null;
     const idle = new Set(this.#idle.splice(0));
-    await Promise.all([...this.#all].map((s) => (idle.has(s) ? s.close() : s.destroy())));
+    // Idle sessions say goodbye (awaited); busy ones are cut at once (destroy is synchronous).
+    const closing: Promise<void>[] = [];
+    for (const s of this.#all) {
+      if (idle.has(s)) closing.push(s.close());
+      else s.destroy();
+    }
+    await Promise.all(closing);
     this.#all.clear();
   }
 

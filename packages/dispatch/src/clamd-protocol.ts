@@ -1,6 +1,7 @@
 // The clamd wire protocol, as pure functions (no sockets) so property tests can hammer them.
 // Replies to z-commands end in `\0`; clamd's read-timeout message ends in `\n` even then, so both
 // terminators are accepted. Verified reply shapes are in REAL-SCANNERS.md §1.6–1.7.
+import type { ScannerVerdict } from './client.js';
 import { DispatchError, DispatchErrorCodes, quote } from './errors.js';
 
 export type ClamdVerdict =
@@ -143,4 +144,17 @@ export function parseVersion(reply: string): ClamdVersion {
   }
   const stamp = dbVersion === null ? `${vendor} ${version}` : `${vendor} ${version}/${dbVersion}`;
   return { vendor, version, dbVersion, dbTime, stamp };
+}
+
+/** Turns a parsed clamd reply into a verdict or a coded error. */
+export function clamdVerdict(v: ClamdVerdict, target: string): ScannerVerdict {
+  switch (v.kind) {
+    case 'clean':
+    case 'infected':
+      return v;
+    case 'too-large':
+      throw new DispatchError(DispatchErrorCodes.TOO_LARGE, `object too large for scanner ${target}: ${v.message}`, { target });
+    case 'error':
+      throw new DispatchError(DispatchErrorCodes.SCANNER_ERROR, `scanner ${target} reported an error: ${v.message}`, { target });
+  }
 }

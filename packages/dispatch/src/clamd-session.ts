@@ -5,12 +5,11 @@
 import type net from 'node:net';
 import type { Endpoint } from './address.js';
 import {
-  chunkHeader, kEndCommand, kIdSessionCommand, kInstreamCommand, kInstreamEnd, kPingCommand, parseClamdReply,
+  chunkHeader, clamdVerdict, kEndCommand, kIdSessionCommand, kInstreamCommand, kInstreamEnd, kPingCommand, parseClamdReply,
   parseSessionReply, replyEnd, scanCommand,
 } from './clamd-protocol.js';
-import { clamdVerdict } from './clamd-client.js';
 import type { Sender } from './clamd-instream.js';
-import { connect, socketError, type Verdict } from './client.js';
+import { connect, socketError, type ScannerVerdict } from './client.js';
 import { DispatchError, DispatchErrorCodes } from './errors.js';
 
 interface Pending {
@@ -94,12 +93,12 @@ export class ClamdSession {
     });
   }
 
-  async scanBuffer(data: Uint8Array): Promise<Verdict> {
+  async scanBuffer(data: Uint8Array): Promise<ScannerVerdict> {
     const msg = Buffer.concat([kInstreamCommand, chunkHeader(data.length), data, kInstreamEnd]);
     return clamdVerdict(parseClamdReply(await this.#send(msg)), this.#target);
   }
 
-  async scanPath(path: string): Promise<Verdict> {
+  async scanPath(path: string): Promise<ScannerVerdict> {
     return clamdVerdict(parseClamdReply(await this.#send(scanCommand(path)), path), this.#target);
   }
 

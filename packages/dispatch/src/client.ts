@@ -12,7 +12,7 @@ export interface ScanInput {
   readonly data?: Uint8Array | undefined;
 }
 
-export type Verdict = { readonly kind: 'clean' } | { readonly kind: 'infected'; readonly threats: readonly string[] };
+export type ScannerVerdict = { readonly kind: 'clean' } | { readonly kind: 'infected'; readonly threats: readonly string[] };
 
 export interface ProbeResult {
   readonly vendor: string;
@@ -26,7 +26,7 @@ export interface ProbeResult {
 export interface ScannerClient {
   /** Health check and session setup: proves the server answers its protocol and reads its versions. */
   probe(signal: AbortSignal): Promise<ProbeResult>;
-  scan(input: ScanInput, signal: AbortSignal): Promise<Verdict>;
+  scan(input: ScanInput, signal: AbortSignal): Promise<ScannerVerdict>;
   close(): Promise<void>;
   /** The server was seen dead: drop kept idle connections (they would fail too). Optional. */
   reset?(): void;

@@ -136,6 +136,15 @@ function pool(p: unknown, i: number, seen: Set<string>): ResolvedPool {
 }
 
 /** Validates options eagerly; throws `ERR_DISPATCH_INVALID_CONFIG` / `ERR_DISPATCH_INVALID_ADDRESS`. */
+/**
+ * Checks dispatcher options without starting anything: throws ERR_DISPATCH_INVALID_CONFIG naming the
+ * field, exactly as `createDispatcher` would. For a management API that must refuse a bad pool
+ * before it saves it.
+ */
+export function validateDispatcherOptions(options: unknown): void {
+  resolveConfig(options);
+}
+
 export function resolveConfig(options: unknown): ResolvedConfig {
   if (!isPlainObject(options)) fail('options', `options must be an object, got ${quote(options)}`);
   for (const k of Object.keys(options)) if (!kOptionKeys.has(k)) fail(k, `unknown option \`${k}\``);

@@ -1,103 +1,28 @@
 // The dispatcher: a bounded priority queue in front of the scanner servers of a set of pools.
 // scan() → (free server now? run : wait in the queue ≤ scan_queue_timeout) → run on the selected
 // server with request_timeout → on timeout, death or garbage retry once on another server → outcome.
-// Server transitions are 'server' events and `avscan:dispatch:server` diagnostics_channel messages.
+// Server transitions are 'server' events and `avscan:dispatch:server` diagnostics_channel messages;
+// signature updates are 'signature' events and `avscan:dispatch:signature` messages.
 import diagnostics_channel from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { BuiltinClient } from './builtin-client.js';
-import { ClamdClient } from './clamd-client.js';
-import type { ScanInput, ScannerClient, Verdict } from './client.js';
+import type { ServerAddress } from './address.js';
+import type { ScanInput, ScannerClient, ScannerVerdict } from './client.js';
+import { makeClient } from './clients.js';
 import { resolveConfig, type DispatcherOptions, type ResolvedConfig } from './config.js';
-import { AbortError, DispatchError, DispatchErrorCodes, QueueFullError, quote, type DispatchErrorCode } from './errors.js';
-import { IcapClient } from './icap-client.js';
+import { AbortError, DispatchError, DispatchErrorCodes, QueueFullError, quote } from './errors.js';
+import { failureAction, failureKind } from './failures.js';
 import { kPriorities, PriorityQueue, type Priority, type QueueEntry } from './queue.js';
 import { activeTier, hasAlternative, selectServer, type SelectOptions } from './select.js';
-import { ScannerServer, type DisconnectedReason, type ServerEvent, type ServerState } from './server.js';
-import type { ServerAddress } from './address.js';
-
-export type FailureKind = 'unavailable' | 'timeout' | 'error' | 'too-large';
-
-interface OutcomeBase {
-  /** Address of the server that gave the verdict (or last tried), `null` if none was tried. */
-  readonly server: string | null;
-  /** Signature stamp of that server (clamd version/db, ICAP ISTag). */
-  readonly stamp: string | null;
-  /** Signature time of that server in epoch ms, when it reports one. */
-  readonly sigTimestamp: number | null;
-  /** From `scan()` to the outcome, ms. */
-  readonly latencyMs: number;
-  /** Servers tried (0 when it never left the queue, 2 after a retry). */
-  readonly attempts: number;
-}
-export type ScanOutcome =
-  | (OutcomeBase & { readonly result: 'clean' })
-  | (OutcomeBase & { readonly result: 'infected'; readonly threats: readonly string[] })
-  | (OutcomeBase & { readonly result: 'failure'; readonly kind: FailureKind; readonly code: DispatchErrorCode; readonly message: string });
-
-export interface ScanRequest {
-  /** Absolute path of a file to stream to the scanner. Exactly one of `file` / `data`. */
-  readonly file?: string;
-  readonly data?: Uint8Array;
-  /** @default 'interactive' */
-  readonly priority?: Priority;
-  /** Aborting removes a queued request or closes its scanner connection; `scan()` rejects with `AbortError`. */
-  readonly signal?: AbortSignal;
-}
-
-export interface ServerStatus {
-  /** Host, unix socket path or `builtin`. */
-  readonly ip: string;
-  readonly state: ServerState;
-  /** ONTAP: `primary` for primary pools, `backup` otherwise. */
-  readonly type: 'primary' | 'backup';
-  /** ISO 8601. */
-  readonly update_time: string;
-  readonly vendor: string;
-  readonly version: string;
-  readonly disconnected_reason: DisconnectedReason | null;
-  readonly server: string;
-  readonly pool: string;
-  readonly role: 'primary' | 'secondary' | 'idle';
-  readonly in_flight: number;
-  readonly signature: string | null;
-  readonly signature_timestamp: number | null;
-}
-
-export interface SignatureWatermark {
-  /** Newest signature time among healthy active servers; 0 when none reports one. */
-  readonly timestamp: number;
-  /** Signature stamps of the healthy active servers (a stored stamp in this set is current). */
-  readonly stamps: readonly string[];
-}
-
-export interface ServerMetrics {
-  readonly server: string;
-  readonly state: ServerState;
-  readonly inFlight: number;
-  readonly clean: number;
-  readonly infected: number;
-  readonly failure: number;
-  readonly timeout: number;
-  readonly retried: number;
-  /** Latency percentiles in ms (0 before the first request). */
-  readonly p50: number;
-  readonly p99: number;
-  readonly mean: number;
-}
-
-export interface DispatcherMetrics {
-  readonly inFlight: number;
-  readonly queued: number;
-  readonly saturated: boolean;
-  readonly results: { clean: number; infected: number; unavailable: number; timeout: number; error: number; 'too-large': number };
-  readonly servers: readonly ServerMetrics[];
-}
+import { PoolServer, type ServerEvent, type SignatureEvent } from './server.js';
+import { serverMetricsOf, serverStatusOf, signatureWatermarkOf } from './status.js';
+import type { DispatcherMetrics, OutcomeBase, PendingScan, ScanOutcome, ScanRequest, ServerStatus, SignatureWatermark } from './types.js';
 
 /** A request from `scan()` until its outcome. */
 interface Job extends QueueEntry {
   readonly input: ScanInput;
-  readonly priority: Priority;
+  /** Raised (never lowered) by `PendingScan.raise` while the request waits or runs. */
+  priority: Priority;
   readonly signal: AbortSignal | undefined;
   readonly resolve: (o: ScanOutcome) => void;
   readonly reject: (e: unknown) => void;
@@ -108,30 +33,20 @@ interface Job extends QueueEntry {
   queueTimer: NodeJS.Timeout | null;
   /** Aborts the running attempt (request timeout or caller abort). */
   attempt: AbortController | null;
-  lastServer: ScannerServer | null;
+  lastServer: PoolServer | null;
   lastError: DispatchError | null;
   done: boolean;
   onAbort: (() => void) | null;
 }
 
 const kServerChannel = diagnostics_channel.channel('avscan:dispatch:server');
+const kSignatureChannel = diagnostics_channel.channel('avscan:dispatch:signature');
 /** How long a server that answered EAGAIN is skipped. */
 const kBusyMs = 20;
 
-function makeClient(a: ServerAddress, cfg: ResolvedConfig): ScannerClient {
-  switch (a.type) {
-    case 'clamd': return new ClamdClient(a.endpoint!, a.raw, { sessions: a.session, maxSessions: cfg.maxConnectionsPerServer });
-    case 'icap': {
-      const ep = a.endpoint as { host: string; port: number };
-      return new IcapClient(ep.host, ep.port, a.service, a.raw);
-    }
-    case 'builtin': return new BuiltinClient(cfg.builtinSignatures);
-  }
-}
-
 export class Dispatcher extends EventEmitter {
   readonly config: ResolvedConfig;
-  readonly #servers: ScannerServer[] = [];
+  readonly #servers: PoolServer[] = [];
   readonly #queue: PriorityQueue<Job>;
   readonly #select: SelectOptions;
   readonly #scratch: number[] = [];
@@ -154,7 +69,7 @@ export class Dispatcher extends EventEmitter {
     // Phase 2: one state machine per server, in config order (selection relies on that order).
     for (const pool of this.config.pools) {
       for (const a of pool.servers) {
-        this.#servers.push(new ScannerServer(a, pool.name, pool.role, clientFactory(a, this.config), this.config, (e) => this.#onTransition(e)));
+        this.#servers.push(new PoolServer(a, pool.name, pool.role, clientFactory(a, this.config), this.config, (e) => this.#onTransition(e), (e) => this.#onSignature(e)));
       }
     }
     // Phase 3: start session setup; idle pools are never used, so they are not connected at all.
@@ -184,86 +99,73 @@ export class Dispatcher extends EventEmitter {
   }
 
   scan(request: ScanRequest): Promise<ScanOutcome> {
+    return this.submit(request).outcome;
+  }
+
+  /**
+   * Like `scan()`, with a handle on the request: `raise(priority)` moves it to a more urgent class
+   * while it waits (a scan an interactive access joined), keeping its arrival order in that class.
+   */
+  submit(request: ScanRequest): PendingScan {
     const start = performance.now();
-    if (this.#closed) return Promise.reject(new DispatchError(DispatchErrorCodes.CLOSED, 'dispatcher is closed'));
+    let job: Job | undefined;
+    const raise = (priority: Priority): void => {
+      if (job !== undefined) this.#raise(job, priority);
+    };
+    if (this.#closed) return { outcome: Promise.reject(new DispatchError(DispatchErrorCodes.CLOSED, 'dispatcher is closed')), raise };
     let input: ScanInput;
     let priority: Priority;
     try {
       ({ input, priority } = checkRequest(request));
     } catch (e) {
-      return Promise.reject(e);
+      return { outcome: Promise.reject(e), raise };
     }
     const signal = request.signal;
-    if (signal?.aborted) return Promise.reject(new AbortError(signal.reason));
-    return new Promise<ScanOutcome>((resolve, reject) => {
-      const job: Job = {
-        queued: false, input, priority, signal, resolve, reject, start, tried: new Set(), attempts: 0,
+    if (signal?.aborted) return { outcome: Promise.reject(new AbortError(signal.reason)), raise };
+    const outcome = new Promise<ScanOutcome>((resolve, reject) => {
+      const j: Job = {
+        queued: false, queueClass: -1, arrival: 0, input, priority, signal, resolve, reject, start, tried: new Set(), attempts: 0,
         queueTimer: null, attempt: null, lastServer: null, lastError: null, done: false, onAbort: null,
       };
+      job = j;
       if (signal) {
-        job.onAbort = () => this.#abort(job);
-        signal.addEventListener('abort', job.onAbort, { once: true });
+        j.onAbort = () => this.#abort(j);
+        signal.addEventListener('abort', j.onAbort, { once: true });
       }
       // Fast path: nobody waiting and a server free → run now, no queue timer.
       if (this.#queue.size === 0) {
         const i = selectServer(this.#servers, this.#select, performance.now(), undefined, this.#scratch);
         if (i !== -1) {
-          this.#run(job, i);
+          this.#run(j, i);
           return;
         }
       }
-      this.#enqueue(job, false);
+      this.#enqueue(j, false);
     });
+    return { outcome, raise };
+  }
+
+  #raise(job: Job, priority: Priority): void {
+    if (job.done || kPriorities.indexOf(priority) >= kPriorities.indexOf(job.priority)) return;
+    job.priority = priority;
+    if (job.queued) {
+      this.#queue.raise(job, priority);
+      this.#pump();
+    }
   }
 
   /** One status record per server (ONTAP `vscan/server-status`). */
   serverStatus(): ServerStatus[] {
-    return this.#servers.map((s) => ({
-      ip: s.address.ip,
-      state: s.state,
-      type: s.role === 'primary' ? 'primary' : 'backup',
-      update_time: new Date(s.updateTime).toISOString(),
-      vendor: s.vendor,
-      version: s.version,
-      disconnected_reason: s.reason,
-      server: s.address.raw,
-      pool: s.pool,
-      role: s.role,
-      in_flight: s.inFlight,
-      signature: s.stamp,
-      signature_timestamp: s.sigTimestamp,
-    }));
+    return serverStatusOf(this.#servers);
   }
 
   /** Newest signature stamp among healthy active servers, or `null` when none is connected. */
   signatureWatermark(): SignatureWatermark | null {
-    const tier = activeTier(this.#servers);
-    if (tier === null) return null;
-    let timestamp = 0;
-    const stamps = new Set<string>();
-    for (const s of this.#servers) {
-      if (!s.connected || s.role !== tier) continue;
-      if (s.sigTimestamp !== null && s.sigTimestamp > timestamp) timestamp = s.sigTimestamp;
-      if (s.stamp !== null) stamps.add(s.stamp);
-    }
-    return { timestamp, stamps: [...stamps] };
+    return signatureWatermarkOf(this.#servers);
   }
 
   metrics(): DispatcherMetrics {
-    const ms = (ns: number): number => (Number.isFinite(ns) ? ns / 1000 : 0);
-    return {
-      inFlight: this.#inFlight,
-      queued: this.#queue.size,
-      saturated: this.#queue.full,
-      results: { ...this.#results },
-      servers: this.#servers.map((s) => {
-        const n = s.latency.count > 0;
-        return {
-          server: s.address.raw, state: s.state, inFlight: s.inFlight, ...s.counts,
-          p50: n ? ms(s.latency.percentile(50)) : 0, p99: n ? ms(s.latency.percentile(99)) : 0, mean: n ? ms(s.latency.mean) : 0,
-        };
-      }),
-    };
+    return { inFlight: this.#inFlight, queued: this.#queue.size, saturated: this.#queue.full, results: { ...this.#results }, servers: serverMetricsOf(this.#servers) };
   }
 
   /**
@@ -282,6 +184,11 @@ export class Dispatcher extends EventEmitter {
     while (this.#inFlight > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     for (const j of this.#running) j.attempt?.abort(closed);
     await Promise.all(this.#servers.map((s) => s.close()));
+  }
+
+  #onSignature(e: SignatureEvent): void {
+    if (kSignatureChannel.hasSubscribers) kSignatureChannel.publish(e);
+    this.emit('signature', e);
   }
 
   #onTransition(e: ServerEvent): void {
@@ -379,7 +286,7 @@ export class Dispatcher extends EventEmitter {
     );
   }
 
-  #settle(job: Job, i: number, server: ScannerServer, timer: NodeJS.Timeout, t0: number, v: Verdict | null, err: unknown): void {
+  #settle(job: Job, i: number, server: PoolServer, timer: NodeJS.Timeout, t0: number, v: ScannerVerdict | null, err: unknown): void {
     clearTimeout(timer);
     server.inFlight--;
     this.#inFlight--;
@@ -397,7 +304,7 @@ export class Dispatcher extends EventEmitter {
     this.#pump();
   }
 
-  #failed(job: Job, i: number, server: ScannerServer, err: unknown): void {
+  #failed(job: Job, i: number, server: PoolServer, err: unknown): void {
     if (err instanceof AbortError) {
       this.#end(job);
       job.reject(err);
@@ -406,28 +313,17 @@ export class Dispatcher extends EventEmitter {
     const e = err instanceof DispatchError ? err : new DispatchError(DispatchErrorCodes.SCANNER_ERROR, `scanner ${server.address.raw} failed: ${quote(String(err))}`, { target: server.address.raw, cause: err });
     job.lastError = e;
     server.counts.failure++;
-    let retry = false;
-    switch (e.code) {
-      case DispatchErrorCodes.SERVER_BUSY:
-        // Busy is not down (REAL-SCANNERS §1.7): skip this server briefly; the attempt does not count.
-        server.busyUntil = performance.now() + kBusyMs;
-        job.attempts--;
-        job.tried.delete(i);
-        this.#enqueue(job, true);
-        return;
-      case DispatchErrorCodes.TIMEOUT:
-        server.counts.timeout++;
-        retry = true;
-        break;
-      case DispatchErrorCodes.CONNECT:
-      case DispatchErrorCodes.SERVER_DIED:
-      case DispatchErrorCodes.PROTOCOL:
-        server.reportDead(e);
-        retry = true;
-        break;
-      default:
-        retry = false;
+    const action = failureAction(e.code);
+    if (action === 'busy') {
+      server.busyUntil = performance.now() + kBusyMs;
+      job.attempts--;
+      job.tried.delete(i);
+      this.#enqueue(job, true);
+      return;
     }
+    if (action === 'retry') server.counts.timeout++;
+    if (action === 'dead') server.reportDead(e);
+    const retry = action === 'retry' || action === 'dead';
     if (retry && job.attempts < 2 && hasAlternative(this.#servers, this.#select, job.tried)) {
       server.counts.retried++;
       this.#enqueue(job, true);
@@ -470,20 +366,6 @@ export class Dispatcher extends EventEmitter {
     if (job.queueTimer !== null) clearTimeout(job.queueTimer);
     job.queueTimer = null;
     if (job.signal && job.onAbort) job.signal.removeEventListener('abort', job.onAbort);
-  }
-}
-
-/** Which failure kind a code is reported as. */
-export function failureKind(code: DispatchErrorCode): FailureKind {
-  switch (code) {
-    case DispatchErrorCodes.TIMEOUT: return 'timeout';
-    case DispatchErrorCodes.TOO_LARGE: return 'too-large';
-    case DispatchErrorCodes.QUEUE_FULL:
-    case DispatchErrorCodes.QUEUE_TIMEOUT:
-    case DispatchErrorCodes.CONNECT:
-    case DispatchErrorCodes.SERVER_BUSY:
-    case DispatchErrorCodes.CLOSED: return 'unavailable';
-    default: return 'error';
   }
 }
 

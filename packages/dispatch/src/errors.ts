@@ -14,6 +14,8 @@ export const DispatchErrorCodes = Object.freeze({
   PROTOCOL: 'ERR_DISPATCH_PROTOCOL',
   /** The scanner could not be reached (refused, reset, socket gone). */
   CONNECT: 'ERR_DISPATCH_CONNECT',
+  /** A `builtin:` scanner could not start (its package or signatures missing, a bad signature file): the message names the cause. */
+  SCANNER_START: 'ERR_DISPATCH_SCANNER_START',
   /** The scanner's listen backlog was full (`EAGAIN`): busy, not down. */
   SERVER_BUSY: 'ERR_DISPATCH_SERVER_BUSY',
   /** The connection ended without a complete reply: the scanner died mid-request. */

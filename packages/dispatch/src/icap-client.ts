@@ -4,7 +4,7 @@
 import { open } from 'node:fs/promises';
 import type net from 'node:net';
 import { basename } from 'node:path';
-import { connect, socketError, throwIfAborted, type ProbeResult, type ScanInput, type ScannerClient, type Verdict } from './client.js';
+import { connect, socketError, throwIfAborted, type ProbeResult, type ScanInput, type ScannerClient, type ScannerVerdict } from './client.js';
 import { DispatchError, DispatchErrorCodes } from './errors.js';
 import {
   chunkPrefix, icapIsTag, icapVerdict, IcapResponseParser, kChunkSuffix, kLastChunk, optionsRequest, respmodHead,
@@ -50,7 +50,7 @@ export class IcapClient implements ScannerClient {
     };
   }
 
-  async scan(input: ScanInput, signal: AbortSignal): Promise<Verdict> {
+  async scan(input: ScanInput, signal: AbortSignal): Promise<ScannerVerdict> {
     let r: IcapResponse;
     if (input.data !== undefined) {
       const data = input.data;

@@ -34,6 +34,19 @@ export interface ServerEvent {
   readonly time: number;
 }
 
+/** A connected server reported new signatures (its stamp changed between two probes). */
+export interface SignatureEvent {
+  readonly server: string;
+  readonly pool: string;
+  readonly role: PoolRole;
+  readonly from: string | null;
+  readonly to: string;
+  /** The new signature time in epoch ms, when the server reports one. */
+  readonly timestamp: number | null;
+  /** Epoch ms. */
+  readonly time: number;
+}
+
 /** Maps why a probe or request failed to ONTAP's `disconnected_reason`. */
 export function reasonFor(err: unknown): DisconnectedReason {
   const code = err instanceof DispatchError ? err.code : '';
@@ -43,11 +56,12 @@ export function reasonFor(err: unknown): DisconnectedReason {
     case DispatchErrorCodes.CONNECT:
     case DispatchErrorCodes.SERVER_DIED: return 'remote_closed';
     case DispatchErrorCodes.CLOSED: return 'server_removed';
+    case DispatchErrorCodes.SCANNER_START: return 'session_uninitialized';
     default: return 'unknown';
   }
 }
 
-export class ScannerServer implements ServerView {
+export class PoolServer implements ServerView {
   readonly address: ServerAddress;
   readonly pool: string;
   readonly role: PoolRole;
@@ -58,6 +72,8 @@ export class ScannerServer implements ServerView {
   inFlight = 0;
   busyUntil = 0;
   reason: DisconnectedReason | null = null;
+  /** The error behind the last disconnect, in words; `null` while connected. */
+  message: string | null = null;
   vendor = '';
   version = '';
   stamp: string | null = null;
@@ -70,19 +86,24 @@ export class ScannerServer implements ServerView {
 
   readonly #cfg: ResolvedConfig;
   readonly #onTransition: (e: ServerEvent) => void;
+  readonly #onSignature: (e: SignatureEvent) => void;
   #setupRunning = false;
   #probing = false;
   #closed = false;
   #timer: NodeJS.Timeout | null = null;
   #probeAbort: AbortController | null = null;
 
-  constructor(address: ServerAddress, pool: string, role: PoolRole, client: ScannerClient, cfg: ResolvedConfig, onTransition: (e: ServerEvent) => void) {
+  constructor(
+    address: ServerAddress, pool: string, role: PoolRole, client: ScannerClient, cfg: ResolvedConfig,
+    onTransition: (e: ServerEvent) => void, onSignature: (e: SignatureEvent) => void = () => {},
+  ) {
     this.address = address;
     this.pool = pool;
     this.role = role;
     this.client = client;
     this.#cfg = cfg;
     this.#onTransition = onTransition;
+    this.#onSignature = onSignature;
   }
 
   /** Starts session setup and the periodic health checks. */
@@ -113,6 +134,7 @@ export class ScannerServer implements ServerView {
     this.state = to;
     this.connected = to === 'connected';
     this.reason = to === 'disconnected' ? reason : null;
+    this.message = to === 'disconnected' && err instanceof Error ? err.message : null;
     if (to === 'disconnected') this.client.reset?.();
     this.updateTime = Date.now();
     this.#onTransition({
@@ -131,8 +153,13 @@ export class ScannerServer implements ServerView {
       const p = await this.client.probe(ac.signal);
       this.vendor = p.vendor;
       this.version = p.version;
+      const before = this.stamp;
       this.stamp = p.stamp;
       this.sigTimestamp = p.timestamp;
+      // The very first probe only reads the stamp; any later change (health check or reconnect) is an update.
+      if (before !== null && before !== p.stamp) {
+        this.#onSignature({ server: this.address.raw, pool: this.pool, role: this.role, from: before, to: p.stamp, timestamp: p.timestamp, time: Date.now() });
+      }
     } finally {
       clearTimeout(t);
       this.#probeAbort = null;

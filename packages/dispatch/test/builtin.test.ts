@@ -4,7 +4,8 @@ import path from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EICAR, ScanEngine, startScannerServer, type ScannerServer } from '@avscan/scanner';
-import { ClamdSession, createDispatcher, type ServerEvent } from '../src/index.js';
+import { createDispatcher, type ServerEvent } from '../src/index.js';
+import { ClamdSession } from '../src/internal.js';
 
 describe('against @avscan/scanner', () => {
   let engine: ScanEngine;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DispatchError, parseClamdReply, parsePing, parseSessionReply, parseVersion, stripUnofficial } from '../src/index.js';
+import { DispatchError } from '../src/index.js';
+import { parseClamdReply, parsePing, parseSessionReply, parseVersion, stripUnofficial } from '../src/internal.js';
 
 describe('clamd reply parser', () => {
   it.each([

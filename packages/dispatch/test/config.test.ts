@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DispatchErrorCodes, kDefaults, parseAddress, resolveConfig } from '../src/index.js';
+import { DispatchErrorCodes, kDefaults, parseAddress } from '../src/index.js';
+import { resolveConfig } from '../src/internal.js';
 
 const pools = [{ name: 'p1', servers: ['clamd://127.0.0.1:3310'] }];
 

@@ -139,6 +139,23 @@ describe('dispatcher with a fake clamd', () => {
     expect(await blocker).toMatchObject({ result: 'failure', kind: 'unavailable', code: 'ERR_DISPATCH_CLOSED' });
   });
 
+  it('raise() moves a waiting request to a more urgent class, in its arrival order there', async () => {
+    const [a] = await fakes('clean');
+    const { d } = await dispatcher({ max_connections_per_server: 1, scanner_pools: [{ name: 'p', servers: [a!.address] }] });
+    const order: string[] = [];
+    const track = (name: string, p: Promise<unknown>) => p.then(() => order.push(name));
+    const first = track('first', d.scan({ data })); // takes the only connection
+    const bg1 = d.submit({ data, priority: 'background' });
+    const bg2 = d.submit({ data, priority: 'background' });
+    const as1 = d.submit({ data, priority: 'async' });
+    const i1 = d.submit({ data, priority: 'interactive' });
+    expect(d.metrics().queued).toBe(4);
+    bg2.raise('interactive'); // arrived before i1: runs ahead of it
+    as1.raise('background'); // never lowered
+    await Promise.all([first, track('bg1', bg1.outcome), track('bg2', bg2.outcome), track('as1', as1.outcome), track('i1', i1.outcome)]);
+    expect(order).toEqual(['first', 'bg2', 'i1', 'as1', 'bg1']);
+  });
+
   it('fails unavailable when no server is connected at all', async () => {
     const { d, events } = await dispatcher({ scan_queue_timeout: 0.1, scanner_pools: [{ name: 'p', servers: ['clamd+unix:///nonexistent/x.sock'] }] });
     expect(await d.scan({ data })).toMatchObject({ result: 'failure', kind: 'unavailable' });
@@ -174,7 +191,7 @@ describe('dispatcher with a fake clamd', () => {
         { name: 'idle', servers: [i!.address], role: 'idle' },
       ],
     });
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => events.some((e) => e.server === p!.address && e.to === 'disconnected'));
     expect(await d.scan({ data })).toMatchObject({ result: 'clean', server: s!.address });
     expect(i!.scans).toBe(0);
     expect(events.some((e) => e.server === p!.address && e.to === 'disconnected')).toBe(true);

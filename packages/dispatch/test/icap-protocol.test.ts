@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DispatchError, IcapResponseParser, icapVerdict, parseIcapResponse } from '../src/index.js';
+import { DispatchError } from '../src/index.js';
+import { IcapResponseParser, icapVerdict, parseIcapResponse } from '../src/internal.js';
 
 const httpHead = 'HTTP/1.1 403 Forbidden\r\nServer: C-ICAP\r\n\r\n';
 const infected = [

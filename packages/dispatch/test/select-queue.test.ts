@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activeTier, nodeServers, selectServer, type ServerView } from '../src/index.js';
-import { PriorityQueue } from '../src/queue.js';
+import { activeTier, nodeServers, PriorityQueue, selectServer, type ServerView } from '../src/internal.js';
 
 const sv = (role: ServerView['role'], connected = true, inFlight = 0): ServerView => ({ role, connected, inFlight, busyUntil: 0 });
 const o = { nodeIndex: 0, maxServersPerNode: 4, maxConnections: 20 };
@@ -44,8 +43,8 @@ describe('selection', () => {
 });
 
 describe('priority queue', () => {
-  type E = { queued: boolean; id: string };
-  const e = (id: string): E => ({ queued: false, id });
+  type E = { queued: boolean; queueClass: number; arrival: number; id: string };
+  const e = (id: string): E => ({ queued: false, queueClass: -1, arrival: 0, id });
 
   it('orders by class then FIFO, bounded, with O(1) removal', () => {
     const q = new PriorityQueue<E>(4);
@@ -75,5 +74,35 @@ describe('priority queue', () => {
     expect(q.shift()?.id).toBe('retry');
     expect(q.shift()?.id).toBe('n2500');
     expect(q.size).toBe(499);
+  });
+
+  it('raises an entry to a more urgent class in its arrival order there, leaving no live duplicate', () => {
+    const q = new PriorityQueue<E>(100);
+    const [i1, b1, b2, i2, b3] = [e('i1'), e('b1'), e('b2'), e('i2'), e('b3')];
+    q.push(i1, 'interactive');
+    q.push(b1, 'background');
+    q.push(b2, 'background');
+    q.push(i2, 'interactive');
+    q.push(b3, 'background');
+    q.raise(b2, 'interactive'); // arrived before i2: goes ahead of it, behind i1
+    q.raise(b2, 'async'); // never lowered
+    q.raise(i1, 'interactive'); // already there: no-op
+    expect(q.size).toBe(5);
+    const out: string[] = [];
+    for (let x = q.shift(); x; x = q.shift()) out.push(x.id);
+    expect(out).toEqual(['i1', 'b2', 'i2', 'b1', 'b3']);
+    expect(q.size).toBe(0);
+  });
+
+  it('a raised entry removed later is gone from both classes', () => {
+    const q = new PriorityQueue<E>(100);
+    const [b1, b2] = [e('b1'), e('b2')];
+    q.push(b1, 'background');
+    q.push(b2, 'background');
+    q.raise(b1, 'interactive');
+    q.remove(b1);
+    expect(q.size).toBe(1);
+    expect(q.shift()?.id).toBe('b2');
+    expect(q.shift()).toBeUndefined();
   });
 });

@@ -1,7 +1,8 @@
 // The per-server IDSESSION pool behind clamd addresses: reuse, server death with requests in flight,
 // a hung request closing only its own session, clamd closing an idle session, and `?session=0`.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClamdClient, type DispatcherOptions } from '../src/index.js';
+import type { DispatcherOptions } from '../src/index.js';
+import { ClamdClient } from '../src/internal.js';
 import { testDispatcher, until } from './rig.js';
 import { startFakeClamd, type FakeClamd } from './fake-clamd.js';
 

@@ -1,74 +1,52 @@
 // The on-access pipeline a NAS gateway embeds. One call per file operation; each runs the stages
 // top-down, one module each:
-//   decide (triggers.ts + the compiled policy) → lookup (lookup.ts) → lock (lock.ts) → scan (scan.ts)
-//   → record (record.ts) → answer (answer.ts, failure.ts)
+//   decide (triggers.ts + the compiled policy) → lookup (lookup.ts) → lock (flight.ts: joining,
+//   lock.ts: the store lease) → scan (scan.ts) → record (record.ts builds, recorder.ts writes)
+//   → answer (answer.ts, failure.ts)
+// Beside the pipeline: revalidate.ts (background rescans), explain.ts (explain, dry run),
+// metrics.ts, observe.ts (diagnostics channels), servers.ts (scanner state into the store).
 // Policy swaps are atomic: an access reads `#policy` once, so in-flight scans finish under the policy
 // they started with and every answer carries that policy's revision.
 import { randomBytes } from 'node:crypto';
 import type { Priority } from '@avscan/dispatch';
-import { CompiledPolicy, compilePolicy, type Decision, type Explanation } from '@avscan/policy';
-import type { Attributes, FileKey, ScanRecord, Store } from '@avscan/store';
+import { CompiledPolicy, compilePolicy } from '@avscan/policy';
+import type { Attributes, FileKey, Store } from '@avscan/store';
 import { checkAccess, fileKeyString, storePath, type FileAccess } from './access.js';
 import type { Answer, AnswerReason, Verdict } from './answer.js';
 import { EngineError, EngineErrorCodes } from './errors.js';
+import { dryRun, explainAccess, type DryRunReport, type Explain } from './explain.js';
 import { answerFailure } from './failure.js';
-import { InFlight, LeaseHolder, waitBounded } from './lock.js';
+import { InFlight, type Flight } from './flight.js';
+import { Leases, waitBounded } from './lock.js';
 import { AttributeCache, lookupState, Watermark, type LookupState } from './lookup.js';
-import { channels, Counters, type EngineMetrics } from './observe.js';
-import { resolveEngineOptions, type EngineOptions, type ResolvedEngineOptions } from './options.js';
-import { applyInfectedAction, attributesOf, recordFor } from './record.js';
-import { scanFile } from './scan.js';
+import { Counters, metricsOf, type EngineMetrics } from './metrics.js';
+import { channels } from './observe.js';
+import { resolveEngineOptions, type EngineOptions, type InfectedAction, type ResolvedEngineOptions } from './options.js';
+import { attributesOf, recordFor } from './record.js';
+import { Recorder } from './recorder.js';
+import { revalidate, type RevalidateOptions, type RevalidateReport } from './revalidate.js';
+import { scanFile, type ScanRun } from './scan.js';
+import { ServerLog } from './servers.js';
 import { isProfile, triggerFor, type Operation, type Profile, type Trigger } from './triggers.js';
 
-/** What one scan (started by one access, joined by others) produced. */
-interface ScanRun {
-  readonly verdict: Verdict;
-  readonly prior: Attributes | undefined;
+export interface OnDemandOutcome {
+  /** `current`: skipped, scan current; `quarantined`: skipped, quarantined; `scanned`: sent to a scanner. */
+  readonly outcome: 'current' | 'quarantined' | 'scanned';
+  readonly verdict: Verdict | undefined;
 }
 
-export interface Explain {
-  readonly operation: Operation;
-  readonly trigger: Trigger;
-  readonly enabled: boolean;
-  readonly policyRevision: string;
-  readonly policy: Explanation;
-  /** Only when the policy said scan: what the attributes say. */
-  readonly lookup: LookupState | undefined;
-  /** Whether this access would be sent to a scanner now. */
-  readonly wouldScan: boolean;
-}
-
-export interface RevalidateOptions {
-  /** Background scans in flight at most (the share of scanner capacity revalidation may take). @default 2 */
-  readonly concurrency?: number;
-  readonly signal?: AbortSignal;
-  /** Called every 1,000 files and at the end. */
-  readonly onProgress?: (report: RevalidateReport) => void;
-}
-
-export interface RevalidateReport {
-  readonly checked: number;
-  /** Files sent to a scanner (infected and failed included). */
-  readonly scanned: number;
-  /** Files already current. */
-  readonly current: number;
-  /** Files out of the policy's scope, or quarantined. */
-  readonly skipped: number;
-  readonly infected: number;
-  readonly failed: number;
-}
-
-export interface DryRunChange {
+/** Everything an answer says, named (the answer stage builds the `Answer` from it). */
+interface AnswerInput {
+  readonly operation: Operation | 'write' | 'delete' | 'scan';
   readonly access: FileAccess;
-  readonly before: Decision;
-  readonly after: Decision;
-}
-
-export interface DryRunReport {
-  readonly total: number;
-  readonly changed: number;
-  readonly newRevision: string;
-  readonly changes: readonly DryRunChange[];
+  readonly allow: boolean;
+  readonly reason: AnswerReason;
+  readonly trigger: Trigger;
+  /** `null` when no policy applied (not triggered, disabled). */
+  readonly policyRevision: string | null;
+  readonly rule?: string | undefined;
+  readonly verdict?: Verdict | undefined;
+  readonly joined?: boolean;
 }
 
 function toPolicy(p: unknown): CompiledPolicy {
@@ -92,6 +70,9 @@ export class Engine {
    */
   readonly #persisting = new Map<string, Promise<void>>();
   readonly #counters = new Counters();
+  readonly #recorder: Recorder;
+  readonly #leases: Leases;
+  readonly #servers: ServerLog;
   readonly #idPrefix: string;
   #seq = 0;
   #closed = false;
@@ -105,6 +86,10 @@ export class Engine {
     this.#cache = new AttributeCache(this.#store, this.#o.cacheSize);
     this.#watermark = new Watermark(this.#o.dispatcher, this.#o.watermarkRefreshMs);
     this.#idPrefix = `${this.#store.nodeId}-${randomBytes(3).toString('hex')}-`;
+    this.#recorder = new Recorder(this.#o, this.#cache, this.#counters);
+    this.#leases = new Leases(this.#store, this.#o.leaseMs);
+    this.#servers = new ServerLog(this.#store, this.#o.dispatcher, this.#o.svm, () => { this.#counters.recordErrors++; });
+    this.#servers.start();
   }
 
   // --- file operations -----------------------------------------------------------------------------
@@ -128,7 +113,7 @@ export class Engine {
     this.#assertOpen();
     checkAccess(access);
     await this.#waitForScan(access);
-    return this.#answer('write', access, true, 'not-triggered', undefined, undefined, 'none', null, false);
+    return this.#answer({ operation: 'write', access, allow: true, reason: 'not-triggered', trigger: 'none', policyRevision: null });
   }
 
   /**
@@ -146,6 +131,26 @@ export class Engine {
     return this.#access('rename', access);
   }
 
+  /**
+   * Individual-file scan (OneFS `isi antivirus scan`, `ignore_previous_scan_status`): scans the file now
+   * even when it is scan current or quarantined, and answers with the verdict; the policy's scope still
+   * applies (an excluded file is answered with the policy's reason, OneFS `skipped_per_settings`), the
+   * profile and Vscan on/off do not (an administrator asked). Runs at `async` priority, below
+   * interactive accesses (SPEC §5); joins a scan of the file already in flight.
+   */
+  async scan(access: FileAccess): Promise<Answer> {
+    this.#assertOpen();
+    checkAccess(access);
+    const policy = this.#policy;
+    const decision = policy.decide(access);
+    if (decision.action !== 'scan') {
+      return this.#answer({ operation: 'scan', access, allow: decision.action === 'skip', reason: decision.reason, rule: decision.rule, trigger: 'sync', policyRevision: policy.revision });
+    }
+    const k = fileKeyString(access.volume, access.fileId);
+    const { flight, joined } = this.#startScan(k, access, this.#cache.get(access.volume, access.fileId, k), 'async');
+    return this.#verdictAnswer('scan', access, await flight.join('async', access.signal), 'sync', policy, joined);
+  }
+
   /** The file is deleted: waits for a scan in flight, then forgets its attributes. */
   async delete(access: FileAccess): Promise<Answer> {
     this.#assertOpen();
@@ -153,7 +158,7 @@ export class Engine {
     await this.#waitForScan(access);
     await this.#store.deleteFile(keyOf(access));
     this.#cache.drop(fileKeyString(access.volume, access.fileId));
-    return this.#answer('delete', access, true, 'not-triggered', undefined, undefined, 'none', null, false);
+    return this.#answer({ operation: 'delete', access, allow: true, reason: 'not-triggered', trigger: 'none', policyRevision: null });
   }
 
   // --- administration -------------------------------------------------------------------------------
@@ -202,105 +207,72 @@ export class Engine {
     this.#watermark.invalidate();
   }
 
-  /**
-   * Background revalidation (e.g. after a signature update): walks the given files and rescans, at
-   * background priority, those the policy wants scanned that are not current. At most `concurrency`
-   * of its scans are in flight, so it takes a capped share of scanner capacity; the dispatcher's
-   * priority queue puts interactive requests before it. A file being scanned by an access is joined,
-   * not scanned twice.
-   */
-  async revalidate(accesses: Iterable<FileAccess> | AsyncIterable<FileAccess>, options: RevalidateOptions = {}): Promise<RevalidateReport> {
+  /** Background rescans of stale files at a capped share of scanner capacity (revalidate.ts). */
+  revalidate(accesses: Iterable<FileAccess> | AsyncIterable<FileAccess>, options: RevalidateOptions = {}): Promise<RevalidateReport> {
     this.#assertOpen();
-    const concurrency = options.concurrency ?? 2;
-    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
-      throw new EngineError(EngineErrorCodes.INVALID_OPTION, `option \`concurrency\` must be a positive integer, got \`${String(concurrency)}\``, 'concurrency');
-    }
-    const report = { checked: 0, scanned: 0, current: 0, skipped: 0, infected: 0, failed: 0 };
-    const running = new Set<Promise<void>>();
-    for await (const access of accesses) {
-      if (options.signal?.aborted === true || this.#closed) break;
-      checkAccess(access);
-      report.checked++;
-      if (this.#policy.decide(access).action !== 'scan') {
-        report.skipped++;
-        continue;
-      }
-      const k = fileKeyString(access.volume, access.fileId);
-      const attrs = this.#cache.get(access.volume, access.fileId, k);
-      const state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
-      if (state !== 'stale') {
-        if (state === 'current') report.current++;
-        else report.skipped++;
-        continue;
-      }
-      const p: Promise<void> = this.#startScan(k, access, attrs, 'background').promise.then(
-        (run) => {
-          if (run.verdict.result === 'failure') report.failed++;
-          else if (run.verdict.result === 'infected') report.infected++;
-          report.scanned++;
-        },
-        () => {
-          report.failed++;
-        },
-      ).finally(() => running.delete(p));
-      running.add(p);
-      if (running.size >= concurrency) await Promise.race(running);
-      if (options.onProgress !== undefined && report.checked % 1000 === 0) options.onProgress({ ...report });
-    }
-    await Promise.all(running);
-    options.onProgress?.({ ...report });
-    return report;
+    return revalidate({
+      closed: () => this.#closed,
+      policy: () => this.#policy,
+      lookup: (access, k) => lookupState(this.#cache.get(access.volume, access.fileId, k), access.changeStamp, this.#watermark.get(Date.now())),
+      startScan: (k, access) => this.#startScan(k, access, this.#cache.get(access.volume, access.fileId, k), 'background').flight,
+    }, accesses, options);
+  }
+
+  /**
+   * One file of an on-demand (policy) scan job: scanned at background priority unless it is scan
+   * current (or quarantined), whatever the on-access policy says — the job has its own scope and has
+   * already judged the file. `force` (OneFS `ignore_previous_scan_status`) scans a current file too.
+   * Locks, coalescing with an access scanning the same file, the record, the `file.infected` event
+   * and the infected-file action are the on-access path's. Resolves with the verdict once known.
+   */
+  async scanOnDemand(access: FileAccess, options: { readonly force?: boolean } = {}): Promise<OnDemandOutcome> {
+    this.#assertOpen();
+    checkAccess(access);
+    const k = fileKeyString(access.volume, access.fileId);
+    const attrs = this.#cache.get(access.volume, access.fileId, k);
+    const state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
+    if (state === 'quarantined') return { outcome: 'quarantined', verdict: undefined };
+    if (state === 'current' && options.force !== true) return { outcome: 'current', verdict: undefined };
+    // A job's scan can be cancelled with the job (its signal); it joins an access's scan in flight.
+    const run = await this.#startScan(k, access, attrs, 'background').flight.join('background', access.signal);
+    return { outcome: 'scanned', verdict: run.verdict };
+  }
+
+  /**
+   * What the attributes say about the file now, without scanning: `current` (scan current under the
+   * pools' signatures), `quarantined`, or `stale` (a scan is due). Synchronous (cache, then store):
+   * an on-demand job skips current files with it without queueing them.
+   */
+  lookup(access: FileAccess): LookupState {
+    checkAccess(access);
+    const k = fileKeyString(access.volume, access.fileId);
+    return lookupState(this.#cache.get(access.volume, access.fileId, k), access.changeStamp, this.#watermark.get(Date.now()));
+  }
+
+  /** What an infected file gets besides the verdict (SPEC §8), as configured. */
+  get infectedAction(): InfectedAction {
+    return this.#o.infectedAction;
   }
 
   /** Every rule consulted for an access, without scanning or recording anything. */
   explain(access: FileAccess, operation: Operation = 'open'): Explain {
     checkAccess(access);
-    const policy = this.#policy;
-    const trigger = triggerFor(access.profile ?? this.#profile, operation);
-    const explained = policy.explain(access);
-    let lookup: LookupState | undefined;
-    if (explained.decision.action === 'scan') {
-      const attrs = this.#cache.get(access.volume, access.fileId);
-      lookup = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
-    }
-    return {
-      operation, trigger, enabled: this.#enabled, policyRevision: policy.revision, policy: explained, lookup,
-      wouldScan: trigger !== 'none' && this.#enabled && lookup === 'stale',
-    };
+    return explainAccess(this.#policy, triggerFor(access.profile ?? this.#profile, operation), this.#enabled, access, operation, () =>
+      lookupState(this.#cache.get(access.volume, access.fileId), access.changeStamp, this.#watermark.get(Date.now())));
   }
 
   /** How many decisions a candidate policy would change on these accesses, and which. */
   dryRun(policy: unknown, accesses: readonly FileAccess[]): DryRunReport {
-    const next = toPolicy(policy);
-    const current = this.#policy;
-    const changes: DryRunChange[] = [];
-    for (const access of accesses) {
-      const before = current.decide(access);
-      const after = next.decide(access);
-      if (before.action !== after.action || before.reason !== after.reason) changes.push({ access, before, after });
-    }
-    return { total: accesses.length, changed: changes.length, newRevision: next.revision, changes };
+    return dryRun(this.#policy, toPolicy(policy), accesses);
   }
 
   metrics(): EngineMetrics {
-    const h = this.#counters.scanLatency;
-    const ms = (ns: number): number => (h.count > 0 ? ns / 1e6 : 0);
-    return {
-      reasons: { ...this.#counters.reasons },
-      verdicts: { ...this.#counters.verdicts },
-      scansStarted: this.#counters.scansStarted,
-      joined: this.#counters.joined,
-      inFlight: this.#inFlight.size,
-      pendingAsync: this.#pending.size,
-      scanLatencyMs: { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), count: h.count },
-      hookErrors: this.#counters.hookErrors,
-      recordErrors: this.#counters.recordErrors,
-    };
+    return metricsOf(this.#counters, this.#inFlight.size, this.#pending.size);
   }
 
   /** Resolves when every queued asynchronous scan, and every verdict's record, has finished. */
   async drain(): Promise<void> {
-    while (this.#pending.size > 0 || this.#inFlight.size > 0) {
+    while (this.#pending.size > 0 || !this.#inFlight.idle) {
       await Promise.allSettled([...this.#pending, ...this.#inFlight.all()]);
     }
   }
@@ -308,7 +280,9 @@ export class Engine {
   /** Refuses new accesses and waits for scans in flight. The store and dispatcher stay open (the caller owns them). */
   async shutdown(): Promise<void> {
     this.#closed = true;
+    this.#servers.stop();
     await this.drain();
+    this.#leases.close();
   }
 
   // --- the pipeline ---------------------------------------------------------------------------------
@@ -318,49 +292,56 @@ export class Engine {
     checkAccess(access);
     // decide
     const trigger = triggerFor(access.profile ?? this.#profile, operation);
-    if (trigger === 'none') return this.#answer(operation, access, true, 'not-triggered', undefined, undefined, trigger, null, false);
-    if (!this.#enabled) return this.#answer(operation, access, true, 'vscan-disabled', undefined, undefined, trigger, null, false);
+    if (trigger === 'none') return this.#answer({ operation, access, allow: true, reason: 'not-triggered', trigger, policyRevision: null });
+    if (!this.#enabled) return this.#answer({ operation, access, allow: true, reason: 'vscan-disabled', trigger, policyRevision: null });
     const policy = this.#policy;
     const decision = policy.decide(access);
     if (channels.decided.hasSubscribers) channels.decided.publish({ operation, access, decision, policyRevision: policy.revision });
     if (decision.action !== 'scan') {
-      return this.#answer(operation, access, decision.action === 'skip', decision.reason, decision.rule, undefined, trigger, policy.revision, false);
+      return this.#answer({ operation, access, allow: decision.action === 'skip', reason: decision.reason, rule: decision.rule, trigger, policyRevision: policy.revision });
     }
     // lookup
     const k = fileKeyString(access.volume, access.fileId);
     const attrs = this.#cache.get(access.volume, access.fileId, k);
     const state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
-    if (state === 'current') return this.#answer(operation, access, true, 'scan-current', undefined, undefined, trigger, policy.revision, false);
+    if (state === 'current') return this.#answer({ operation, access, allow: true, reason: 'scan-current', trigger, policyRevision: policy.revision });
     // A quarantined file is denied without a scan; an asynchronous trigger cannot deny, and needs no scan.
     if (state === 'quarantined') {
-      return this.#answer(operation, access, trigger === 'async', 'quarantined', undefined, undefined, trigger, policy.revision, false);
+      return this.#answer({ operation, access, allow: trigger === 'async', reason: 'quarantined', trigger, policyRevision: policy.revision });
     }
     // lock + scan + record
     if (trigger === 'async') {
-      this.#background(this.#startScan(k, access, attrs, 'async').promise);
-      return this.#answer(operation, access, true, 'scan-queued', undefined, undefined, trigger, policy.revision, false);
+      this.#background(this.#startScan(k, access, attrs, 'async').flight.join('async', undefined));
+      return this.#answer({ operation, access, allow: true, reason: 'scan-queued', trigger, policyRevision: policy.revision });
     }
+    if (access.signal?.aborted === true) throw new EngineError(EngineErrorCodes.ABORTED, 'the access was cancelled', 'signal', { cause: access.signal.reason });
     const started = process.hrtime.bigint();
-    const { promise, joined } = this.#startScan(k, access, attrs, 'interactive');
+    const { flight, joined } = this.#startScan(k, access, attrs, 'interactive');
     if (joined) this.#counters.joined++;
-    const run = await promise;
+    const run = await flight.join('interactive', access.signal);
     this.#counters.scanLatency.record(Math.max(1, Number(process.hrtime.bigint() - started)));
-    // answer
+    return this.#verdictAnswer(operation, access, run, trigger, policy, joined);
+  }
+
+  /** The answer to a scan's verdict; no verdict is answered per the policy's failure mode. */
+  #verdictAnswer(operation: Operation | 'scan', access: FileAccess, run: ScanRun, trigger: Trigger, policy: CompiledPolicy, joined: boolean): Answer {
     const v = run.verdict;
-    if (v.result === 'clean') return this.#answer(operation, access, true, 'clean', undefined, v, trigger, policy.revision, joined);
-    if (v.result === 'infected') return this.#answer(operation, access, false, 'infected', undefined, v, trigger, policy.revision, joined);
+    const scanned = { operation, access, verdict: v, trigger, policyRevision: policy.revision, joined };
+    if (v.result === 'clean') return this.#answer({ ...scanned, allow: true, reason: 'clean' });
+    if (v.result === 'infected') return this.#answer({ ...scanned, allow: false, reason: 'infected' });
     const prior = run.prior;
     const failure = answerFailure(policy.policy.onFailure, {
       previouslyClean: prior?.scanResult === 'clean',
       modified: prior === undefined || prior.changeStamp !== access.changeStamp,
-      quarantined: prior?.quarantined === true,
+      // Rewritten in place, a quarantined file is replaced content (SPEC §8): judged as modified, not quarantined.
+      quarantined: prior?.quarantined === true && prior.changeStamp === access.changeStamp,
     });
-    return this.#answer(operation, access, failure.allow, failure.reason, undefined, v, trigger, policy.revision, joined);
+    return this.#answer({ ...scanned, allow: failure.allow, reason: failure.reason });
   }
 
-  /** Starts a scan of the file, or joins the one in flight (coalescing). */
-  #startScan(k: string, access: FileAccess, prior: Attributes | undefined, priority: Priority): { promise: Promise<ScanRun>; joined: boolean } {
-    return this.#inFlight.run(k, () => this.#scanLocked(k, access, prior, priority));
+  /** Starts a scan of the file, or finds the one in flight (coalescing); the caller joins it. */
+  #startScan(k: string, access: FileAccess, prior: Attributes | undefined, priority: Priority): { flight: Flight<ScanRun>; joined: boolean } {
+    return this.#inFlight.flight(k, priority, (f) => this.#scanLocked(k, access, prior, f));
   }
 
   /**
@@ -371,11 +352,18 @@ export class Engine {
    * cache already holds the new attributes for the next access. The store lock is released by the
    * record's own transaction, so another node never scans on stale attributes.
    */
-  async #scanLocked(k: string, access: FileAccess, prior: Attributes | undefined, priority: Priority): Promise<ScanRun> {
+  async #scanLocked(k: string, access: FileAccess, prior: Attributes | undefined, flight: Flight<ScanRun>): Promise<ScanRun> {
+    const abandoned = flight.signal;
+    // Every waiter may have left before the scan started: then it never starts.
+    if (abandoned.aborted) throw abandoned.reason;
     this.#counters.scansStarted++;
     const key = keyOf(access);
     const scanId = this.#nextId();
-    const lease = await LeaseHolder.acquire(this.#store, key, this.#store.nodeId, scanId, this.#o.leaseMs, this.#o.waitTimeoutMs);
+    const lease = await this.#leases.acquire(key, this.#store.nodeId, scanId, this.#o.waitTimeoutMs, () => abandoned.aborted);
+    if (abandoned.aborted) {
+      lease?.release();
+      throw abandoned.reason;
+    }
     if (lease === null) {
       const verdict: Verdict = { result: 'failure', kind: 'timeout', message: 'the scan lock is held by another node' };
       this.#counters.verdict('timeout');
@@ -390,16 +378,17 @@ export class Engine {
         return { verdict: { result: 'clean' }, prior: fresh };
       }
       const scanTime = Date.now();
-      if (channels.dispatched.hasSubscribers) channels.dispatched.publish({ access, priority, scanId });
-      const done = await scanFile(this.#o.dispatcher, access, priority);
+      if (channels.dispatched.hasSubscribers) channels.dispatched.publish({ access, priority: flight.priority, scanId });
+      // Rejects when the flight is abandoned: the lock is released below and nothing is recorded.
+      const done = await scanFile(this.#o.dispatcher, access, flight);
       const v = done.verdict;
       this.#counters.verdict(v.result === 'failure' ? v.kind : v.result);
       if (channels.verdict.hasSubscribers) channels.verdict.publish({ access, verdict: v, server: done.server, scanId });
-      const record = recordFor({ access, verdict: v, sigTimestamp: done.sigTimestamp, scanTime, changeStamp: access.changeStamp, prior });
+      const record = recordFor({ access, verdict: v, sigTimestamp: done.sigTimestamp, sigStamp: done.sigStamp, scanTime, changeStamp: access.changeStamp, prior });
       if (record !== undefined) this.#cache.set(k, attributesOf(record));
       else this.#cache.drop(k);
       handedOff = true;
-      const persisted = this.#persist(k, record, access, v, done.server, lease).finally(() => {
+      const persisted = this.#recorder.persist({ k, record, access, verdict: v, server: done.server, lease }).finally(() => {
         if (this.#persisting.get(k) === persisted) this.#persisting.delete(k);
       });
       this.#persisting.set(k, persisted);
@@ -410,47 +399,9 @@ export class Engine {
     }
   }
 
-  /** Commits the record (releasing the scan lock in the same transaction), then events and actions. */
-  async #persist(k: string, record: ScanRecord | undefined, access: FileAccess, v: Verdict, server: string | null, lease: LeaseHolder): Promise<void> {
-    if (record === undefined) {
-      lease.release();
-    } else {
-      try {
-        await this.#store.recordScan(record, { releaseLock: lease.ownership });
-        lease.released();
-      } catch (err) {
-        lease.release();
-        // The cached attributes were never stored: forget them so the file is scanned again.
-        this.#cache.drop(k);
-        this.#counters.recordErrors++;
-        await this.#store.appendEvent({ type: 'store.record_failed', svm: this.#o.svm, node: this.#store.nodeId, filePath: access.path, reason: (err as Error).message }).catch(() => {});
-      }
-    }
-    await this.#afterVerdict(access, v, server).catch(() => {
-      this.#counters.recordErrors++;
-    });
-  }
-
   #background(p: Promise<unknown>): void {
     const tracked: Promise<unknown> = p.catch(() => undefined).finally(() => this.#pending.delete(tracked));
     this.#pending.add(tracked);
-  }
-
-  /** Events and actions that follow a verdict: infected files are reported and handled; failures reported. */
-  async #afterVerdict(access: FileAccess, v: Verdict, server: string | null): Promise<void> {
-    const base = { svm: this.#o.svm, node: this.#store.nodeId, filePath: access.path, ...(server !== null ? { server } : {}) };
-    if (v.result === 'infected') {
-      let response: string;
-      try {
-        response = await applyInfectedAction(this.#o.infectedAction, access, this.#o.quarantineDir);
-      } catch (err) {
-        response = 'quarantined';
-        await this.#store.appendEvent({ type: 'file.action_failed', ...base, reason: (err as Error).message });
-      }
-      await this.#store.appendEvent({ type: 'file.infected', ...base, details: { threats: v.threats, response } });
-    } else if (v.result === 'failure') {
-      await this.#store.appendEvent({ type: `scan.${v.kind}`, ...base, reason: v.message });
-    }
   }
 
   async #waitForScan(access: FileAccess): Promise<void> {
@@ -461,16 +412,16 @@ export class Engine {
     if (persisting !== undefined) await waitBounded(persisting, this.#o.waitTimeoutMs);
   }
 
-  #answer(
-    operation: Operation | 'write' | 'delete', access: FileAccess, allow: boolean, reason: AnswerReason,
-    rule: string | undefined, verdict: Verdict | undefined, trigger: Trigger, policyRevision: string | null, joined: boolean,
-  ): Answer {
-    const answer: Answer = { allow, reason, rule, verdict, decisionId: this.#nextId(), policyRevision, trigger, joined };
-    this.#counters.reason(reason);
-    if (channels.answered.hasSubscribers) channels.answered.publish({ answer, access, operation });
+  #answer(a: AnswerInput): Answer {
+    const answer: Answer = {
+      allow: a.allow, reason: a.reason, rule: a.rule, verdict: a.verdict, decisionId: this.#nextId(),
+      policyRevision: a.policyRevision, trigger: a.trigger, joined: a.joined ?? false,
+    };
+    this.#counters.reason(a.reason);
+    if (channels.answered.hasSubscribers) channels.answered.publish({ answer, access: a.access, operation: a.operation });
     if (this.#o.onAnswer !== undefined) {
       try {
-        this.#o.onAnswer(answer, access, operation);
+        this.#o.onAnswer(answer, a.access, a.operation);
       } catch {
         this.#counters.hookErrors++;
       }

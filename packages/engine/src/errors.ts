@@ -8,6 +8,8 @@ export const EngineErrorCodes = Object.freeze({
   INVALID_ACCESS: 'ERR_ENGINE_INVALID_ACCESS',
   /** The engine was closed; no new access is accepted. */
   CLOSED: 'ERR_ENGINE_CLOSED',
+  /** The access was cancelled (its `signal` fired) before its answer was known; nothing was recorded for it. */
+  ABORTED: 'ERR_ENGINE_ABORTED',
   /** A quarantine action could not be applied (destination outside the quarantine folder, WORM volume, I/O). */
   ACTION_FAILED: 'ERR_ENGINE_ACTION_FAILED',
 } as const);

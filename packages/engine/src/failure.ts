@@ -1,7 +1,9 @@
 // What to answer when no verdict can be had (SPEC §7): the scanner pools were unavailable, the scan
-// timed out, or the scanner reported an error. One small function, tested as a table.
+// timed out, or the scanner reported an error. One small function, tested as a table. Its modes are
+// the policy's `OnFailure` (one type in the code base; the engine's index re-exports it).
+import type { OnFailure } from '@avscan/policy';
 
-export type OnFailure = 'deny' | 'allow' | 'allow-if-previously-clean';
+export type { OnFailure };
 
 /** What the engine knows about the file's history when the scan fails. */
 export interface PriorState {

@@ -1,80 +1,41 @@
 // Stage 3, lock: one scan per file at a time. In this process, accesses to a file being scanned join
-// the in-flight scan (coalescing: one scanner request, never two). Across processes and nodes, the
-// store's leased lock says who scans; a lock of another node is waited for, bounded.
+// the in-flight scan (flight.ts: coalescing, one scanner request, never two). Across processes and
+// nodes, the store's leased lock says who scans; a lock of another node is waited for, bounded.
 import type { FileKey, Store } from '@avscan/store';
 
 /**
- * In-flight scans by file key.
- * Invariant: a key is present exactly while its scan promise is unsettled; the entry is removed in the
- * promise's own settlement, so a later access never joins a finished scan.
+ * The engine's scan leases: takes store locks and renews every held one from ONE timer, at a third
+ * of the lease (so one missed tick does not lose a lock). A timer per scan cost a timer allocation
+ * and two timer-list operations on every scanned file; the shared one ticks every `leaseMs / 3`
+ * whether or not a lease is held (unref'd, so it never keeps the process alive).
  */
-export class InFlight<T> {
-  readonly #map = new Map<string, Promise<T>>();
-
-  get(k: string): Promise<T> | undefined {
-    return this.#map.get(k);
-  }
-
-  /** Starts `run` unless a scan of `k` is in flight; returns the promise and whether it was joined. */
-  run(k: string, run: () => Promise<T>): { promise: Promise<T>; joined: boolean } {
-    const existing = this.#map.get(k);
-    if (existing !== undefined) return { promise: existing, joined: true };
-    const promise = run().finally(() => {
-      if (this.#map.get(k) === promise) this.#map.delete(k);
-    });
-    this.#map.set(k, promise);
-    return { promise, joined: false };
-  }
-
-  get size(): number {
-    return this.#map.size;
-  }
-
-  all(): Promise<unknown>[] {
-    return [...this.#map.values()];
-  }
-}
-
-/** A held store lock, renewed until released. */
-export class LeaseHolder {
+export class Leases {
   readonly #store: Store;
-  readonly #key: FileKey;
-  readonly #owner: string;
-  readonly #scanId: string;
-  readonly #timer: NodeJS.Timeout;
-  /** The lock was held by another owner when first asked for: that owner may have scanned the file meanwhile. */
-  readonly waited: boolean;
+  readonly #leaseMs: number;
+  readonly #held = new Set<LeaseHolder>();
+  #timer: NodeJS.Timeout | null = null;
 
-  private constructor(store: Store, key: FileKey, owner: string, scanId: string, leaseMs: number, waited: boolean) {
-    this.waited = waited;
+  constructor(store: Store, leaseMs: number) {
     this.#store = store;
-    this.#key = key;
-    this.#owner = owner;
-    this.#scanId = scanId;
-    // Renew at a third of the lease, so one missed tick does not lose the lock.
-    this.#timer = setInterval(() => {
-      try {
-        this.#store.renewLock(key, owner, scanId, leaseMs);
-      } catch {
-        // A busy database delays the renewal to the next tick; the lease still has two thirds left.
-      }
-    }, Math.max(1, Math.floor(leaseMs / 3)));
-    this.#timer.unref();
+    this.#leaseMs = leaseMs;
   }
 
   /**
    * Takes the file's lock, waiting (polling) while another owner holds an unexpired lease, at most
    * `waitMs`. Resolves `null` when the wait ran out; `stop()` ends the wait early (resolves `null`).
    */
-  static async acquire(
-    store: Store, key: FileKey, owner: string, scanId: string, leaseMs: number, waitMs: number, stop?: () => boolean,
-  ): Promise<LeaseHolder | null> {
+  async acquire(key: FileKey, owner: string, scanId: string, waitMs: number, stop?: () => boolean): Promise<LeaseHolder | null> {
     const deadline = Date.now() + waitMs;
     let pause = 2;
     let waited = false;
     for (;;) {
-      const got = store.acquireLock(key, owner, scanId, leaseMs);
-      if (got.acquired) return new LeaseHolder(store, key, owner, scanId, leaseMs, waited);
+      const got = this.#store.acquireLock(key, owner, scanId, this.#leaseMs);
+      if (got.acquired) {
+        const h = new LeaseHolder(this, this.#store, key, owner, scanId, waited);
+        this.#held.add(h);
+        this.#timer ??= setInterval(() => this.#renewAll(), Math.max(1, Math.floor(this.#leaseMs / 3))).unref();
+        return h;
+      }
       waited = true;
       if (Date.now() >= deadline || stop?.() === true) return null;
       await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(1, deadline - Date.now()))));
@@ -82,20 +43,66 @@ export class LeaseHolder {
     }
   }
 
+  /** Called by a holder whose lock was released: no more renewals. */
+  forget(h: LeaseHolder): void {
+    this.#held.delete(h);
+  }
+
+  /** How many leases are held (and renewed) now. */
+  get size(): number {
+    return this.#held.size;
+  }
+
+  /** Stops the renewals (engine shutdown, after its scans ended). */
+  close(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  #renewAll(): void {
+    for (const h of this.#held) {
+      try {
+        this.#store.renewLock(h.key, h.owner, h.scanId, this.#leaseMs);
+      } catch {
+        // A busy database delays the renewal to the next tick; the lease still has two thirds left.
+      }
+    }
+  }
+}
+
+/** A held store lock, renewed by its `Leases` until released. */
+export class LeaseHolder {
+  readonly #leases: Leases;
+  readonly #store: Store;
+  readonly key: FileKey;
+  readonly owner: string;
+  readonly scanId: string;
+  /** The lock was held by another owner when first asked for: that owner may have scanned the file meanwhile. */
+  readonly waited: boolean;
+
+  constructor(leases: Leases, store: Store, key: FileKey, owner: string, scanId: string, waited: boolean) {
+    this.#leases = leases;
+    this.#store = store;
+    this.key = key;
+    this.owner = owner;
+    this.scanId = scanId;
+    this.waited = waited;
+  }
+
   /** The lock's owner and scan id, for a store write that releases it in its own transaction. */
   get ownership(): { readonly owner: string; readonly scanId: string } {
-    return { owner: this.#owner, scanId: this.#scanId };
+    return this;
   }
 
   /** Stops renewing: the lease was released by a store write (`recordScan(…, { releaseLock })`). */
   released(): void {
-    clearInterval(this.#timer);
+    this.#leases.forget(this);
   }
 
   release(): void {
-    clearInterval(this.#timer);
+    this.#leases.forget(this);
     try {
-      this.#store.releaseLock(this.#key, this.#owner, this.#scanId);
+      this.#store.releaseLock(this.key, this.owner, this.scanId);
     } catch {
       // The lease expires on its own; a stale lock of this node is also released when the store reopens.
     }

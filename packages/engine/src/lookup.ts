@@ -1,7 +1,7 @@
 // Stage 2, lookup: is the file scan current? Attributes come from an in-memory cache in front of the
 // store, so a current file costs a Map lookup, not a SQLite read (the scan-current fast path).
-import { isScanCurrent, type Attributes, type Store } from '@avscan/store';
-import type { Dispatcher } from '@avscan/dispatch';
+import type { EngineDispatcher } from './options.js';
+import { isScanCurrent, type Attributes, type SignatureState, type Store } from '@avscan/store';
 import { fileKeyString } from './access.js';
 
 /**
@@ -52,25 +52,29 @@ export class AttributeCache {
   }
 }
 
+const kNoSignatures: SignatureState = Object.freeze({ timestamp: 0, stamps: new Set<string>() });
+
 /**
- * The pools' signature watermark, re-read at most every `refreshMs`: the dispatcher computes it by
- * walking its servers, which is too slow for every access. A signature update is therefore seen by
- * the lookup stage within `refreshMs`.
+ * The pools' signature state (watermark time and current stamps), re-read at most every `refreshMs`:
+ * the dispatcher computes it by walking its servers, which is too slow for every access. A
+ * signature update is therefore seen by the lookup stage within `refreshMs`. While no server is
+ * connected the last state is kept (files are not made stale by an outage).
  */
 export class Watermark {
-  readonly #dispatcher: Dispatcher;
+  readonly #dispatcher: EngineDispatcher;
   readonly #refreshMs: number;
-  #value = 0;
+  #value: SignatureState = kNoSignatures;
   #readAt = -Infinity;
 
-  constructor(dispatcher: Dispatcher, refreshMs: number) {
+  constructor(dispatcher: EngineDispatcher, refreshMs: number) {
     this.#dispatcher = dispatcher;
     this.#refreshMs = refreshMs;
   }
 
-  get(now: number): number {
+  get(now: number): SignatureState {
     if (now - this.#readAt >= this.#refreshMs) {
-      this.#value = this.#dispatcher.signatureWatermark()?.timestamp ?? this.#value;
+      const w = this.#dispatcher.signatureWatermark();
+      if (w !== null && !sameState(this.#value, w.timestamp, w.stamps)) this.#value = { timestamp: w.timestamp, stamps: new Set(w.stamps) };
       this.#readAt = now;
     }
     return this.#value;
@@ -82,9 +86,20 @@ export class Watermark {
   }
 }
 
+function sameState(s: SignatureState, timestamp: number, stamps: readonly string[]): boolean {
+  if (s.timestamp !== timestamp || s.stamps.size !== stamps.length) return false;
+  for (const x of stamps) if (!s.stamps.has(x)) return false;
+  return true;
+}
+
 export type LookupState = 'current' | 'quarantined' | 'stale';
 
-export function lookupState(attrs: Attributes | undefined, liveChangeStamp: string, watermark: number): LookupState {
-  if (attrs !== undefined && attrs.quarantined) return 'quarantined';
-  return isScanCurrent(attrs, liveChangeStamp, watermark) ? 'current' : 'stale';
+/**
+ * A quarantined file stays quarantined while its content is the one found infected. Rewritten in
+ * place (same file id, new change stamp) it counts as replaced (SPEC §8): it is stale, scanned on
+ * its next access, and the quarantine ends only if that scan finds it clean.
+ */
+export function lookupState(attrs: Attributes | undefined, liveChangeStamp: string, signatures: SignatureState): LookupState {
+  if (attrs !== undefined && attrs.quarantined && attrs.changeStamp === liveChangeStamp) return 'quarantined';
+  return isScanCurrent(attrs, liveChangeStamp, signatures) ? 'current' : 'stale';
 }

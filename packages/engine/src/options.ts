@@ -1,5 +1,5 @@
 // Engine options: one type, frozen defaults, validated eagerly (unknown options are refused).
-import type { Dispatcher } from '@avscan/dispatch';
+import type { PendingScan, ScanRequest, ServerEvent, ServerStatus, SignatureEvent, SignatureWatermark } from '@avscan/dispatch';
 import type { CompiledPolicy } from '@avscan/policy';
 import type { Store } from '@avscan/store';
 import { EngineError, EngineErrorCodes, show } from './errors.js';
@@ -9,11 +9,26 @@ import { isProfile, type Profile } from './triggers.js';
 
 export type InfectedAction = 'none' | 'quarantine-move' | 'delete';
 
+/**
+ * What the engine uses of its dispatcher, and nothing more. A `Dispatcher` from `createDispatcher()`
+ * is one; an embedder that swaps pools under a running engine (the filer's dispatcher slot) provides
+ * its own, and the compiler checks it stays complete as the engine's needs change.
+ */
+export interface EngineDispatcher {
+  submit(request: ScanRequest): PendingScan;
+  signatureWatermark(): SignatureWatermark | null;
+  serverStatus(): readonly ServerStatus[];
+  on(event: 'server', listener: (e: ServerEvent) => void): unknown;
+  on(event: 'signature', listener: (e: SignatureEvent) => void): unknown;
+  off(event: 'server', listener: (e: ServerEvent) => void): unknown;
+  off(event: 'signature', listener: (e: SignatureEvent) => void): unknown;
+}
+
 export interface EngineOptions {
   /** The attribute store (`openStore`). The engine does not close it. */
   readonly store: Store;
-  /** The scanner dispatcher (`createDispatcher`). The engine does not close it. */
-  readonly dispatcher: Dispatcher;
+  /** The scanner dispatcher (`createDispatcher`, or any `EngineDispatcher`). The engine does not close it. */
+  readonly dispatcher: EngineDispatcher;
   /** The SVM's active on-access policy: ONTAP JSON or an already compiled policy. */
   readonly policy: unknown;
   /** Which operations trigger scans (SPEC §5). @default 'standard' */
@@ -43,7 +58,7 @@ export interface EngineOptions {
 
 export interface ResolvedEngineOptions {
   readonly store: Store;
-  readonly dispatcher: Dispatcher;
+  readonly dispatcher: EngineDispatcher;
   readonly policy: CompiledPolicy | unknown;
   readonly profile: Profile;
   readonly enabled: boolean;
@@ -90,7 +105,8 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     if (!kKnown.has(key)) throw bad(key, o[key], 'one of the documented options (unknown option)');
   }
   if (o.store === undefined || typeof (o.store as Store).recordScan !== 'function') throw bad('store', o.store, 'a store from openStore()');
-  if (o.dispatcher === undefined || typeof (o.dispatcher as Dispatcher).scan !== 'function') {
+  const d = o.dispatcher as Partial<EngineDispatcher> | undefined;
+  if (d === undefined || d === null || typeof d.submit !== 'function' || typeof d.on !== 'function' || typeof d.serverStatus !== 'function') {
     throw bad('dispatcher', o.dispatcher, 'a dispatcher from createDispatcher()');
   }
   if (o.policy === undefined) throw bad('policy', o.policy, 'an on-access policy');
@@ -114,7 +130,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
   if (o.onAnswer !== undefined && typeof o.onAnswer !== 'function') throw bad('onAnswer', o.onAnswer, 'a function');
   return Object.freeze({
     store: o.store as Store,
-    dispatcher: o.dispatcher as Dispatcher,
+    dispatcher: o.dispatcher as EngineDispatcher,
     policy: o.policy,
     profile,
     enabled,

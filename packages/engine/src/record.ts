@@ -3,7 +3,7 @@
 // action to infected files.
 import { mkdir, rename as fsRename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { Attributes, ScanRecord, ScanResult } from '@avscan/store';
+import type { Attributes, ScanRecord, RecordedResult } from '@avscan/store';
 import type { FileAccess } from './access.js';
 import { storePath } from './access.js';
 import type { Verdict } from './answer.js';
@@ -14,6 +14,8 @@ export interface RecordInput {
   readonly access: FileAccess;
   readonly verdict: Verdict;
   readonly sigTimestamp: number;
+  /** Signature stamp of the server that answered (ICAP ISTag), when it reports one. */
+  readonly sigStamp: string | null;
   readonly scanTime: number;
   /** Change stamp read when the scan started. */
   readonly changeStamp: string;
@@ -29,7 +31,7 @@ export interface RecordInput {
  */
 export function recordFor(input: RecordInput): ScanRecord | undefined {
   const { access, verdict, prior } = input;
-  let scanResult: ScanResult;
+  let scanResult: RecordedResult;
   if (verdict.result === 'failure') {
     if (prior !== undefined && prior.scanResult === 'clean' && prior.changeStamp === input.changeStamp) return undefined;
     scanResult = 'unscanned';
@@ -43,6 +45,7 @@ export function recordFor(input: RecordInput): ScanRecord | undefined {
     scanResult,
     changeStamp: input.changeStamp,
     sigTimestamp: input.sigTimestamp,
+    sigStamp: input.sigStamp,
     threats: verdict.result === 'infected' ? verdict.threats : [],
     scanTime: input.scanTime,
     quarantined: scanResult === 'infected',
@@ -59,6 +62,7 @@ export function attributesOf(record: ScanRecord): Attributes {
     scanResult: record.scanResult,
     threats: record.threats ?? [],
     sigTimestamp: record.sigTimestamp,
+    sigStamp: record.sigStamp ?? null,
     changeStamp: record.changeStamp,
     quarantined: record.quarantined ?? record.scanResult === 'infected',
     cacheValid: true,

@@ -1,27 +1,51 @@
 // Stage 4, scan: send the file to a scanner server through the dispatcher, with the priority of the
 // trigger, and turn the dispatcher's outcome into a verdict plus the signature stamp to record.
-import type { Dispatcher, Priority } from '@avscan/dispatch';
+import type { EngineDispatcher } from './options.js';
+import type { ScanOutcome } from '@avscan/dispatch';
 import type { FileAccess } from './access.js';
 import type { Verdict } from './answer.js';
+import type { Attributes } from '@avscan/store';
+import type { Flight } from './flight.js';
+
+/** What one scan (started by one access, joined by others) produced. */
+export interface ScanRun {
+  readonly verdict: Verdict;
+  /** The attributes before the scan (the failure policy reads the file's history from them). */
+  readonly prior: Attributes | undefined;
+}
 
 export interface ScanDone {
   readonly verdict: Verdict;
   /** Signature time of the server that answered (0 when it reports none). */
   readonly sigTimestamp: number;
+  /** Signature stamp of the server that answered (clamd version/db, ICAP ISTag), when it reports one. */
+  readonly sigStamp: string | null;
   readonly server: string | null;
 }
 
-export async function scanFile(dispatcher: Dispatcher, access: FileAccess, priority: Priority): Promise<ScanDone> {
-  const outcome = await dispatcher.scan(
-    access.file !== undefined ? { file: access.file, priority } : { data: access.data!, priority },
-  );
+/**
+ * Submits the scan at the flight's priority, raises the request when a more urgent waiter joins, and
+ * cancels it (queue entry or scanner connection) when the flight is abandoned: rejects then.
+ */
+export async function scanFile(dispatcher: EngineDispatcher, access: FileAccess, flight: Flight<unknown>): Promise<ScanDone> {
+  const priority = flight.priority;
+  const signal = flight.signal;
+  const pending = dispatcher.submit(access.file !== undefined ? { file: access.file, priority, signal } : { data: access.data!, priority, signal });
+  flight.onRaise = pending.raise;
+  let outcome: ScanOutcome;
+  try {
+    outcome = await pending.outcome;
+  } finally {
+    flight.onRaise = null;
+  }
   const sigTimestamp = outcome.sigTimestamp ?? 0;
+  const sigStamp = outcome.stamp;
   switch (outcome.result) {
     case 'clean':
-      return { verdict: { result: 'clean' }, sigTimestamp, server: outcome.server };
+      return { verdict: { result: 'clean' }, sigTimestamp, sigStamp, server: outcome.server };
     case 'infected':
-      return { verdict: { result: 'infected', threats: outcome.threats }, sigTimestamp, server: outcome.server };
+      return { verdict: { result: 'infected', threats: outcome.threats }, sigTimestamp, sigStamp, server: outcome.server };
     case 'failure':
-      return { verdict: { result: 'failure', kind: outcome.kind, message: outcome.message }, sigTimestamp, server: outcome.server };
+      return { verdict: { result: 'failure', kind: outcome.kind, message: outcome.message }, sigTimestamp, sigStamp, server: outcome.server };
   }
 }

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { kEicar, makeRig, type Rig } from './harness.js';
+import { kEicar, makeRig, until, type Rig } from './harness.js';
 
 let rig: Rig | undefined;
 afterEach(async () => {
@@ -36,7 +36,7 @@ describe('locks and coalescing (SPEC §6)', () => {
       order.push('verdict');
       return x;
     });
-    await new Promise((r) => setTimeout(r, 30));
+    await until(() => rig!.dispatcher.metrics().inFlight === 1);
     expect(rig.engine.metrics().inFlight).toBe(1);
     const writing = rig.engine.write(a).then(async () => {
       order.push('write');
@@ -57,12 +57,29 @@ describe('locks and coalescing (SPEC §6)', () => {
     const key = { volume: 'vol1', fileId: a.fileId };
     expect(rig.store.acquireLock(key, 'node2', 'foreign-scan', 60_000).acquired).toBe(true);
     const pending = rig.engine.open(a);
-    await new Promise((r) => setTimeout(r, 100));
+    // The scan started and is waiting for the lock: it has not reached the scanner.
+    await until(() => rig!.engine.metrics().scansStarted === 1);
     expect(rig.server.stats().scans).toBe(0);
+    expect(rig.dispatcher.metrics().inFlight).toBe(0);
     rig.store.releaseLock(key, 'node2', 'foreign-scan');
     expect((await pending).reason).toBe('clean');
     expect(rig.server.stats().scans).toBe(1);
     await rig.engine.drain(); // the lock is released once the record is committed
+    expect(rig.store.lockHolder(key)).toBeUndefined();
+  });
+
+  it('a scan longer than its lease keeps renewing it: another node cannot take the lock until the record releases it', async () => {
+    rig = await makeRig({ engine: { leaseMs: 150 }, faults: { commandLatencyMs: { INSTREAM: 700 } } });
+    const a = await rig.file('long.docx', 'slow to scan');
+    const key = { volume: 'vol1', fileId: a.fileId };
+    const opening = rig.engine.open(a);
+    await until(() => rig!.store.lockHolder(key) !== undefined);
+    const first = rig.store.lockHolder(key)!;
+    // Past the first lease's expiry, the lock is still ours, with a later expiry.
+    await until(() => Date.now() > first.acquiredAt + 200 && rig!.store.lockHolder(key)!.expiresAt > first.expiresAt);
+    expect(rig.store.acquireLock(key, 'node2', 'foreign-scan', 60_000).acquired).toBe(false);
+    expect((await opening).reason).toBe('clean');
+    await rig.engine.drain();
     expect(rig.store.lockHolder(key)).toBeUndefined();
   });
 

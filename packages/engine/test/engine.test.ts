@@ -46,6 +46,41 @@ describe('engine pipeline (standard profile)', () => {
     expect(rig.server.stats().scans).toBe(2);
   });
 
+  it('quarantine until replaced (SPEC §8): rewritten in place, the file is scanned again and released only if clean', async () => {
+    rig = await makeRig({ dispatcher: { request_timeout: 0.3 } });
+    const a = await rig.file('swap.exe', kEicar);
+    expect((await rig.engine.open(a)).reason).toBe('infected');
+    await rig.engine.drain();
+    // Same content, still quarantined: denied without a scan, on every trigger that can deny.
+    expect(await rig.engine.open(a)).toMatchObject({ allow: false, reason: 'quarantined' });
+    expect(rig.server.stats().scans).toBe(1);
+
+    // Rewritten in place with clean content: same file id, new change stamp.
+    const cleaned = await rig.file('swap.exe', 'the vendor build, now clean');
+    expect(cleaned.fileId).toBe(a.fileId);
+    expect(cleaned.changeStamp).not.toBe(a.changeStamp);
+    expect(await rig.engine.open(cleaned)).toMatchObject({ allow: true, reason: 'clean' });
+    await rig.engine.drain();
+    expect(rig.store.getAttributes({ volume: 'vol1', fileId: a.fileId })).toMatchObject({ scanResult: 'clean', quarantined: false, threats: [] });
+    expect((await rig.engine.open(cleaned)).reason).toBe('scan-current');
+
+    // Rewritten again with infected content: quarantined again.
+    const reinfected = await rig.file('swap.exe', Buffer.concat([kEicar, Buffer.from('    ')]));
+    expect((await rig.engine.open(reinfected)).reason).toBe('infected');
+    await rig.engine.drain();
+    expect(await rig.engine.open(reinfected)).toMatchObject({ allow: false, reason: 'quarantined' });
+
+    // Rewritten while no verdict can be had: replaced content is judged as modified and never scanned,
+    // not as quarantined; recorded unscanned (never clean), so the next access scans it again.
+    const unknown = await rig.file('swap.exe', 'replaced while the scanner hangs');
+    rig.server.setFaults({ hang: true });
+    expect(await rig.engine.open(unknown)).toMatchObject({ allow: false, reason: 'failure-deny' });
+    await rig.engine.drain();
+    expect(rig.store.getAttributes({ volume: 'vol1', fileId: a.fileId })).toMatchObject({ scanResult: 'unscanned', quarantined: false });
+    rig.server.setFaults({});
+    expect((await rig.engine.open(unknown)).reason).toBe('clean');
+  });
+
   it('applies the policy before anything else: excluded paths and extensions are allowed unscanned', async () => {
     rig = await makeRig();
     const tmp = await rig.file('x.tmp', kEicar);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { kPolicy, makeRig, type Rig } from './harness.js';
+import { kPolicy, makeRig, until, type Rig } from './harness.js';
 
 let rig: Rig | undefined;
 afterEach(async () => {
@@ -46,13 +46,15 @@ describe('failure policy against a hung scanner (SPEC §7)', () => {
   });
 
   it('no server at all: unavailable after scan_queue_timeout', async () => {
-    rig = await makeRig({ dispatcher: { scan_queue_timeout: 0.3 } });
+    rig = await makeRig({ dispatcher: { scan_queue_timeout: 0.3, health_check_interval: 0.05, session_setup_timeout: 0.2, max_session_setup_retries: 1 } });
     const a = await rig.file('f.docx', 'x');
     await rig.server.close();
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => rig!.dispatcher.serverStatus()[0]!.state === 'disconnected');
+    const t0 = performance.now();
     const answer = await rig.engine.open(a);
-    expect(answer.allow).toBe(false);
-    expect(answer.verdict).toMatchObject({ result: 'failure' });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
+    expect(answer).toMatchObject({ allow: false, reason: 'failure-deny', verdict: { result: 'failure', kind: 'unavailable' } });
+    expect(answer.verdict?.result === 'failure' && answer.verdict.message).toMatch(/scan_queue_timeout/);
   });
 });
 
@@ -62,7 +64,7 @@ describe('policy and signatures', () => {
     const a = await rig.file('p.docx', 'x');
     const oldRev = rig.engine.policy.revision;
     const inflight = rig.engine.open(a);
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => rig!.dispatcher.metrics().inFlight === 1);
     const newRev = await rig.engine.setPolicy({ ...kPolicy, scope: { ...kPolicy.scope, exclude_extensions: ['docx'] } });
     expect(newRev).not.toBe(oldRev);
     expect(await inflight).toMatchObject({ reason: 'clean', policyRevision: oldRev });
@@ -85,9 +87,7 @@ describe('policy and signatures', () => {
     await writeFile(newer, text);
     await rig.scanEngine.reload(newer);
     // wait for a health probe to report the newer signature time
-    for (let i = 0; i < 100 && (rig.dispatcher.signatureWatermark()?.timestamp ?? 0) < Date.parse('2030-01-01'); i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until(() => (rig!.dispatcher.signatureWatermark()?.timestamp ?? 0) >= Date.parse('2030-01-01'));
     rig.engine.signaturesUpdated();
     expect((await rig.engine.open(a)).reason).toBe('clean');
     expect(rig.server.stats().scans).toBe(2);
@@ -117,7 +117,7 @@ describe('background revalidation', () => {
     await rig.engine.open(files[0]!); // current already
     const progress: number[] = [];
     const report = await rig.engine.revalidate([...files, excluded, infected], { concurrency: 2, onProgress: (r) => progress.push(r.checked) });
-    expect(report).toEqual({ checked: 8, scanned: 6, current: 1, skipped: 1, infected: 1, failed: 0 });
+    expect(report).toEqual({ checked: 8, scanned: 6, current: 1, skipped: 1, infected: 1, failed: 0, cancelled: 0 });
     expect(progress.at(-1)).toBe(8);
     expect(rig.server.stats().scans).toBe(7);
     expect((await rig.engine.open(files[3]!)).reason).toBe('scan-current');

@@ -1,6 +1,7 @@
 // Extension rules (SPEC §3 "Extensions"): a pattern of n dot-separated parts matches when it equals
 // the last n extension parts of the file's last component, part by part, `*`/`?` staying inside a part.
 import { kAny, kLit, kStar, matchAtoms, type Atom } from './glob.js';
+import { equalsFolded, fold } from './normalize.js';
 
 /** One compiled extension pattern (already validated, NFC, lower-case). */
 export interface ExtensionPattern {
@@ -61,7 +62,10 @@ export function backwardHash(text: string): number {
   return h;
 }
 
-/** Fills kDots and kSuffixHash for s[start, end) up to `max` dots; returns how many were found. */
+/**
+ * Fills kDots and kSuffixHash for s[start, end) up to `max` dots; returns how many were found.
+ * Hashes A–Z as a–z, so a raw ASCII name hashes like its lower-cased form.
+ */
 export function collectDots(s: string, start: number, end: number, max: number): number {
   if (kDots.length < max) {
     kDots = new Int32Array(max);
@@ -75,7 +79,7 @@ export function collectDots(s: string, start: number, end: number, max: number):
       kDots[found] = i;
       kSuffixHash[found++] = h;
     }
-    h = (Math.imul(h, 31) + c) | 0;
+    h = (Math.imul(h, 31) + fold(c)) | 0;
   }
   return found;
 }
@@ -127,10 +131,12 @@ export class ExtensionList {
   /**
    * The longest pattern (lowest index among equally long ones) matching the last component
    * s[start, end), considering only lengths in (minExclusive, found]; null if none.
-   * Requires collectDots(s, start, end, ≥ maxParts) to have run; `found` is its result.
+   * Requires collectDots(s, start, end, ≥ maxParts) to have run; `found` is its result. `s` may hold
+   * A–Z: literal patterns compare them folded, wildcard ones get a lower-cased copy.
    */
   longest(s: string, end: number, found: number, minExclusive: number): ExtensionPattern | null {
     const top = found < this.maxParts ? found : this.maxParts;
+    let lower: string | null = null;
     for (let n = top; n > minExclusive; n--) {
       const from = kDots[n - 1]! + 1;
       let best: ExtensionPattern | null = null;
@@ -140,7 +146,7 @@ export class ExtensionList {
         if (bucket !== undefined) {
           for (let j = 0; j < bucket.length; j++) {
             const q = bucket[j]!;
-            if (q.text.length === end - from && s.startsWith(q.text, from)) {
+            if (q.text.length === end - from && equalsFolded(s, from, q.text)) {
               best = q;
               break;
             }
@@ -152,7 +158,8 @@ export class ExtensionList {
         for (let j = 0; j < wilds.length; j++) {
           const w = wilds[j]!;
           if (best !== null && best.index < w.index) break;
-          if (matchesParts(w, s, from, end)) {
+          lower ??= s.toLowerCase(); // ASCII when it holds A–Z: same offsets
+          if (matchesParts(w, lower, from, end)) {
             best = w;
             break;
           }

@@ -86,3 +86,14 @@ export function codePointLength(text: string): number {
   }
   return n;
 }
+
+/** A–Z to a–z; every other code unit unchanged. */
+export function fold(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+}
+
+/** s[a, a + k.length) equals `k` (lower-case) with A–Z in `s` folded to a–z. */
+export function equalsFolded(s: string, a: number, k: string): boolean {
+  for (let j = 0; j < k.length; j++) if (fold(s.charCodeAt(a + j)) !== k.charCodeAt(j)) return false;
+  return true;
+}

@@ -4,6 +4,7 @@
 // that matches?" for thousands of entries.
 import { ensureOffsets, isSeparator, scratch } from './access.js';
 import { kAnyComponentSegment, kGlobstarSegment, kShapeLiteral, matchSegments, type Segment } from './glob.js';
+import { equalsFolded, fold } from './normalize.js';
 
 export type PathMatchMode = 'prefix' | 'component';
 
@@ -99,27 +100,29 @@ class TrieNode {
     }
   }
 
-  /** The child for component s[a, b), or undefined. */
-  find(s: string, a: number, b: number): TrieNode | undefined {
+  /**
+   * The child for component s[a, b), or undefined; `h` is the component's forwardHash with A–Z folded
+   * (read only when the node is hashed). A–Z in `s` compare as a–z (keys are lower-case), so an ASCII
+   * access path needs no lower-cased copy.
+   */
+  find(s: string, a: number, b: number, h: number): TrieNode | undefined {
     const keys = this.keys;
     const len = b - a;
     if (this.map !== null) {
-      let h = 0;
-      for (let i = a; i < b; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
       const bucket = this.map.get(h);
       if (bucket === undefined) return undefined;
       for (let j = 0; j < bucket.length; j++) {
         const node = bucket[j]!;
         const k = node.key;
-        if (k.length === len && s.startsWith(k, a)) return node;
+        if (k.length === len && equalsFolded(s, a, k)) return node;
       }
       return undefined;
     }
-    // Cheap filters first (length, last character), then one startsWith.
-    const lastChar = s.charCodeAt(b - 1);
+    // Cheap filters first (length, last character), then the comparison.
+    const lastChar = fold(s.charCodeAt(b - 1));
     for (let j = 0; j < keys.length; j++) {
       const k = keys[j]!;
-      if (k.length === len && k.charCodeAt(len - 1) === lastChar && s.startsWith(k, a)) return this.nodes[j];
+      if (k.length === len && k.charCodeAt(len - 1) === lastChar && equalsFolded(s, a, k)) return this.nodes[j];
     }
     return undefined;
   }
@@ -132,7 +135,7 @@ class TrieNode {
       for (let j = 0; j < lengths.length; j++) {
         const len = lengths[j]!;
         if (len > b - a) break;
-        const idx = this.partialMap.get(s.slice(a, a + len));
+        const idx = this.partialMap.get(s.slice(a, a + len).toLowerCase());
         if (idx !== undefined) best = min(best, idx);
       }
       return best;
@@ -140,13 +143,14 @@ class TrieNode {
     const keys = this.partialKeys;
     for (let j = 0; j < keys.length; j++) {
       const k = keys[j]!;
-      if (k.length <= b - a && k.charCodeAt(0) === s.charCodeAt(a) && s.startsWith(k, a)) best = min(best, this.partialIndex[j]!);
+      if (k.length <= b - a && k.charCodeAt(0) === fold(s.charCodeAt(a)) && equalsFolded(s, a, k)) best = min(best, this.partialIndex[j]!);
     }
     return best;
   }
 }
 
 const min = (a: number, b: number): number => (a < 0 || (b >= 0 && b < a) ? b : a);
+
 
 export class PathMatcher {
   readonly size: number;
@@ -183,7 +187,7 @@ export class PathMatcher {
 
   /**
    * Lowest index of an entry matching the normalised path `s` (components separated by runs of
-   * `\` or `/`, see normalizeAccessPath), or -1. Walks components left to right only as deep as
+   * `\` or `/`, A–Z not yet lower-cased: see normalizeAccessPath), or -1. Walks components left to right only as deep as
    * the trie goes; full component offsets are computed only when a glob has to be tried.
    */
   match(s: string): number {
@@ -191,24 +195,30 @@ export class PathMatcher {
     let node = this.#root;
     const len = s.length;
     let pos = 0;
+    let lower: string | null = null;
     for (;;) {
       // Invariant: `node` is the trie node for the components before `pos`.
       if (node.globs !== null) {
         ensureOffsets(s);
-        best = firstGlob(node.globs, best, s, scratch.starts, scratch.ends, scratch.count);
+        lower ??= s.toLowerCase(); // ASCII when it holds A–Z (see normalizeAccessPath): same offsets
+        best = firstGlob(node.globs, best, lower, scratch.starts, scratch.ends, scratch.count);
       }
       while (pos < len && isSeparator(s.charCodeAt(pos))) pos++;
       if (pos >= len) break;
       const a = pos;
+      // A hashed node gets the component's hash from this scan, not from a second pass over it.
+      const hashed = node.map !== null;
+      let h = 0;
       while (pos < len) {
         const c = s.charCodeAt(pos);
         if (c === 0x5c || c === 0x2f) break;
+        if (hashed) h = (Math.imul(h, 31) + fold(c)) | 0;
         pos++;
       }
       const b = pos;
       if (node.partialKeys.length > 0) best = min(best, node.partialMatch(s, a, b));
       if (node.keys.length === 0) break;
-      const child = node.find(s, a, b);
+      const child = node.find(s, a, b, h);
       if (child === undefined) break;
       node = child;
       if (node.exact >= 0) best = min(best, node.exact);
@@ -216,6 +226,7 @@ export class PathMatcher {
     }
     return best;
   }
+
 }
 
 function hasComponentAfter(s: string, pos: number): boolean {

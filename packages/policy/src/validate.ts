@@ -3,7 +3,7 @@
 import { PolicyError, PolicyErrorCodes, show, typeName } from './errors.js';
 import { compileExtensionPattern, type ExtensionPattern } from './extension.js';
 import { compileSegment, GlobSyntaxError, isGlobText, parseComponent } from './glob.js';
-import { codePointLength, normalizeComponents, splitComponents } from './normalize.js';
+import { codePointLength, normalizeComponents, splitComponents, stripTrailingDotsAndSpaces } from './normalize.js';
 import { globSegments, type PathEntry, type PathMatchMode } from './paths.js';
 
 export type OnFailure = 'deny' | 'allow' | 'allow-if-previously-clean';
@@ -236,9 +236,11 @@ function pathEntry(raw: string, index: number, field: string): PathEntry {
     return fail(PolicyErrorCodes.BAD_GLOB, target, `\`${target}\` is not a supported glob: ${err.message}, got ${show(raw)}`);
   };
   if (glob) {
-    // Checked on the raw components first, so a class or brace spanning a separator is refused
-    // as unbalanced rather than silently split.
-    for (const c of splitComponents(raw)) {
+    // Checked per component before `.`/`..` resolution, so a class or brace spanning a separator is
+    // refused as unbalanced rather than silently split; but after stripping trailing dots and spaces
+    // (SPEC §3 normalises entries like paths before validating them: `\a\**.\b` is `/a/**/b`).
+    for (const part of splitComponents(raw)) {
+      const c = part === '.' || part === '..' ? part : stripTrailingDotsAndSpaces(part);
       if (c === '**' || !isGlobText(c) && !/[\]}|()]/.test(c)) continue;
       try {
         parseComponent(c);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compilePolicy, referenceDecide, type Access } from '../src/index.js';
+import { compilePolicy, type Access } from '../src/index.js';
+import { referenceDecide } from '../src/internal.js';
 
 interface Case {
   readonly name: string;

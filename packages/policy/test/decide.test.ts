@@ -1,6 +1,7 @@
 // One boundary test per rule and per reason, plus access validation and hostile inputs.
 import { describe, expect, it } from 'vitest';
-import { compilePolicy, normalizePath, PolicyError, PolicyErrorCodes, Reasons, referenceDecide, type Access } from '../src/index.js';
+import { compilePolicy, normalizePath, PolicyError, PolicyErrorCodes, Reasons, type Access } from '../src/index.js';
+import { referenceDecide } from '../src/internal.js';
 
 function both(json: unknown, access: Access) {
   const d = compilePolicy(json).decide(access);
@@ -192,5 +193,26 @@ describe('malicious input', () => {
     const probes = ['\\v3\\d10\\x.txt', '\\v3\\d3\\x', '\\v0\\d0', '\\v0\\d0\\f', '\\v0\\q\\g50\\f', '\\v1\\q\\g50', '\\v9\\x.e77', '\\v9\\x.eQ10.z', '\\v9\\x.e10'];
     for (const path of probes) expect(c.decide(A(path))).toEqual(referenceDecide(p, A(path)));
     expect(c.decide(A('\\v3\\d10\\x.txt'))).toEqual({ action: 'skip', reason: 'excluded-path', rule: '\\v3\\d10' });
+  });
+
+  it('folds A–Z in ASCII paths on every matcher (hashed and scanned trie nodes, partial keys, globs, extensions)', () => {
+    // More than 8 keys per node puts the trie and the partial keys behind hash maps; fewer keeps them in
+    // linear scans. The fast path matches the raw path with A–Z folded, never a lower-cased copy.
+    for (const n of [4, 40]) {
+      const names = Array.from({ length: n }, (_, i) => `dir${i}x`);
+      const p = P({
+        exclude_paths: [...names.map((d) => `\\vol\\${d}\\`), ...names.map((d) => `\\pre\\${d}`), '\\g\\*\\Cache'],
+        exclude_extensions: [...names.map((_, i) => `ext${i}`), 'b?k', 'tar.gz'],
+      });
+      const c = compilePolicy(p);
+      const probes = [
+        '\\VOL\\DIR3X\\f.txt', '\\Vol\\dir3X', '\\PRE\\DIR3XY\\f.txt', '\\pre\\Dir3\\f.txt', '\\G\\User\\CACHE\\x.doc',
+        '\\a\\F.EXT3', '\\a\\f.Ext33', '\\a\\F.BAK', '\\a\\F.BIK', '\\a\\F.TAR.GZ', '\\a\\f.Tar.Gz', '\\a\\F.GZ', '\\a\\F.DOC',
+      ];
+      for (const path of probes) expect(c.decide(A(path)), `${n}: ${path}`).toEqual(referenceDecide(p, A(path)));
+      expect(c.decide(A('\\VOL\\DIR3X\\f.txt')).rule).toBe('\\vol\\dir3x\\');
+      expect(c.decide(A('\\PRE\\DIR3XY\\f.txt')).rule).toBe('\\pre\\dir3x');
+      expect(c.decide(A('\\a\\F.BIK')).reason).toBe('excluded-extension');
+    }
   });
 });

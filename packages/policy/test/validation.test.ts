@@ -181,6 +181,21 @@ describe('path entries', () => {
     const ok = ['\\home\\*\\AppData', '\\**\\tmp\\', '\\a\\?b', '\\a\\[abc]*', '\\a\\[!a-c]', '\\a\\[^x]', '\\a\\{x,y}*', '\\a\\[[]x*', '\\Program Files (x86)\\*', '\\**'];
     expect(() => compilePolicy(scope({ exclude_paths: ok }))).not.toThrow();
   });
+  it('strips trailing dots and spaces from each component before validating a glob (SPEC §3 order)', () => {
+    // `\a\**.\b` is the glob /a/**/b and `\x\**  ` is /x/**: once refused as ERR_POLICY_BAD_GLOB.
+    const p = compilePolicy(scope({ exclude_paths: ['\\a\\**.\\b', '\\x\\**  ', '\\y\\*. .\\z', '\\w\\[ab]. '] }));
+    const reason = (path: string) => p.decide({ path, size: 1 }).reason;
+    expect(reason('\\a\\b')).toBe('excluded-path');
+    expect(reason('\\a\\q\\r\\b\\f.txt')).toBe('excluded-path');
+    expect(reason('\\a\\c\\f.txt')).toBe('in-scope');
+    expect(reason('\\x\\anything\\f.txt')).toBe('excluded-path');
+    expect(reason('\\y\\k\\z\\f.txt')).toBe('excluded-path');
+    expect(reason('\\w\\b\\f.txt')).toBe('excluded-path');
+    expect(reason('\\w\\c\\f.txt')).toBe('in-scope');
+    expect(p.decide({ path: '\\a\\b', size: 1 }).rule).toBe('\\a\\**.\\b');
+    // Stripping does not make a malformed glob acceptable, nor `**` glued to text.
+    for (const x of ['\\a\\[ab.', '\\a\\x**.', '\\a\\{a,b .']) refused(scope({ exclude_paths: [x] }), C.BAD_GLOB, 'scope.exclude_paths[0]');
+  });
   it('an entry without * ? [ { is literal, whatever else it holds', () => {
     const p = compilePolicy(scope({ exclude_paths: ['\\a\\@(x|y)'] }));
     expect(p.decide({ path: '\\a\\@(x|y)\\f.txt', size: 1 }).reason).toBe('excluded-path');

@@ -14,6 +14,7 @@ signature engine.
   --signatures FILE          signature database (default: the shipped test.sigs)
   --workers N                scanning worker threads (default: min(2, CPUs))
   --stream-max-length BYTES  largest INSTREAM accepted (default: 26214400)
+  --max-connections N        connections served at once; later ones wait (default: 64)
   --listen-any               allow a non-loopback --tcp host
   --help                     show this help
 
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
     ({ values } = parseArgs({
       options: {
         tcp: { type: 'string' }, unix: { type: 'string' }, signatures: { type: 'string' }, workers: { type: 'string' },
-        'stream-max-length': { type: 'string' }, 'listen-any': { type: 'boolean' }, help: { type: 'boolean' },
+        'stream-max-length': { type: 'string' }, 'max-connections': { type: 'string' }, 'listen-any': { type: 'boolean' }, help: { type: 'boolean' },
       },
       strict: true,
     }));
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
   }
   if (values.unix !== undefined) options.unix = values.unix;
   if (values['stream-max-length'] !== undefined) options.streamMaxLength = Number(values['stream-max-length']);
+  if (values['max-connections'] !== undefined) options.maxConnections = Number(values['max-connections']);
   if (values['listen-any']) options.listenAny = true;
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   const engine = await ScanEngine.create({

@@ -26,12 +26,12 @@ export const ScannerErrorCodes = Object.freeze({
   ERR_SCANNER_PROTOCOL_COMMAND_TOO_LONG: 'ERR_SCANNER_PROTOCOL_COMMAND_TOO_LONG',
   /** A command that is not part of the supported clamd subset. */
   ERR_SCANNER_PROTOCOL_UNKNOWN_COMMAND: 'ERR_SCANNER_PROTOCOL_UNKNOWN_COMMAND',
-  /** A command that is not allowed where it was sent (e.g. nested IDSESSION). */
-  ERR_SCANNER_PROTOCOL_INVALID_IN_SESSION: 'ERR_SCANNER_PROTOCOL_INVALID_IN_SESSION',
   /** The peer closed the connection in the middle of a command or an INSTREAM chunk. */
   ERR_SCANNER_PROTOCOL_TRUNCATED: 'ERR_SCANNER_PROTOCOL_TRUNCATED',
   /** An INSTREAM stream longer than StreamMaxLength. */
   ERR_SCANNER_STREAM_TOO_LONG: 'ERR_SCANNER_STREAM_TOO_LONG',
+  /** An INSTREAM could not be written to its temporary file (disk full, directory gone). */
+  ERR_SCANNER_SPOOL: 'ERR_SCANNER_SPOOL',
   /** The server could not listen on the requested address. */
   ERR_SCANNER_LISTEN: 'ERR_SCANNER_LISTEN',
   /** A non-loopback listen address was requested without `listenAny`. */

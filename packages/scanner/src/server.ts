@@ -1,28 +1,18 @@
 // A scanner server speaking the clamd protocol subset over TCP and/or a unix socket.
-// Connection lifecycle: outside IDSESSION one command is served and the connection is closed after its
-// reply (as clamd does). Inside IDSESSION every command gets a 1-based id, scans run concurrently and
-// replies are written `<id>: <reply>` as each completes (so out of order); after END, or the peer's EOF,
-// the connection closes once every pending reply is written. If the peer goes away, its scans abort.
-import { lstatSync, unlinkSync } from 'node:fs';
+// Memory is bounded the clamd way: at most `maxConnections` connections are served at once (clamd's
+// MaxThreads); later ones wait, unread, in a FIFO queue of at most `maxWaitingConnections` (clamd's
+// listen queue), so their bytes stay in the kernel; and an INSTREAM larger than `streamSpoolThreshold`
+// is written to a private temporary file (clamd's TemporaryDirectory) and scanned from there. Each
+// served connection is one ClientConnection (connection.ts).
+import { mkdtempSync, lstatSync, rmSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClientConnection, type ConnectionContext, type Counters, type FaultOptions } from './connection.js';
 import { ScanEngine } from './engine.js';
 import { ScannerError, ScannerErrorCodes } from './errors.js';
-import { CommandParser, type CommandName, type ProtocolEvent, type Terminator } from './protocol.js';
-import type { ScanResult } from './types.js';
 
-/** Test hooks that make the server misbehave like a sick scanner. All off by default. */
-export interface FaultOptions {
-  /** Delay every reply by this many ms. @default 0 */
-  readonly latencyMs?: number;
-  /** Extra delay per command name (e.g. `{ INSTREAM: 200 }`), added to latencyMs. @default {} */
-  readonly commandLatencyMs?: Readonly<Partial<Record<CommandName, number>>>;
-  /** Accept connections and read commands but never reply. @default false */
-  readonly hang?: boolean;
-  /** Write the first half of a reply, then destroy the connection. @default false */
-  readonly dropMidReply?: boolean;
-  /** Reset every new connection at once. @default false */
-  readonly refuse?: boolean;
-}
+export type { FaultOptions } from './connection.js';
 
 export interface ScannerServerOptions {
   /** Engine to scan with; when omitted one is created (default options) and closed with the server. */
@@ -41,18 +31,35 @@ export interface ScannerServerOptions {
   readonly readTimeoutMs?: number;
   /** Where the one-line-per-connection-error log goes. @default writes to stderr */
   readonly log?: (line: string) => void;
+  /** Connections served at once (clamd MaxThreads); later ones wait unread. @default 64 */
+  readonly maxConnections?: number;
+  /** Connections allowed to wait for a slot; beyond it a new connection is closed at once. @default 1024 */
+  readonly maxWaitingConnections?: number;
+  /** An INSTREAM larger than this many bytes is spooled to a temporary file. @default 1048576 (1 MiB) */
+  readonly streamSpoolThreshold?: number;
+  /** Parent of the server's private spool directory. @default os.tmpdir() */
+  readonly spoolDirectory?: string;
 }
 
 export interface ScannerServerStats {
+  /** Connections accepted since start (including refused ones). */
   readonly connections: number;
+  /** Connections being served now (≤ maxConnections). */
   readonly activeConnections: number;
+  /** Connections waiting, unread, for a slot. */
+  readonly waitingConnections: number;
   readonly commands: number;
   readonly scans: number;
   readonly clean: number;
   readonly infected: number;
   readonly errors: number;
+  /** Connections reset by the `refuse` fault or closed because the wait queue was full. */
   readonly refused: number;
   readonly connectionErrors: number;
+  /** INSTREAM payload bytes received. */
+  readonly streamBytes: number;
+  /** INSTREAMs that were spooled to a temporary file and scanned from it. */
+  readonly spooledStreams: number;
 }
 
 export interface ScannerServer {
@@ -65,12 +72,25 @@ export interface ScannerServer {
 }
 
 const kDefaultStreamMax = 25 * 1024 * 1024;
-const kServerOptionKeys = new Set(['engine', 'tcp', 'unix', 'streamMaxLength', 'listenAny', 'faults', 'readTimeoutMs', 'log']);
+const kDefaultMaxConnections = 64;
+const kDefaultMaxWaiting = 1024;
+const kDefaultSpoolThreshold = 1024 * 1024;
+const kServerOptionKeys = new Set([
+  'engine', 'tcp', 'unix', 'streamMaxLength', 'listenAny', 'faults', 'readTimeoutMs', 'log',
+  'maxConnections', 'maxWaitingConnections', 'streamSpoolThreshold', 'spoolDirectory',
+]);
 const kFaultKeys = new Set(['latencyMs', 'commandLatencyMs', 'hang', 'dropMidReply', 'refuse']);
-const kClamavVersion = 'ClamAV 1.4.6';
 
 function invalid(message: string): ScannerError {
   return new ScannerError(ScannerErrorCodes.ERR_SCANNER_INVALID_OPTION, message);
+}
+
+function intOption(value: unknown, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalid(`option \`${name}\` must be an integer in ${min}..${max}, got \`${String(value)}\``);
+  }
+  return value;
 }
 
 function validateFaults(f: unknown): FaultOptions {
@@ -90,25 +110,6 @@ export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
-/** C asctime() layout in UTC, e.g. `Sun Jun  1 00:00:00 2025`, as clamd prints database dates. */
-export function asctime(ms: number): string {
-  const d = new Date(ms);
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const p2 = (n: number) => String(n).padStart(2, '0');
-  return `${days[d.getUTCDay()]!} ${months[d.getUTCMonth()]!} ${String(d.getUTCDate()).padStart(2, ' ')} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} ${d.getUTCFullYear()}`;
-}
-
-function verdictText(subject: string, r: ScanResult): string {
-  if (r.status === 'clean') return `${subject}: OK`;
-  // clamd SCAN/INSTREAM report one name (the first match); ALLMATCHSCAN would list all.
-  if (r.status === 'infected') return `${subject}: ${r.threats[0]!} FOUND`;
-  if (r.code === ScannerErrorCodes.ERR_SCANNER_FILE_READ && r.message.endsWith('ENOENT')) {
-    return `${subject}: File path check failure: No such file or directory. ERROR`;
-  }
-  return `${subject}: ${r.message}. ERROR`;
-}
-
 export async function startScannerServer(options: ScannerServerOptions): Promise<ScannerServer> {
   // Phase 1: validate eagerly, before anything listens.
   if (options === null || typeof options !== 'object') throw invalid('options must be an object');
@@ -126,31 +127,75 @@ export async function startScannerServer(options: ScannerServerOptions): Promise
     }
   }
   if (options.unix !== undefined && (typeof options.unix !== 'string' || options.unix === '')) throw invalid('option `unix` must be a non-empty path');
+  const maxConnections = intOption(options.maxConnections, 'maxConnections', kDefaultMaxConnections, 1, 1_000_000);
+  const maxWaiting = intOption(options.maxWaitingConnections, 'maxWaitingConnections', kDefaultMaxWaiting, 0, 1_000_000);
+  const spoolThreshold = intOption(options.streamSpoolThreshold, 'streamSpoolThreshold', kDefaultSpoolThreshold, 0, 0xffffffff);
+  const spoolParent = options.spoolDirectory ?? tmpdir();
+  if (typeof spoolParent !== 'string' || spoolParent === '') throw invalid('option `spoolDirectory` must be a non-empty path');
   let faults = validateFaults(options.faults ?? {});
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
 
-  // Phase 2: the engine (owned only when we created it).
+  // Phase 2: the engine (owned only when we created it) and the private spool directory.
+  let spoolDir: string;
+  try {
+    spoolDir = mkdtempSync(join(spoolParent, 'avscan-spool-'));
+  } catch (err) {
+    throw invalid(`option \`spoolDirectory\`: cannot create a directory in \`${spoolParent}\`: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
   const ownsEngine = options.engine === undefined;
-  const engine = options.engine ?? (await ScanEngine.create());
+  let engine: ScanEngine;
+  try {
+    engine = options.engine ?? (await ScanEngine.create());
+  } catch (err) {
+    rmSync(spoolDir, { recursive: true, force: true });
+    throw err;
+  }
 
-  const counters = { connections: 0, activeConnections: 0, commands: 0, scans: 0, clean: 0, infected: 0, errors: 0, refused: 0, connectionErrors: 0 };
+  const counters: Counters = {
+    connections: 0, activeConnections: 0, waitingConnections: 0, commands: 0, scans: 0, clean: 0, infected: 0, errors: 0,
+    refused: 0, connectionErrors: 0, streamBytes: 0, spooledStreams: 0,
+  };
   const sockets = new Set<net.Socket>();
+  // Invariant: sockets accepted while maxConnections were served, paused, in arrival order.
+  const waiting: net.Socket[] = [];
+  let spoolFiles = 0;
 
-  const statsText = (): string => {
-    const w = engine.workers;
-    const busy = Math.min(w, engine.pending);
-    return ['POOLS: 1', '', 'STATE: VALID PRIMARY', `THREADS: live ${w}  idle ${w - busy} max ${w} idle-timeout 30`, `QUEUE: ${Math.max(0, engine.pending - w)} items`,
-      `CONNECTIONS: active ${counters.activeConnections} total ${counters.connections}`,
-      'MEMSTATS: heap N/A mmap N/A used N/A free N/A releasable N/A pools 1 pools_used N/A pools_total N/A', 'END'].join('\n');
+  const context: ConnectionContext = {
+    engine,
+    streamMaxLength: streamMax,
+    readTimeoutMs,
+    spoolThreshold,
+    spoolPath: () => join(spoolDir, `stream-${++spoolFiles}`),
+    faults: () => faults,
+    counters,
+    statsText() {
+      const w = engine.workers;
+      const busy = Math.min(w, engine.pending);
+      return ['POOLS: 1', '', 'STATE: VALID PRIMARY', `THREADS: live ${w}  idle ${w - busy} max ${w} idle-timeout 30`, `QUEUE: ${Math.max(0, engine.pending - w)} items`,
+        `CONNECTIONS: active ${counters.activeConnections} waiting ${counters.waitingConnections} total ${counters.connections}`,
+        'MEMSTATS: heap N/A mmap N/A used N/A free N/A releasable N/A pools 1 pools_used N/A pools_total N/A', 'END'].join('\n');
+    },
+    log,
   };
 
-  const count = (r: ScanResult): ScanResult => {
-    counters.scans++;
-    counters[r.status === 'error' ? 'errors' : r.status]++;
-    return r;
+  const serve = (socket: net.Socket): void => {
+    counters.activeConnections++;
+    new ClientConnection(socket, context, () => {
+      counters.activeConnections--;
+      sockets.delete(socket);
+      admitWaiting();
+    });
   };
 
-  function serve(socket: net.Socket): void {
+  const admitWaiting = (): void => {
+    while (counters.activeConnections < maxConnections && waiting.length > 0) {
+      const next = waiting.shift()!;
+      counters.waitingConnections--;
+      if (!next.destroyed) serve(next);
+    }
+  };
+
+  const accept = (socket: net.Socket): void => {
     counters.connections++;
     if (faults.refuse) {
       counters.refused++;
@@ -158,137 +203,30 @@ export async function startScannerServer(options: ScannerServerOptions): Promise
       else socket.destroy();
       return;
     }
-    counters.activeConnections++;
+    if (counters.activeConnections < maxConnections) {
+      sockets.add(socket);
+      serve(socket);
+      return;
+    }
+    if (waiting.length >= maxWaiting) {
+      counters.refused++;
+      log(`scanner: ${maxConnections} connections served and ${maxWaiting} waiting, closing a new one`);
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
-    const parser = new CommandParser(streamMax);
-    const abort = new AbortController();
-    let session = false;
-    let nextId = 0;
-    let pending = 0;
-    let finished = false; // no more commands will be served (END, a served single command, or EOF)
-    let stream: { chunks: Uint8Array[]; id: number; term: Terminator } | undefined;
-    socket.setTimeout(readTimeoutMs, () => {
-      if (pending === 0 && !faults.hang) {
-        socket.end('COMMAND READ TIMED OUT\n');
-        log(`scanner: connection timed out after ${readTimeoutMs} ms`);
+    waiting.push(socket);
+    counters.waitingConnections++;
+    socket.on('error', () => {}); // reported once served; a waiting socket that fails is skipped then
+    socket.once('close', () => {
+      const i = waiting.indexOf(socket);
+      if (i >= 0) {
+        waiting.splice(i, 1);
+        counters.waitingConnections--;
+        sockets.delete(socket);
       }
     });
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      counters.connectionErrors++;
-      log(`scanner: connection error ${err.code ?? err.message}`);
-    });
-    socket.on('close', () => {
-      counters.activeConnections--;
-      sockets.delete(socket);
-      abort.abort(new Error('client closed the connection'));
-    });
-    const maybeEnd = () => {
-      if (finished && pending === 0 && !socket.destroyed) socket.end();
-    };
-
-    const reply = (id: number, text: string, term: Terminator, command: CommandName | undefined) => {
-      pending++;
-      if (faults.hang) return; // never answered; the peer has to time out
-      const delay = (faults.latencyMs ?? 0) + (command ? (faults.commandLatencyMs?.[command] ?? 0) : 0);
-      const send = () => {
-        pending--;
-        if (socket.destroyed) return;
-        const bytes = Buffer.from(`${session && id > 0 ? `${id}: ` : ''}${text}${term}`, 'utf8');
-        if (faults.dropMidReply) {
-          socket.write(bytes.subarray(0, bytes.length >> 1));
-          socket.destroy();
-          return;
-        }
-        socket.write(bytes);
-        maybeEnd();
-      };
-      if (delay > 0) setTimeout(send, delay).unref();
-      else send();
-    };
-
-    const scanReply = (id: number, term: Terminator, command: CommandName, subject: string, p: Promise<ScanResult>) => {
-      pending++; // hold the connection open while the scan runs
-      p.then(count, (err: unknown) => {
-        const code = err instanceof ScannerError ? err.code : ScannerErrorCodes.ERR_SCANNER_WORKER_FAILED;
-        return count({ status: 'error', code, message: (err as Error).message });
-      }).then((r) => {
-        pending--;
-        if (!abort.signal.aborted) reply(id, verdictText(subject, r), term, command);
-      });
-    };
-
-    const onEvent = (ev: ProtocolEvent) => {
-      if (ev.type === 'chunk') {
-        // A view, not a copy: net sockets hand out a fresh Buffer per read, so the bytes stay put.
-        stream?.chunks.push(ev.data);
-        return;
-      }
-      if (ev.type === 'stream-end') {
-        const s = stream!;
-        stream = undefined;
-        scanReply(s.id, s.term, 'INSTREAM', 'stream', engine.scanBuffer(s.chunks.length === 1 ? s.chunks[0]! : Buffer.concat(s.chunks), abort.signal));
-        return;
-      }
-      if (ev.type === 'error') {
-        counters.commands++;
-        // An error inside an INSTREAM answers that request, under the id it was given (as clamd does).
-        const id = stream !== undefined ? stream.id : session ? ++nextId : 0;
-        const text = ev.code === ScannerErrorCodes.ERR_SCANNER_STREAM_TOO_LONG ? 'INSTREAM size limit exceeded. ERROR'
-          : ev.code === ScannerErrorCodes.ERR_SCANNER_PROTOCOL_UNKNOWN_COMMAND ? 'UNKNOWN COMMAND'
-          : ev.code === ScannerErrorCodes.ERR_SCANNER_PROTOCOL_TRUNCATED ? ''
-          : `${ev.message}. ERROR`;
-        stream = undefined;
-        finished = true;
-        if (text !== '') reply(id, text, ev.term, undefined);
-        else maybeEnd();
-        return;
-      }
-      if (finished) return;
-      counters.commands++;
-      const { name, term } = ev;
-      if (name === 'IDSESSION') {
-        if (session) {
-          reply(++nextId, 'Command invalid inside IDSESSION. ERROR', term, name);
-          return;
-        }
-        session = true;
-        return;
-      }
-      if (name === 'END') {
-        finished = true;
-        maybeEnd();
-        return;
-      }
-      const id = session ? ++nextId : 0;
-      if (!session) finished = true;
-      switch (name) {
-        case 'PING':
-          reply(id, 'PONG', term, name);
-          break;
-        case 'VERSION':
-          reply(id, `${kClamavVersion}/${engine.signatureVersion}/${asctime(engine.signatureTimestamp)}`, term, name);
-          break;
-        case 'STATS':
-          reply(id, statsText(), term, name);
-          break;
-        case 'SCAN':
-          scanReply(id, term, name, ev.arg, engine.scanFile(ev.arg, abort.signal));
-          break;
-        case 'INSTREAM':
-          stream = { chunks: [], id, term };
-          break;
-      }
-    };
-
-    socket.on('data', (data: Buffer) => {
-      for (const ev of parser.push(data)) onEvent(ev);
-    });
-    socket.on('end', () => {
-      for (const ev of parser.end()) onEvent(ev);
-      finished = true;
-      maybeEnd();
-    });
-  }
+  };
 
   // Phase 3: listen.
   const servers: net.Server[] = [];
@@ -302,7 +240,8 @@ export async function startScannerServer(options: ScannerServerOptions): Promise
       });
     });
   const makeServer = () => {
-    const srv = net.createServer({ allowHalfOpen: true }, serve);
+    // Paused until served: a waiting connection's bytes stay in the kernel (TCP backpressure).
+    const srv = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, accept);
     servers.push(srv);
     return srv;
   };
@@ -322,6 +261,7 @@ export async function startScannerServer(options: ScannerServerOptions): Promise
     }
   } catch (err) {
     for (const s of servers) s.close();
+    rmSync(spoolDir, { recursive: true, force: true });
     if (ownsEngine) await engine.close();
     throw err;
   }
@@ -342,6 +282,7 @@ export async function startScannerServer(options: ScannerServerOptions): Promise
         await Promise.all(closed);
         if (unixPath !== undefined) removeStaleSocket(unixPath);
         if (ownsEngine) await engine.close();
+        rmSync(spoolDir, { recursive: true, force: true });
       })();
       return closing;
     },
@@ -360,7 +301,7 @@ function removeStaleSocket(path: string): void {
 
 /** Like clamd's FixStaleSocket: a socket file nobody answers on is removed; a live one is an error. */
 async function claimUnixPath(path: string): Promise<void> {
-  let isSocket = false;
+  let isSocket: boolean;
   try {
     isSocket = lstatSync(path).isSocket();
   } catch {

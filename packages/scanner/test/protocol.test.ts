@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CommandParser, ScannerErrorCodes, kCommands, type ProtocolEvent } from '../dist/index.js';
-import { compileAutomaton, createCursor, feed, threatNames } from '../dist/automaton.js';
-import { parseSignatures } from '../dist/signatures.js';
+import { compileAutomaton, createCursor, feed, parseSignatures, threatNames } from '../dist/internal.js';
 
 const kCodes = new Set<string>(Object.values(ScannerErrorCodes));
 

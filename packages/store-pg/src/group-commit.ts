@@ -68,11 +68,13 @@ function recordKeys(batch: readonly Pending[]): Set<string> | null {
   return keys;
 }
 
-class StatementFailure {
+class StatementFailure extends Error {
   constructor(
     readonly index: number,
     readonly error: unknown,
-  ) {}
+  ) {
+    super('a write of the batch failed', { cause: error });
+  }
 }
 
 export class PgGroupCommitter {
@@ -282,32 +284,33 @@ export function recordsStatement(node: string, records: readonly RecordWrite[]):
   const last = new Map<string, RecordWrite>();
   for (const r of records) last.set(`${r.params[0] as string}\u0000${r.params[1] as string}`, r);
   const rows = [...last.values()];
-  const cols: unknown[][] = Array.from({ length: 9 }, () => new Array(rows.length));
+  const cols: unknown[][] = Array.from({ length: 10 }, () => new Array(rows.length));
   for (let r = 0; r < rows.length; r++) {
     const p = rows[r]!.params;
     for (let c = 0; c < 8; c++) cols[c]![r] = p[c];
     cols[8]![r] = p[8] === 1;
+    cols[9]![r] = p[9];
   }
   const releases = records.filter((r) => r.release !== undefined);
   const stale = records.filter((r) => r.notify).map((r) => [r.params[0] as string, r.params[1] as string] as const);
   return {
     name: 'avscan_record_batch',
     text: `WITH up AS (
-        INSERT INTO attributes (volume, file_id, path, scan_time, scan_result, threats, sig_timestamp, change_stamp, quarantined, cache_gen)
+        INSERT INTO attributes (volume, file_id, path, scan_time, scan_result, threats, sig_timestamp, change_stamp, quarantined, sig_stamp, cache_gen)
         SELECT u.*, (SELECT value FROM meta WHERE key = 'cache_generation')
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::text[], $7::float8[], $8::text[], $9::bool[]) AS u
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::text[], $7::float8[], $8::text[], $9::bool[], $10::text[]) AS u
         ORDER BY 1, 2
         ON CONFLICT (volume, file_id) DO UPDATE SET
           path = excluded.path, scan_time = excluded.scan_time, scan_result = excluded.scan_result,
-          threats = excluded.threats, sig_timestamp = excluded.sig_timestamp, change_stamp = excluded.change_stamp,
+          threats = excluded.threats, sig_timestamp = excluded.sig_timestamp, sig_stamp = excluded.sig_stamp, change_stamp = excluded.change_stamp,
           quarantined = excluded.quarantined, cache_gen = excluded.cache_gen
         RETURNING 1),
       released AS (
-        DELETE FROM locks l USING unnest($10::text[], $11::text[], $12::text[], $13::text[]) AS r (volume, file_id, owner, scan_id)
-        WHERE l.volume = r.volume AND l.file_id = r.file_id AND l.node = $14 AND l.owner = r.owner AND l.scan_id = r.scan_id
+        DELETE FROM locks l USING unnest($11::text[], $12::text[], $13::text[], $14::text[]) AS r (volume, file_id, owner, scan_id)
+        WHERE l.volume = r.volume AND l.file_id = r.file_id AND l.node = $15 AND l.owner = r.owner AND l.scan_id = r.scan_id
         RETURNING 1)
       SELECT (SELECT count(*) FROM up) AS upserted, (SELECT count(*) FROM released) AS released,
-        (SELECT count(*) FROM (SELECT pg_notify('avscan_cache', payload) FROM unnest($15::text[]) AS payload) AS sent) AS notified`,
+        (SELECT count(*) FROM (SELECT pg_notify('avscan_cache', payload) FROM unnest($16::text[]) AS payload) AS sent) AS notified`,
     values: [
       ...cols,
       releases.map((r) => r.params[0]),

@@ -1,6 +1,6 @@
 // PgStore options: one type, one frozen defaults object, eager validation (an unknown name is refused,
 // so a misspelled option never silently falls back to its default).
-import { integerOption as integer, invalidOption as invalid } from '@avscan/store';
+import { integerOption as integer, invalidOption as invalid } from '@avscan/store/internal';
 import { classifyPgError, StorePgError, StorePgErrorCodes } from './errors.js';
 
 export interface PgStoreOptions {

@@ -117,6 +117,15 @@ const kMigrations: readonly string[] = [
     PRIMARY KEY (report_id, seq)
   );
   `,
+  // 2: the SQLite store's schema 2. The signature stamp a file was scanned with (ICAP ISTag: OneFS's
+  // scan currency); why a scanner server is in its state and its signatures. locks_by_node stays
+  // (SQLite dropped its own): here a node releasing its locks on open may face every node's scans in
+  // flight across the cluster, not just its own.
+  `
+  ALTER TABLE attributes ADD COLUMN sig_stamp text;
+  ALTER TABLE server_status ADD COLUMN message text;
+  ALTER TABLE server_status ADD COLUMN signature text;
+  `,
 ];
 
 /** The schema version this code writes. */
@@ -129,7 +138,7 @@ export async function migratePg(client: pg.ClientBase, server: string): Promise<
     await client.query('SELECT pg_advisory_xact_lock($1)', [kMigrationLockKey]);
     const exists = await client.query<{ t: string | null }>("SELECT to_regclass('schema_version')::text AS t");
     let version = 0;
-    if (exists.rows[0]?.t == null) {
+    if (exists.rows[0]?.t === undefined || exists.rows[0].t === null) {
       await client.query('CREATE TABLE schema_version (version integer NOT NULL)');
     } else {
       version = (await client.query<{ version: number }>('SELECT version FROM schema_version')).rows[0]?.version ?? 0;

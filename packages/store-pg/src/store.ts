@@ -8,6 +8,28 @@
 // flushed to PostgreSQL's WAL). Reads see committed data; `flush()` first to read your own queued writes.
 import pg from 'pg';
 import {
+  type AcquireResult,
+  type Attributes,
+  type EventInput,
+  type EventQuery,
+  type EventRecord,
+  type FileKey,
+  type InfectionInput,
+  type InfectionQuery,
+  type InfectionRecord,
+  type LockHolder,
+  type Page,
+  type Report,
+  type ReportInput,
+  type ReportProgress,
+  type ReportQuery,
+  type ReportState,
+  type ScanRecord,
+  type ServerStatusInput,
+  type ServerStatusQuery,
+  type ServerStatusRecord,
+} from '@avscan/store';
+import {
   checkCount,
   checkDeletePath,
   checkFileKey,
@@ -18,6 +40,7 @@ import {
   badArgument,
   eventPage,
   eventQueryParams,
+  infectionQueryParams,
   normalizeEvent,
   normalizeInfection,
   normalizeReportFinish,
@@ -29,33 +52,17 @@ import {
   reportQueryParams,
   serverStatusQueryParams,
   toInfection,
+  toInfectionRecord,
   toReport,
   toAttributes,
   toServerStatus,
-  type AcquireResult,
   type AttributeRow,
-  type Attributes,
-  type EventInput,
-  type EventQuery,
-  type EventRecord,
   type EventRow,
-  type FileKey,
-  type InfectionInput,
+  type InfectionRecordRow,
   type InfectionRow,
-  type LockHolder,
-  type Page,
-  type Report,
-  type ReportInput,
-  type ReportProgress,
-  type ReportQuery,
   type ReportRow,
-  type ReportState,
-  type ScanRecord,
-  type ServerStatusInput,
-  type ServerStatusQuery,
-  type ServerStatusRecord,
   type ServerStatusRow,
-} from '@avscan/store';
+} from '@avscan/store/internal';
 import { AttributeCache, cacheKey } from './cache.js';
 import { classifyPgError, StorePgError, StorePgErrorCodes } from './errors.js';
 import { checkin, checkout, notifyKeys, PgGroupCommitter, type RecordWrite, type Write } from './group-commit.js';
@@ -74,7 +81,7 @@ const kTypes = {
 };
 
 // Same row shape as the SQLite store's (flags as 0/1), so its row mapping serves both.
-const kAttributeColumns = `volume, file_id, path, scan_time, scan_result, threats, sig_timestamp, change_stamp, quarantined::int AS quarantined,
+const kAttributeColumns = `volume, file_id, path, scan_time, scan_result, threats, sig_timestamp, sig_stamp, change_stamp, quarantined::int AS quarantined,
   (cache_gen = (SELECT value FROM meta WHERE key = 'cache_generation'))::int AS cache_valid`;
 
 /** The attributes a committed record left (cache_gen is the current generation: valid). */
@@ -89,6 +96,7 @@ function recordAttributes(p: readonly unknown[]): Attributes {
     sigTimestamp: p[6] as number,
     changeStamp: p[7] as string,
     quarantined: p[8] === 1,
+    sigStamp: p[9] as string | null,
     cacheValid: true,
   };
 }
@@ -523,12 +531,13 @@ export class PgStore {
       return this.#statement(async (c) => {
         await c.query({
           name: 'avscan_upsert_server',
-          text: `INSERT INTO server_status (svm, node, ip, state, type, update_time, vendor, version, disconnected_reason)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+          text: `INSERT INTO server_status (svm, node, ip, state, type, update_time, vendor, version, disconnected_reason, message, signature)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
             ON CONFLICT (svm, node, ip) DO UPDATE SET state = excluded.state, type = excluded.type,
               update_time = excluded.update_time, vendor = coalesce(excluded.vendor, server_status.vendor),
-              version = coalesce(excluded.version, server_status.version), disconnected_reason = excluded.disconnected_reason`,
-          values: [s['svm'], s['node'], s['ip'], s['state'], s['type'], s['updateTime'], s['vendor'], s['version'], s['disconnectedReason']],
+              version = coalesce(excluded.version, server_status.version), disconnected_reason = excluded.disconnected_reason,
+              message = excluded.message, signature = coalesce(excluded.signature, server_status.signature)`,
+          values: [s['svm'], s['node'], s['ip'], s['state'], s['type'], s['updateTime'], s['vendor'], s['version'], s['disconnectedReason'], s['message'], s['signature']],
         });
       });
     });
@@ -540,7 +549,7 @@ export class PgStore {
     const order = orderBy === 'ip asc' ? 'ip ASC, svm, node' : `update_time ${orderBy === 'update_time asc' ? 'ASC' : 'DESC'}, svm, node, ip`;
     const rows = await this.#query<ServerStatusRow>(
       undefined,
-      `SELECT svm, node, ip, state, type, update_time, vendor, version, disconnected_reason FROM server_status
+      `SELECT svm, node, ip, state, type, update_time, vendor, version, disconnected_reason, message, signature FROM server_status
        WHERE ($1::text IS NULL OR svm = $1) AND ($2::text IS NULL OR node = $2) AND ($3::text IS NULL OR ip = $3)
          AND ($4::text IS NULL OR state = $4) AND ($5::text IS NULL OR type = $5) AND ($6::text IS NULL OR disconnected_reason = $6)
        ORDER BY ${order} LIMIT $7::bigint`,
@@ -615,13 +624,30 @@ export class PgStore {
     const rows = await this.#query<ReportRow>(
       undefined,
       `SELECT ${kReportColumns} FROM reports
-       WHERE ($1::text IS NULL OR kind = $1) AND ($2::text IS NULL OR state = $2)
+       WHERE ($1::text IS NULL OR kind = $1) AND ($2::text IS NULL OR state = $2) AND ($7::text IS NULL OR policy = $7)
          AND ($3::float8 IS NULL OR start_time >= $3) AND ($4::float8 IS NULL OR start_time <= $4)
        ORDER BY start_time DESC, id LIMIT $5::bigint OFFSET $6::bigint`,
-      [p['kind'], p['state'], p['since'], p['until'], p['limit'] === -1 ? null : p['limit'], p['offset']],
+      [p['kind'], p['state'], p['since'], p['until'], p['limit'] === -1 ? null : p['limit'], p['offset'], p['policy']],
     );
     const now = this.#now();
     const records = rows.map((r) => toReport(r, [], now));
+    return { records, numRecords: records.length };
+  }
+
+  /** Infected files across reports, newest first (OneFS `reports/threats`). */
+  async listInfections(query?: InfectionQuery): Promise<Page<InfectionRecord>> {
+    this.#assertOpen();
+    const p = this.#check(() => infectionQueryParams(query));
+    const rows = await this.#query<InfectionRecordRow>(
+      undefined,
+      `SELECT i.report_id, i.seq, i.file_path, i.threats, i.response, i.time, r.policy
+       FROM report_infections i JOIN reports r ON r.id = i.report_id
+       WHERE ($1::text IS NULL OR i.report_id = $1) AND ($2::text IS NULL OR i.file_path = $2) AND ($3::text IS NULL OR i.response = $3)
+         AND ($4::float8 IS NULL OR i.time >= $4) AND ($5::float8 IS NULL OR i.time <= $5)
+       ORDER BY i.time DESC, i.report_id, i.seq LIMIT $6::bigint OFFSET $7::bigint`,
+      [p['reportId'], p['filePath'], p['response'], p['since'], p['until'], p['limit'] === -1 ? null : p['limit'], p['offset']],
+    );
+    const records = rows.map(toInfectionRecord);
     return { records, numRecords: records.length };
   }
 

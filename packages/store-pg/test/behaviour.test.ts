@@ -45,11 +45,22 @@ describe.each([sqliteBackend(), postgresBackend()])('$name store', (backend: Bac
       const a = await s.getAttributes({ volume: 'vol1', fileId: '1' });
       expect(a).toEqual({
         volume: 'vol1', fileId: '1', path: '/d/a.exe', scanTime: clock.now(), scanResult: 'infected', threats: ['Eicar-Test', 'X'],
-        sigTimestamp: 7, changeStamp: 'stamp-1', quarantined: true, cacheValid: true,
+        sigTimestamp: 7, changeStamp: 'stamp-1', quarantined: true, sigStamp: null, cacheValid: true,
       });
       expect(await s.getAttributesByPath('vol1', '/d/a.exe')).toEqual(a);
       expect(await s.getAttributes({ volume: 'vol2', fileId: '1' })).toBeUndefined();
       expect(await s.getAttributesByPath('vol1', '/d/none')).toBeUndefined();
+    });
+
+    it('keeps the signature stamp a file was scanned with (ICAP ISTag); a later scan replaces it', async () => {
+      const s = await fresh();
+      await s.recordScan(rec('1', '/a', { sigTimestamp: 0, sigStamp: 'istag-1' }));
+      expect((await s.getAttributes({ volume: 'vol1', fileId: '1' }))!.sigStamp).toBe('istag-1');
+      await s.recordScan(rec('1', '/a', { sigTimestamp: 0, sigStamp: 'istag-2' }));
+      expect((await s.getAttributesByPath('vol1', '/a'))!.sigStamp).toBe('istag-2');
+      await s.recordScan(rec('1', '/a'));
+      expect((await s.listAttributes('vol1'))[0]!.sigStamp).toBeNull();
+      await expect(s.recordScan(rec('2', '/b', { sigStamp: 7 as never }))).rejects.toMatchObject({ code: code('INVALID_ARGUMENT'), target: 'sigStamp' });
     });
 
     it('upserts: a later scan replaces the earlier one, including a moved path', async () => {
@@ -402,13 +413,23 @@ describe.each([sqliteBackend(), postgresBackend()])('$name store', (backend: Bac
       expect(all.numRecords).toBe(2);
       expect(all.records[0]).toEqual({
         svm: 'vs1', node: 'n1', ip: '10.0.0.1', state: 'disconnected', type: 'primary', updateTime: 30,
-        vendor: 'clamav', version: '1.4', disconnectedReason: 'remote_closed',
+        vendor: 'clamav', version: '1.4', disconnectedReason: 'remote_closed', message: null, signature: null,
       });
       expect((await s.queryServerStatus({ state: 'connected' })).records.map((r) => r.ip)).toEqual(['10.0.0.2']);
       expect((await s.queryServerStatus({ orderBy: 'ip asc', maxRecords: 1 })).records.map((r) => r.ip)).toEqual(['10.0.0.1']);
       expect((await s.queryServerStatus({ disconnectedReason: 'remote_closed' })).numRecords).toBe(1);
       await s.upsertServerStatus({ svm: 'vs1', node: 'n1', ip: '10.0.0.1', state: 'connected', type: 'primary', updateTime: 40 });
       expect((await s.queryServerStatus({ ip: '10.0.0.1' })).records[0]!.disconnectedReason).toBeNull();
+    });
+
+    it('keeps why a server is disconnected while it is, and its signatures until replaced', async () => {
+      const s = await fresh();
+      const at = { svm: 'vs1', node: 'n1', ip: '10.0.0.1', type: 'primary' } as const;
+      await s.upsertServerStatus({ ...at, state: 'connected', signature: 'daily-27000', updateTime: 1 });
+      await s.upsertServerStatus({ ...at, state: 'disconnected', disconnectedReason: 'remote_closed', message: 'ECONNRESET', updateTime: 2 });
+      expect((await s.queryServerStatus()).records[0]).toMatchObject({ message: 'ECONNRESET', signature: 'daily-27000' });
+      await s.upsertServerStatus({ ...at, state: 'connected', message: 'ignored when connected', signature: 'daily-27001', updateTime: 3 });
+      expect((await s.queryServerStatus()).records[0]).toMatchObject({ message: null, signature: 'daily-27001' });
     });
 
     it('rejects bad states and orders', async () => {
@@ -449,8 +470,27 @@ describe.each([sqliteBackend(), postgresBackend()])('$name store', (backend: Bac
       expect((await s.listReports({ state: 'running' })).records.map((r) => r.id)).toEqual(['j1', 'd2']);
       expect((await s.listReports({ maxRecords: 1, offset: 1 })).records.map((r) => r.id)).toEqual(['d2']);
       expect((await s.listReports({ since: 2, until: 2 })).numRecords).toBe(1);
+      await s.createReport({ kind: 'on-demand', id: 'j2', policy: 'weekly', startTime: 4 });
+      expect((await s.listReports({ policy: 'weekly' })).records.map((r) => r.id)).toEqual(['j2']);
       expect(await s.deleteReport('d1')).toBe(true);
       expect(await s.getReport('d1')).toBeUndefined();
+    });
+
+    it('lists infected files across reports, newest first, with their report and filters', async () => {
+      const s = await fresh();
+      await s.createReport({ kind: 'on-demand', id: 'j1', policy: 'weekly', startTime: 1 });
+      await s.createReport({ kind: 'on-access-daily', id: 'd1', startTime: 1 });
+      await s.addReportInfection('j1', { filePath: '/a', threats: ['T1'], response: 'quarantine-move', time: 10 });
+      await s.addReportInfection('j1', { filePath: '/b', threats: ['T2', 'T3'], response: 'deny-only', time: 30 });
+      await s.addReportInfection('d1', { filePath: '/a', threats: ['T1'], response: 'deny-only', time: 20 });
+      const all = await s.listInfections();
+      expect(all.records.map((r) => [r.reportId, r.seq, r.filePath])).toEqual([['j1', 2, '/b'], ['d1', 1, '/a'], ['j1', 1, '/a']]);
+      expect(all.records[0]).toEqual({ reportId: 'j1', seq: 2, policy: 'weekly', filePath: '/b', threats: ['T2', 'T3'], response: 'deny-only', time: 30 });
+      expect((await s.listInfections({ filePath: '/a' })).records.map((r) => r.reportId)).toEqual(['d1', 'j1']);
+      expect((await s.listInfections({ reportId: 'j1', response: 'quarantine-move' })).numRecords).toBe(1);
+      expect((await s.listInfections({ since: 15, until: 25 })).records.map((r) => r.reportId)).toEqual(['d1']);
+      expect((await s.listInfections({ maxRecords: 1, offset: 1 })).records.map((r) => r.time)).toEqual([20]);
+      await expect(s.listInfections({ maxRecords: -1 })).rejects.toMatchObject({ code: code('INVALID_ARGUMENT'), target: 'maxRecords' });
     });
 
     it('generates ids and refuses unknown reports and bad input', async () => {

@@ -12,7 +12,7 @@ const k1 = { volume: 'vol1', fileId: '1' };
 const rec = (over: Partial<ScanRecord> = {}): ScanRecord => ({ ...k1, path: '/a', scanResult: 'clean', changeStamp: 'S1', sigTimestamp: 100, ...over });
 
 describe('AttributeCache (LRU, epochs)', () => {
-  const attrs = (fileId: string) => ({ ...rec(), fileId, threats: [], scanTime: 1, quarantined: false, cacheValid: true });
+  const attrs = (fileId: string) => ({ ...rec(), fileId, threats: [], scanTime: 1, quarantined: false, sigStamp: null, cacheValid: true });
 
   it('evicts the least recently used entry beyond its bound; a hit refreshes an entry', () => {
     const c = new AttributeCache(3);
@@ -66,6 +66,17 @@ describe.skipIf(!available)('PgStore cache, watermark and wake-ups across nodes 
     expect(isScanCurrent(cached, 'S1', b.signatureWatermark)).toBe(true);
     expect(isScanCurrent(cached, 'S2', b.signatureWatermark)).toBe(false); // the file changed: rescan
     expect(b.cacheStats.hits).toBeGreaterThan(0);
+  });
+
+  it('the cache carries the signature stamp (ICAP ISTag currency) from a commit and from a read', async () => {
+    const [a, b] = await nodes();
+    await a.recordScan(rec({ sigTimestamp: 0, sigStamp: 'istag-1' }));
+    expect(a.peekAttributes(k1)?.sigStamp).toBe('istag-1');
+    await b.getAttributes(k1);
+    const cached = b.peekAttributes(k1);
+    expect(cached?.sigStamp).toBe('istag-1');
+    expect(isScanCurrent(cached, 'S1', { timestamp: 0, stamps: new Set(['istag-1']) })).toBe(true);
+    expect(isScanCurrent(cached, 'S1', { timestamp: 0, stamps: new Set(['istag-2']) })).toBe(false);
   });
 
   it('quarantine set on one node evicts the entry on every node; its release too', async () => {

@@ -41,6 +41,29 @@ describe.skipIf(!available)('PgStore faults (PostgreSQL 15)', () => {
     await expect(openPgStore(postgres.server.config(db))).rejects.toMatchObject({ code: 'ERR_STOREPG_SCHEMA_TOO_NEW' });
   });
 
+  it('a version 1 database is migrated to version 2 on open, keeping its rows (sig_stamp, message, signature NULL)', async () => {
+    const db = await postgres.server.createDatabase('v1');
+    const s = await openPgStore(postgres.server.config(db));
+    await s.recordScan({ ...k1, path: '/a', scanResult: 'clean', changeStamp: 'S', sigTimestamp: 5 });
+    await s.upsertServerStatus({ svm: 'vs1', node: 'n1', ip: '10.0.0.1', state: 'connected', type: 'primary', updateTime: 1 });
+    await s.close();
+    // Back to what version 1 wrote: migration 2 only added columns.
+    const admin = new pg.Client(postgres.server.config(db));
+    await admin.connect();
+    await admin.query(`ALTER TABLE attributes DROP COLUMN sig_stamp; ALTER TABLE server_status DROP COLUMN message;
+      ALTER TABLE server_status DROP COLUMN signature; UPDATE schema_version SET version = 1`);
+    await admin.end();
+    const again = await openPgStore(postgres.server.config(db));
+    try {
+      expect(await again.getAttributes(k1)).toMatchObject({ path: '/a', sigTimestamp: 5, sigStamp: null });
+      expect((await again.queryServerStatus()).records[0]).toMatchObject({ ip: '10.0.0.1', message: null, signature: null });
+      await again.recordScan({ ...k1, path: '/a', scanResult: 'clean', changeStamp: 'S', sigTimestamp: 0, sigStamp: 'istag' });
+      expect((await again.getAttributes(k1))?.sigStamp).toBe('istag');
+    } finally {
+      await again.close();
+    }
+  });
+
   it('a password in a connection string never appears in messages', async () => {
     const err = (await openPgStore(`postgresql://u:s3cret@127.0.0.1:1/x`, { connectTimeoutMs: 500 }).catch((e: unknown) => e)) as Error;
     expect(err.message).not.toContain('s3cret');

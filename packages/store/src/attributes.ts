@@ -8,7 +8,7 @@
 // sharing the file see it on their next read. Clearing one volume sets that volume's rows to
 // generation 0, which is never current (the counter starts at 1).
 import type Database from 'better-sqlite3';
-import type { Attributes, FileKey, ScanResult } from './current.js';
+import type { Attributes, FileKey, RecordedResult } from './current.js';
 import { kScanResults } from './current.js';
 import { badArgument, checkNumber, checkPath, checkString, checkStringArray } from './validate.js';
 
@@ -17,11 +17,13 @@ export interface ScanRecord {
   readonly volume: string;
   readonly fileId: string;
   readonly path: string;
-  readonly scanResult: ScanResult;
+  readonly scanResult: RecordedResult;
   /** Change stamp read at scan start ({@link changeStampOf}). */
   readonly changeStamp: string;
-  /** Signature version of the scanner that answered. */
+  /** Signature version of the scanner that answered (0 when it reports none). */
   readonly sigTimestamp: number;
+  /** Signature stamp of the scanner that answered (ICAP ISTag). @default null */
+  readonly sigStamp?: string | null;
   /** @default [] */
   readonly threats?: readonly string[];
   /** Scan start, epoch ms. @default the store clock */
@@ -35,17 +37,18 @@ export interface AttributeRow {
   file_id: string;
   path: string;
   scan_time: number;
-  scan_result: ScanResult;
+  scan_result: RecordedResult;
   threats: string;
   sig_timestamp: number;
   change_stamp: string;
   quarantined: number;
   cache_valid: number;
+  sig_stamp: string | null;
 }
 
 const kNoThreats: readonly string[] = Object.freeze([]);
 const kResultSet: ReadonlySet<string> = new Set(kScanResults);
-const kColumns = `volume, file_id, path, scan_time, scan_result, threats, sig_timestamp, change_stamp, quarantined,
+const kColumns = `volume, file_id, path, scan_time, scan_result, threats, sig_timestamp, sig_stamp, change_stamp, quarantined,
   cache_gen = (SELECT value FROM meta WHERE key = 'cache_generation') AS cache_valid`;
 
 export function toAttributes(row: AttributeRow): Attributes {
@@ -58,6 +61,7 @@ export function toAttributes(row: AttributeRow): Attributes {
     scanResult: row.scan_result,
     threats: row.threats === '[]' ? kNoThreats : (JSON.parse(row.threats) as string[]),
     sigTimestamp: row.sig_timestamp,
+    sigStamp: row.sig_stamp,
     changeStamp: row.change_stamp,
     quarantined: row.quarantined === 1,
     cacheValid: row.cache_valid === 1,
@@ -99,6 +103,7 @@ export function normalizeScanRecord(rec: ScanRecord, now: number): unknown[] {
   if (!kResultSet.has(rec.scanResult)) throw badArgument('scanResult', rec.scanResult, `one of ${kScanResults.join(', ')}`);
   checkString('changeStamp', rec.changeStamp, 1024);
   checkNumber('sigTimestamp', rec.sigTimestamp);
+  const sigStamp = rec.sigStamp === undefined || rec.sigStamp === null ? null : checkString('sigStamp', rec.sigStamp, 1024);
   const threats = rec.threats === undefined ? kNoThreats : checkStringArray('threats', rec.threats);
   const scanTime = rec.scanTime === undefined ? now : checkNumber('scanTime', rec.scanTime);
   const quarantined = rec.quarantined ?? rec.scanResult === 'infected';
@@ -113,6 +118,7 @@ export function normalizeScanRecord(rec: ScanRecord, now: number): unknown[] {
     rec.sigTimestamp,
     rec.changeStamp,
     quarantined ? 1 : 0,
+    sigStamp,
   ];
 }
 
@@ -134,11 +140,11 @@ export class AttributeTable {
 
   constructor(db: Database.Database) {
     this.#upsert = db.prepare(`
-      INSERT INTO attributes (volume, file_id, path, scan_time, scan_result, threats, sig_timestamp, change_stamp, quarantined, cache_gen)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT value FROM meta WHERE key = 'cache_generation'))
+      INSERT INTO attributes (volume, file_id, path, scan_time, scan_result, threats, sig_timestamp, change_stamp, quarantined, sig_stamp, cache_gen)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT value FROM meta WHERE key = 'cache_generation'))
       ON CONFLICT (volume, file_id) DO UPDATE SET
         path = excluded.path, scan_time = excluded.scan_time, scan_result = excluded.scan_result,
-        threats = excluded.threats, sig_timestamp = excluded.sig_timestamp, change_stamp = excluded.change_stamp,
+        threats = excluded.threats, sig_timestamp = excluded.sig_timestamp, sig_stamp = excluded.sig_stamp, change_stamp = excluded.change_stamp,
         quarantined = excluded.quarantined, cache_gen = excluded.cache_gen`);
     this.#get = db.prepare(`SELECT ${kColumns} FROM attributes WHERE volume = ? AND file_id = ?`);
     this.#getByPath = db.prepare(`SELECT ${kColumns} FROM attributes WHERE volume = ? AND path = ? ORDER BY file_id LIMIT 1`);

@@ -12,7 +12,7 @@ export const kScanResults = Object.freeze([
   'unscanned',
 ] as const);
 
-export type ScanResult = (typeof kScanResults)[number];
+export type RecordedResult = (typeof kScanResults)[number];
 
 /** Identity of a file: stable across renames (volume + inode / file id). */
 export interface FileKey {
@@ -28,10 +28,12 @@ export interface Attributes {
   readonly path: string;
   /** When the scan started, epoch ms. */
   readonly scanTime: number;
-  readonly scanResult: ScanResult;
+  readonly scanResult: RecordedResult;
   readonly threats: readonly string[];
-  /** Signature version of the scanner that produced the result (epoch ms or any increasing number). */
+  /** Signature version of the scanner that produced the result (epoch ms or any increasing number; 0 when it reports none). */
   readonly sigTimestamp: number;
+  /** Signature stamp of that scanner (ICAP ISTag, clamd `ClamAV x/db/date`), `null` when unknown. */
+  readonly sigStamp: string | null;
   /** The file's change stamp read at scan start ({@link changeStampOf}). */
   readonly changeStamp: string;
   readonly quarantined: boolean;
@@ -55,25 +57,38 @@ export function changeStampOf(stats: StatLike): string {
   return `${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}:${stats.ino}`;
 }
 
+/** What the healthy active scanner servers report about their signatures now. */
+export interface SignatureState {
+  /** Newest signature time among them, epoch ms (0 when none reports one). */
+  readonly timestamp: number;
+  /** Current signature stamps of those that report no signature time (ICAP ISTags). */
+  readonly stamps: ReadonlySet<string>;
+}
+
 /**
- * SPEC §4: current ⇔ last result clean AND live change stamp equals the stored one AND the stored
- * signature timestamp is not older than the watermark. A quarantined file, a file never scanned
- * (`undefined`) and a file whose cache was cleared are never current.
+ * SPEC §4: current ⇔ last result clean AND live change stamp equals the stored one AND the
+ * signatures it was scanned with are still current. Those are judged by the kind of server that
+ * scanned it: one that reports a signature time (clamd, built-in) by time — not older than the
+ * watermark; one that reports only a stamp (ICAP ISTag) by OneFS's rule — the stored stamp is one of
+ * the healthy active servers' current stamps. A bare number is a watermark time. A quarantined file,
+ * a file never scanned (`undefined`) and a file whose cache was cleared are never current.
  */
-export function isScanCurrent(attrs: Attributes | undefined, liveChangeStamp: string, signatureWatermark: number): boolean {
-  return (
-    attrs !== undefined &&
-    attrs.scanResult === 'clean' &&
-    !attrs.quarantined &&
-    attrs.cacheValid &&
-    attrs.changeStamp === liveChangeStamp &&
-    attrs.sigTimestamp >= signatureWatermark
-  );
+export function isScanCurrent(attrs: Attributes | undefined, liveChangeStamp: string, signatures: number | SignatureState): boolean {
+  if (
+    attrs === undefined ||
+    attrs.scanResult !== 'clean' ||
+    attrs.quarantined ||
+    !attrs.cacheValid ||
+    attrs.changeStamp !== liveChangeStamp
+  ) return false;
+  if (typeof signatures === 'number') return attrs.sigTimestamp >= signatures;
+  if (attrs.sigTimestamp === 0 && attrs.sigStamp !== null) return signatures.stamps.has(attrs.sigStamp);
+  return attrs.sigTimestamp >= signatures.timestamp;
 }
 
 export type ScanStatus = 'current' | 'not_current';
 
 /** OneFS `scan_status` of a file. */
-export function scanStatus(attrs: Attributes | undefined, liveChangeStamp: string, signatureWatermark: number): ScanStatus {
-  return isScanCurrent(attrs, liveChangeStamp, signatureWatermark) ? 'current' : 'not_current';
+export function scanStatus(attrs: Attributes | undefined, liveChangeStamp: string, signatures: number | SignatureState): ScanStatus {
+  return isScanCurrent(attrs, liveChangeStamp, signatures) ? 'current' : 'not_current';
 }

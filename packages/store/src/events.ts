@@ -201,6 +201,10 @@ export interface ServerStatusInput {
   readonly version?: string;
   /** ONTAP `disconnected_reason`, only meaningful when disconnected. */
   readonly disconnectedReason?: string;
+  /** Why the server is disconnected, in words (the error behind the reason). */
+  readonly message?: string;
+  /** The server's signature stamp. Kept when omitted. */
+  readonly signature?: string;
 }
 
 export interface ServerStatusRecord {
@@ -213,6 +217,8 @@ export interface ServerStatusRecord {
   readonly vendor: string | null;
   readonly version: string | null;
   readonly disconnectedReason: string | null;
+  readonly message: string | null;
+  readonly signature: string | null;
 }
 
 export interface ServerStatusQuery {
@@ -237,6 +243,8 @@ export interface ServerStatusRow {
   vendor: string | null;
   version: string | null;
   disconnected_reason: string | null;
+  message: string | null;
+  signature: string | null;
 }
 
 export function normalizeServerStatus(s: ServerStatusInput, now: number): Record<string, unknown> {
@@ -253,6 +261,8 @@ export function normalizeServerStatus(s: ServerStatusInput, now: number): Record
     vendor: checkOptionalString('vendor', s.vendor, 256),
     version: checkOptionalString('version', s.version, 256),
     disconnectedReason: s.state === 'connected' ? null : checkOptionalString('disconnectedReason', s.disconnectedReason, 64),
+    message: s.state === 'connected' ? null : checkOptionalString('message', s.message, 4096),
+    signature: checkOptionalString('signature', s.signature, 1024),
   };
 }
 
@@ -262,12 +272,13 @@ export class ServerStatusTable {
 
   constructor(db: Database.Database) {
     this.#upsert = db.prepare(`
-      INSERT INTO server_status (svm, node, ip, state, type, update_time, vendor, version, disconnected_reason)
-      VALUES (@svm, @node, @ip, @state, @type, @updateTime, @vendor, @version, @disconnectedReason)
+      INSERT INTO server_status (svm, node, ip, state, type, update_time, vendor, version, disconnected_reason, message, signature)
+      VALUES (@svm, @node, @ip, @state, @type, @updateTime, @vendor, @version, @disconnectedReason, @message, @signature)
       ON CONFLICT (svm, node, ip) DO UPDATE SET state = excluded.state, type = excluded.type,
         update_time = excluded.update_time, vendor = coalesce(excluded.vendor, vendor),
-        version = coalesce(excluded.version, version), disconnected_reason = excluded.disconnected_reason`);
-    const base = `SELECT svm, node, ip, state, type, update_time, vendor, version, disconnected_reason FROM server_status
+        version = coalesce(excluded.version, version), disconnected_reason = excluded.disconnected_reason,
+        message = excluded.message, signature = coalesce(excluded.signature, signature)`);
+    const base = `SELECT svm, node, ip, state, type, update_time, vendor, version, disconnected_reason, message, signature FROM server_status
       WHERE (@svm IS NULL OR svm = @svm) AND (@node IS NULL OR node = @node) AND (@ip IS NULL OR ip = @ip)
       AND (@state IS NULL OR state = @state) AND (@type IS NULL OR type = @type)
       AND (@reason IS NULL OR disconnected_reason = @reason)`;
@@ -323,5 +334,7 @@ export function toServerStatus(r: ServerStatusRow): ServerStatusRecord {
     vendor: r.vendor,
     version: r.version,
     disconnectedReason: r.disconnected_reason,
+    message: r.message,
+    signature: r.signature,
   };
 }

@@ -1,9 +1,10 @@
 // Public API of @avscan/store: isi_avscan.db (scan attributes, locks with leases, events, reports).
+// Helpers for tests, tools and other store backends are in `@avscan/store/internal`.
 export { openStore, Store } from './store.js';
 export type { StoreOptions, ResolvedStoreOptions } from './options.js';
-export { integerOption, invalidOption, kDefaultStoreOptions } from './options.js';
+export { kDefaultStoreOptions } from './options.js';
 export { changeStampOf, isScanCurrent, scanStatus, kScanResults } from './current.js';
-export type { Attributes, FileKey, ScanResult, ScanStatus, StatLike } from './current.js';
+export type { Attributes, FileKey, RecordedResult, ScanStatus, SignatureState, StatLike } from './current.js';
 export type { ScanRecord } from './attributes.js';
 export type { AcquireResult, LockHolder } from './locks.js';
 export type {
@@ -18,6 +19,8 @@ export type {
 export type {
   Infection,
   InfectionInput,
+  InfectionQuery,
+  InfectionRecord,
   Report,
   ReportInput,
   ReportKind,
@@ -25,31 +28,6 @@ export type {
   ReportQuery,
   ReportState,
 } from './reports.js';
-export { classifySqliteError, StoreError, StoreErrorCodes } from './errors.js';
+export { StoreError, StoreErrorCodes } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
 export { kSchemaVersion } from './schema.js';
-// Pure validation and row-mapping helpers, shared with other store backends (@avscan/store-pg) so
-// every backend accepts and rejects exactly the same input.
-export { checkDeletePath, checkFileKey, checkRename, normalizeScanRecord, toAttributes } from './attributes.js';
-export type { AttributeRow } from './attributes.js';
-export {
-  eventPage,
-  eventQueryParams,
-  normalizeEvent,
-  normalizeServerStatus,
-  serverStatusQueryParams,
-  toServerStatus,
-} from './events.js';
-export type { EventRow, ServerStatusRow } from './events.js';
-export {
-  normalizeInfection,
-  normalizeReportFinish,
-  normalizeReportInput,
-  normalizeReportProgress,
-  reportNotFound,
-  reportQueryParams,
-  toInfection,
-  toReport,
-} from './reports.js';
-export type { InfectionRow, ReportRow } from './reports.js';
-export { badArgument, checkCount, checkNumber, checkPath, checkString } from './validate.js';

@@ -1,5 +1,5 @@
-// File locks with leases (SPEC §6). Each lock call is its own IMMEDIATE transaction, committed before
-// the call returns — never group-committed, because:
+// File locks with leases (SPEC §6). Each lock call is its own transaction (one autocommit statement,
+// or IMMEDIATE when it needs two), committed before the call returns — never group-committed, because:
 // - the caller must know *now* whether it owns the scan or must join one in flight, and a lock that
 //   waits up to batchMaxDelayMs for a batch would put that delay on every scanned access;
 // - a lock must be decided atomically across processes: the conditional upsert runs under SQLite's
@@ -36,6 +36,7 @@ export class LockTable {
   readonly #release: Database.Statement;
   readonly #releaseNode: Database.Statement;
   readonly #get: Database.Statement;
+  readonly #take: Database.Statement;
 
   constructor(db: Database.Database, node: string) {
     this.#node = node;
@@ -47,6 +48,7 @@ export class LockTable {
         node = excluded.node, owner = excluded.owner, scan_id = excluded.scan_id,
         acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
       WHERE locks.expires_at <= @now OR (locks.node = @node AND locks.owner = @owner)`);
+    this.#take = take;
     this.#get = db.prepare('SELECT node, owner, scan_id, acquired_at, expires_at FROM locks WHERE volume = ? AND file_id = ?');
     this.#acquire = db.transaction((key: FileKey, owner: string, scanId: string, leaseMs: number, now: number) => {
       const params = { volume: key.volume, fileId: key.fileId, node, owner, scanId, now, expires: now + leaseMs };
@@ -62,6 +64,14 @@ export class LockTable {
   }
 
   acquire(key: FileKey, owner: string, scanId: string, leaseMs: number, now: number): AcquireResult {
+    // The conditional upsert alone, in autocommit mode, is atomic (SQLite runs it under its write
+    // lock) and is one commit instead of BEGIN IMMEDIATE + statement + COMMIT: the common case (the
+    // lock was free) costs one statement. Only a refusal reads the holder, and if the holder let go
+    // between the two statements, the decision is taken again inside one transaction.
+    const params = { volume: key.volume, fileId: key.fileId, node: this.#node, owner, scanId, now, expires: now + leaseMs };
+    if (this.#take.run(params).changes > 0) return kAcquired;
+    const row = this.#get.get(key.volume, key.fileId) as LockRow | undefined;
+    if (row !== undefined) return { acquired: false, holder: toHolder(row) };
     return this.#acquire.immediate(key, owner, scanId, leaseMs, now);
   }
 

@@ -70,9 +70,31 @@ export interface Report {
   readonly infections: readonly Infection[];
 }
 
+/** An infected file of a report, with the report it belongs to (OneFS `reports/threats`). */
+export interface InfectionRecord extends Infection {
+  readonly reportId: string;
+  /** 1-based position in its report. */
+  readonly seq: number;
+  readonly policy: string | null;
+}
+
+export interface InfectionQuery {
+  readonly reportId?: string;
+  readonly filePath?: string;
+  /** Response taken. */
+  readonly response?: string;
+  readonly since?: number;
+  readonly until?: number;
+  readonly maxRecords?: number;
+  /** @default 0 */
+  readonly offset?: number;
+}
+
 export interface ReportQuery {
   readonly kind?: ReportKind;
   readonly state?: ReportState;
+  /** On-demand policy / job name. */
+  readonly policy?: string;
   /** Inclusive lower bound on start time. */
   readonly since?: number;
   /** Inclusive upper bound on start time. */
@@ -117,6 +139,7 @@ export class ReportTable {
   readonly #infections: Database.Statement;
   readonly #list: Database.Statement;
   readonly #delete: Database.Statement;
+  readonly #listInfections: Database.Statement;
 
   constructor(db: Database.Database, clock: () => number) {
     this.#clock = clock;
@@ -138,10 +161,21 @@ export class ReportTable {
     this.#get = db.prepare(`SELECT ${cols} FROM reports WHERE id = ?`);
     this.#infections = db.prepare('SELECT file_path, threats, response, time FROM report_infections WHERE report_id = ? ORDER BY seq');
     this.#list = db.prepare(`SELECT ${cols} FROM reports
-      WHERE (@kind IS NULL OR kind = @kind) AND (@state IS NULL OR state = @state)
+      WHERE (@kind IS NULL OR kind = @kind) AND (@state IS NULL OR state = @state) AND (@policy IS NULL OR policy = @policy)
       AND (@since IS NULL OR start_time >= @since) AND (@until IS NULL OR start_time <= @until)
       ORDER BY start_time DESC, id LIMIT @limit OFFSET @offset`);
     this.#delete = db.prepare('DELETE FROM reports WHERE id = ?');
+    this.#listInfections = db.prepare(`SELECT i.report_id, i.seq, i.file_path, i.threats, i.response, i.time, r.policy
+      FROM report_infections i JOIN reports r ON r.id = i.report_id
+      WHERE (@reportId IS NULL OR i.report_id = @reportId) AND (@filePath IS NULL OR i.file_path = @filePath)
+      AND (@response IS NULL OR i.response = @response) AND (@since IS NULL OR i.time >= @since) AND (@until IS NULL OR i.time <= @until)
+      ORDER BY i.time DESC, i.report_id, i.seq LIMIT @limit OFFSET @offset`);
+  }
+
+  listInfections(q: InfectionQuery = {}): Page<InfectionRecord> {
+    const rows = this.#listInfections.all(infectionQueryParams(q)) as InfectionRecordRow[];
+    const records = rows.map(toInfectionRecord);
+    return { records, numRecords: records.length };
   }
 
   create(input: ReportInput): Report {
@@ -223,11 +257,36 @@ export function reportQueryParams(q: ReportQuery = {}): Record<string, string | 
   return {
     kind: q.kind ?? null,
     state: checkOptionalString('state', q.state, 32),
+    policy: checkOptionalString('policy', q.policy, 256),
     since: q.since === undefined ? null : checkNumber('since', q.since),
     until: q.until === undefined ? null : checkNumber('until', q.until),
     limit: q.maxRecords === undefined ? -1 : checkCount('maxRecords', q.maxRecords, 1_000_000),
     offset: checkCount('offset', q.offset ?? 0),
   };
+}
+
+export interface InfectionRecordRow extends InfectionRow {
+  report_id: string;
+  seq: number;
+  policy: string | null;
+}
+
+/** Validates an infection query; `limit` is -1 without `maxRecords`. */
+export function infectionQueryParams(q: InfectionQuery = {}): Record<string, string | number | null> {
+  if (q === null || typeof q !== 'object') throw badArgument('query', q, 'an object');
+  return {
+    reportId: checkOptionalString('reportId', q.reportId, 256),
+    filePath: checkOptionalString('filePath', q.filePath),
+    response: checkOptionalString('response', q.response, 64),
+    since: q.since === undefined ? null : checkNumber('since', q.since),
+    until: q.until === undefined ? null : checkNumber('until', q.until),
+    limit: q.maxRecords === undefined ? -1 : checkCount('maxRecords', q.maxRecords, 1_000_000),
+    offset: checkCount('offset', q.offset ?? 0),
+  };
+}
+
+export function toInfectionRecord(r: InfectionRecordRow): InfectionRecord {
+  return { reportId: r.report_id, seq: r.seq, policy: r.policy, ...toInfection(r) };
 }
 
 export function toInfection(r: InfectionRow): Infection {

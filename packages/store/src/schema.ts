@@ -95,6 +95,17 @@ const kMigrations: readonly string[] = [
     PRIMARY KEY (report_id, seq)
   ) WITHOUT ROWID;
   `,
+  // 2: the signature stamp a file was scanned with (ICAP ISTag: OneFS's scan currency), and why a
+  // scanner server is in its state (the cause behind `disconnected_reason`) and its signatures.
+  // locks_by_node goes: every lock taken and released paid a second B-tree page in its commit, for
+  // an index used once per open (releasing our stale locks) on a table that only holds scans in
+  // flight — a full scan of it is cheaper than the index's upkeep.
+  `
+  DROP INDEX locks_by_node;
+  ALTER TABLE attributes ADD COLUMN sig_stamp TEXT;
+  ALTER TABLE server_status ADD COLUMN message TEXT;
+  ALTER TABLE server_status ADD COLUMN signature TEXT;
+  `,
 ];
 
 /** The schema version this code writes. */

@@ -43,6 +43,8 @@ import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } fro
 import {
   ReportTable,
   type InfectionInput,
+  type InfectionQuery,
+  type InfectionRecord,
   type Report,
   type ReportInput,
   type ReportProgress,
@@ -336,6 +338,12 @@ export class Store {
   listReports(query?: ReportQuery): Page<Report> {
     this.#assertOpen();
     return this.#run(() => this.#reports.list(query));
+  }
+
+  /** Infected files across reports, newest first (OneFS `reports/threats`). */
+  listInfections(query?: InfectionQuery): Page<InfectionRecord> {
+    this.#assertOpen();
+    return this.#run(() => this.#reports.listInfections(query));
   }
 
   deleteReport(id: string): boolean {

@@ -20,6 +20,7 @@ describe('recordScan / getAttributes', () => {
       scanResult: 'infected',
       threats: ['Eicar-Test', 'X'],
       sigTimestamp: 7,
+      sigStamp: null,
       changeStamp: 'stamp-1',
       quarantined: true, // infected defaults to quarantined
       cacheValid: true,
@@ -27,6 +28,17 @@ describe('recordScan / getAttributes', () => {
     expect(s.getAttributesByPath('vol1', '/d/a.exe')).toEqual(a);
     expect(s.getAttributes({ volume: 'vol2', fileId: '1' })).toBeUndefined();
     expect(s.getAttributesByPath('vol1', '/d/none')).toBeUndefined();
+  });
+
+  it('keeps the signature stamp (ICAP ISTag) a file was scanned with, and replaces it on the next record', async () => {
+    const s = freshStore();
+    await s.recordScan(rec('1', '/i', { sigTimestamp: 0, sigStamp: 'CI0001-abc' }));
+    expect(s.getAttributes({ volume: 'vol1', fileId: '1' })).toMatchObject({ sigTimestamp: 0, sigStamp: 'CI0001-abc' });
+    await s.recordScan(rec('1', '/i', { sigTimestamp: 0, sigStamp: 'CI0001-def' }));
+    expect(s.getAttributes({ volume: 'vol1', fileId: '1' })?.sigStamp).toBe('CI0001-def');
+    await s.recordScan(rec('1', '/i'));
+    expect(s.getAttributes({ volume: 'vol1', fileId: '1' })?.sigStamp).toBeNull();
+    await expect(s.recordScan(rec('1', '/i', { sigStamp: 5 as unknown as string }))).rejects.toMatchObject({ code: 'ERR_STORE_INVALID_ARGUMENT', target: 'sigStamp' });
   });
 
   it('upserts: a later scan replaces the earlier one, including a moved path', async () => {

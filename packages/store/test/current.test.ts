@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changeStampOf, isScanCurrent, scanStatus, type Attributes, type ScanResult } from '../src/index.js';
+import { changeStampOf, isScanCurrent, scanStatus, type Attributes, type RecordedResult } from '../src/index.js';
 
 function attrs(over: Partial<Attributes> = {}): Attributes {
   return {
@@ -10,6 +10,7 @@ function attrs(over: Partial<Attributes> = {}): Attributes {
     scanResult: 'clean',
     threats: [],
     sigTimestamp: 100,
+    sigStamp: null,
     changeStamp: 'S',
     quarantined: false,
     cacheValid: true,
@@ -32,8 +33,8 @@ describe('changeStampOf', () => {
 });
 
 describe('isScanCurrent truth table (result × change stamp × watermark × quarantined × cache)', () => {
-  const results: ScanResult[] = ['clean', 'infected', 'error', 'timeout', 'unavailable', 'too-large-for-scanner', 'unscanned'];
-  const cases: Array<[ScanResult, boolean, 'older' | 'equal' | 'newer', boolean, boolean]> = [];
+  const results: RecordedResult[] = ['clean', 'infected', 'error', 'timeout', 'unavailable', 'too-large-for-scanner', 'unscanned'];
+  const cases: Array<[RecordedResult, boolean, 'older' | 'equal' | 'newer', boolean, boolean]> = [];
   for (const r of results)
     for (const stampEqual of [true, false])
       for (const sig of ['older', 'equal', 'newer'] as const)
@@ -52,5 +53,28 @@ describe('isScanCurrent truth table (result × change stamp × watermark × quar
   it('a never-scanned file is not current', () => {
     expect(isScanCurrent(undefined, 'S', 0)).toBe(false);
     expect(scanStatus(undefined, 'S', 0)).toBe('not_current');
+  });
+});
+
+describe('isScanCurrent with ICAP stamps (OneFS rule)', () => {
+  const icap = (stamp: string) => attrs({ sigTimestamp: 0, sigStamp: stamp });
+  const state = (timestamp: number, stamps: string[]) => ({ timestamp, stamps: new Set(stamps) });
+  it('a file scanned by a stamp-only server is current while its stamp is one of the current ones', () => {
+    expect(isScanCurrent(icap('CI0001-A'), 'S', state(0, ['CI0001-A', 'CI0001-B']))).toBe(true);
+    expect(isScanCurrent(icap('CI0001-A'), 'S', state(0, ['CI0001-B']))).toBe(false);
+    expect(scanStatus(icap('CI0001-A'), 'S', state(0, []))).toBe('not_current');
+    // A newer clamd time elsewhere does not make an ICAP-scanned file stale, nor current.
+    expect(isScanCurrent(icap('CI0001-A'), 'S', state(5000, ['CI0001-A']))).toBe(true);
+  });
+  it('a file scanned by a server reporting a signature time is judged by time, whatever the stamps', () => {
+    const clamd = attrs({ sigTimestamp: 100, sigStamp: 'ClamAV 1.4/27000' });
+    expect(isScanCurrent(clamd, 'S', state(100, []))).toBe(true);
+    expect(isScanCurrent(clamd, 'S', state(101, ['ClamAV 1.4/27000']))).toBe(false);
+    expect(isScanCurrent(clamd, 'S', 100)).toBe(true);
+  });
+  it('the other conditions still apply', () => {
+    expect(isScanCurrent(icap('A'), 'other', state(0, ['A']))).toBe(false);
+    expect(isScanCurrent({ ...icap('A'), quarantined: true }, 'S', state(0, ['A']))).toBe(false);
+    expect(isScanCurrent({ ...icap('A'), scanResult: 'unscanned' }, 'S', state(0, ['A']))).toBe(false);
   });
 });

@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { classifySqliteError, kSchemaVersion, openStore, StoreError, StoreErrorCodes } from '../src/index.js';
+import { kSchemaVersion, openStore, StoreError, StoreErrorCodes } from '../src/index.js';
+import { classifySqliteError } from '../src/internal.js';
 import { freshStore, tempDbFile, tempDir } from './helpers.js';
 
 function sqliteError(code: string, message = 'boom'): Error {
@@ -116,6 +117,43 @@ describe('opening bad databases', () => {
     expect(raw.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: kSchemaVersion }]);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     raw.close();
+  });
+});
+
+describe('schema migration', () => {
+  it('moves a version 1 database to the current version, keeping its rows (sig_stamp NULL, server message NULL)', async () => {
+    const file = tempDbFile();
+    const raw = new Database(file);
+    raw.exec('CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1)');
+    raw.exec(`CREATE TABLE attributes (volume TEXT NOT NULL, file_id TEXT NOT NULL, path TEXT NOT NULL, scan_time INTEGER NOT NULL,
+      scan_result TEXT NOT NULL, threats TEXT NOT NULL, sig_timestamp INTEGER NOT NULL, change_stamp TEXT NOT NULL,
+      quarantined INTEGER NOT NULL, cache_gen INTEGER NOT NULL, PRIMARY KEY (volume, file_id)) WITHOUT ROWID;
+      CREATE INDEX attributes_by_volume_path ON attributes (volume, path);
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+      INSERT INTO meta (key, value) VALUES ('cache_generation', 1);
+      CREATE TABLE locks (volume TEXT NOT NULL, file_id TEXT NOT NULL, node TEXT NOT NULL, owner TEXT NOT NULL, scan_id TEXT NOT NULL,
+        acquired_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (volume, file_id)) WITHOUT ROWID;
+      CREATE INDEX locks_by_node ON locks (node);
+      CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, type TEXT NOT NULL, server TEXT, svm TEXT,
+        node TEXT, file_path TEXT, reason TEXT, details TEXT);
+      CREATE TABLE server_status (svm TEXT NOT NULL, node TEXT NOT NULL, ip TEXT NOT NULL, state TEXT NOT NULL, type TEXT NOT NULL,
+        update_time INTEGER NOT NULL, vendor TEXT, version TEXT, disconnected_reason TEXT, PRIMARY KEY (svm, node, ip)) WITHOUT ROWID;
+      CREATE TABLE reports (id TEXT PRIMARY KEY, kind TEXT NOT NULL, policy TEXT, start_time INTEGER NOT NULL, end_time INTEGER,
+        files_scanned INTEGER NOT NULL DEFAULT 0, total_bytes INTEGER NOT NULL DEFAULT 0, scan_fails INTEGER NOT NULL DEFAULT 0,
+        infected_count INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, response TEXT) WITHOUT ROWID;
+      CREATE TABLE report_infections (report_id TEXT NOT NULL REFERENCES reports (id) ON DELETE CASCADE, seq INTEGER NOT NULL,
+        file_path TEXT NOT NULL, threats TEXT NOT NULL, response TEXT NOT NULL, time INTEGER NOT NULL, PRIMARY KEY (report_id, seq)) WITHOUT ROWID;
+      INSERT INTO attributes VALUES ('vol1', '1', '/a', 5, 'clean', '[]', 9, 'S', 0, 1);
+      INSERT INTO server_status VALUES ('vs1', 'n1', '10.0.0.1', 'disconnected', 'primary', 5, NULL, NULL, 'remote_closed');`);
+    raw.close();
+    const s = freshStore({}, file);
+    expect(s.getAttributes({ volume: 'vol1', fileId: '1' })).toMatchObject({ scanResult: 'clean', sigTimestamp: 9, sigStamp: null, cacheValid: true });
+    expect(s.queryServerStatus().records[0]).toMatchObject({ ip: '10.0.0.1', disconnectedReason: 'remote_closed', message: null, signature: null });
+    await s.upsertServerStatus({ svm: 'vs1', node: 'n1', ip: '10.0.0.1', state: 'disconnected', type: 'primary', disconnectedReason: 'session_uninitialized', message: 'signatures missing' });
+    expect(s.queryServerStatus().records[0]).toMatchObject({ disconnectedReason: 'session_uninitialized', message: 'signatures missing' });
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: kSchemaVersion }]);
+    check.close();
   });
 });
 

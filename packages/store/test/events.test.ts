@@ -74,7 +74,7 @@ describe('server status', () => {
     expect(all.numRecords).toBe(2);
     expect(all.records[0]).toEqual({
       svm: 'vs1', node: 'n1', ip: '10.0.0.1', state: 'disconnected', type: 'primary', updateTime: 30,
-      vendor: 'clamav', version: '1.4', disconnectedReason: 'remote_closed',
+      vendor: 'clamav', version: '1.4', disconnectedReason: 'remote_closed', message: null, signature: null,
     });
     expect(s.queryServerStatus({ state: 'connected' }).records.map((r) => r.ip)).toEqual(['10.0.0.2']);
     expect(s.queryServerStatus({ orderBy: 'ip asc', maxRecords: 1 }).records.map((r) => r.ip)).toEqual(['10.0.0.1']);

@@ -22,6 +22,25 @@ describe('locks with leases', () => {
     expect(s.acquireLock(key, 'w1', 'scan-1', 1000).acquired).toBe(true);
   });
 
+  it('re-entry with another scan id hands the lock to the new scan: the old scan id can neither renew nor release it', () => {
+    // The engine's case: a scan every waiter left is still winding down when a new access starts
+    // the next scan of the same file under the same owner.
+    const clock = manualClock();
+    const s = freshStore({ clock: clock.now });
+    expect(s.acquireLock(key, 'w1', 'scan-1', 1000).acquired).toBe(true);
+    clock.advance(10);
+    expect(s.acquireLock(key, 'w1', 'scan-2', 1000).acquired).toBe(true);
+    expect(s.lockHolder(key)).toEqual({ node: 'node1', owner: 'w1', scanId: 'scan-2', acquiredAt: clock.now(), expiresAt: clock.now() + 1000 });
+    expect(s.renewLock(key, 'w1', 'scan-1', 1000)).toBe(false);
+    expect(s.releaseLock(key, 'w1', 'scan-1')).toBe(false);
+    expect(s.lockHolder(key)?.scanId).toBe('scan-2');
+    // Another owner still cannot take it while the new scan's lease is live.
+    expect(s.acquireLock(key, 'w2', 'scan-3', 1000).acquired).toBe(false);
+    expect(s.renewLock(key, 'w1', 'scan-2', 1000)).toBe(true);
+    expect(s.releaseLock(key, 'w1', 'scan-2')).toBe(true);
+    expect(s.lockHolder(key)).toBeUndefined();
+  });
+
   it('another node takes over an expired lease, not a live one', () => {
     const clock = manualClock();
     const file = tempDbFile();

@@ -2,11 +2,11 @@
 // simple in-memory model (a Map keyed by file identity).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { openStore, type Attributes, type ScanResult } from '../src/index.js';
+import { openStore, type Attributes, type RecordedResult } from '../src/index.js';
 import { tempDbFile } from './helpers.js';
 
 type Op =
-  | { kind: 'record'; volume: string; fileId: string; path: string; result: ScanResult; stamp: string; sig: number }
+  | { kind: 'record'; volume: string; fileId: string; path: string; result: RecordedResult; stamp: string; sig: number }
   | { kind: 'rename'; volume: string; from: string; to: string }
   | { kind: 'deleteFile'; volume: string; fileId: string }
   | { kind: 'deletePath'; volume: string; path: string }
@@ -18,7 +18,7 @@ const fileId = fc.constantFrom('1', '2', '3', '4', '5');
 // Small path alphabet so renames and prefixes collide often (including `/a` vs `/ab`).
 const segment = fc.constantFrom('a', 'ab', 'b', 'a-');
 const path = fc.array(segment, { minLength: 1, maxLength: 3 }).map((s) => `/${s.join('/')}`);
-const result = fc.constantFrom<ScanResult>('clean', 'infected', 'error', 'unscanned');
+const result = fc.constantFrom<RecordedResult>('clean', 'infected', 'error', 'unscanned');
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('record' as const), volume, fileId, path, result, stamp: fc.constantFrom('s1', 's2'), sig: fc.integer({ min: 0, max: 3 }) }) },
@@ -38,7 +38,7 @@ function applyModel(model: Map<string, Attributes>, o: Op, now: number): void {
     case 'record':
       model.set(k(o.volume, o.fileId), {
         volume: o.volume, fileId: o.fileId, path: o.path, scanTime: now, scanResult: o.result, threats: [],
-        sigTimestamp: o.sig, changeStamp: o.stamp, quarantined: o.result === 'infected', cacheValid: true,
+        sigTimestamp: o.sig, sigStamp: null, changeStamp: o.stamp, quarantined: o.result === 'infected', cacheValid: true,
       });
       return;
     case 'rename': {

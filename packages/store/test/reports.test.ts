@@ -43,7 +43,24 @@ describe('reports', () => {
     expect(s.listReports({ maxRecords: 1, offset: 1 }).records.map((r) => r.id)).toEqual(['d2']);
     expect(s.listReports({ since: 2, until: 2 }).numRecords).toBe(1);
     expect(s.deleteReport('d1')).toBe(true);
+    s.createReport({ kind: 'on-demand', id: 'w1', policy: 'weekly', startTime: 4 });
+    expect(s.listReports({ policy: 'weekly' }).records.map((r) => r.id)).toEqual(['w1']);
     expect(s.getReport('d1')).toBeUndefined();
+  });
+
+  it('lists infections across reports with filters and paging, newest first', () => {
+    const s = freshStore();
+    s.createReport({ kind: 'on-demand', id: 'a', policy: 'p1' });
+    s.createReport({ kind: 'on-access-daily', id: 'b' });
+    s.addReportInfection('a', { filePath: '/x', threats: ['T1'], response: 'quarantine', time: 10 });
+    s.addReportInfection('a', { filePath: '/y', threats: ['T2', 'T3'], response: 'delete', time: 30 });
+    s.addReportInfection('b', { filePath: '/x', threats: ['T1'], response: 'quarantine', time: 20 });
+    expect(s.listInfections().records.map((r) => `${r.reportId}:${r.seq}:${r.filePath}`)).toEqual(['a:2:/y', 'b:1:/x', 'a:1:/x']);
+    expect(s.listInfections({ filePath: '/x' }).numRecords).toBe(2);
+    expect(s.listInfections({ reportId: 'a', response: 'delete' }).records[0]).toEqual({ reportId: 'a', seq: 2, policy: 'p1', filePath: '/y', threats: ['T2', 'T3'], response: 'delete', time: 30 });
+    expect(s.listInfections({ maxRecords: 1, offset: 1 }).records.map((r) => r.reportId)).toEqual(['b']);
+    expect(s.listInfections({ since: 15, until: 25 }).numRecords).toBe(1);
+    expect(() => s.listInfections({ maxRecords: -1 })).toThrow(expect.objectContaining({ target: 'maxRecords' }));
   });
 
   it('generates ids and refuses unknown reports and bad input', () => {

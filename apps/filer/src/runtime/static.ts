@@ -2,41 +2,16 @@
 // own dispatcher (its scanner pools) and engine (its on-access policy, Vscan on/off). Tests, benches
 // and embedders use it directly; the management side builds the same objects from its persisted
 // configuration and changes them through the engines' and dispatchers' own administration calls.
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { createDispatcher, type Dispatcher, type DispatcherOptions, type ScannerPool } from '@avscan/dispatch';
-import { createEngine, type Engine, type EngineOptions, type Profile } from '@avscan/engine';
-import { openStore, type Store, type StoreOptions } from '@avscan/store';
-import { FilerError, FilerErrorCodes, show } from '../errors.js';
-import type { FilerRuntime, ShareModel, SvmModel, VolumeModel } from '../model.js';
+import { createEngine, type Engine, type EngineOptions } from '@avscan/engine';
+import { openStore, type StoreOptions } from '@avscan/store';
+import type { FilerRuntime } from '../model.js';
+import { buildLayout, lookups, need, type LayoutSvm } from './layout.js';
 
-export interface StaticVolume {
-  readonly name: string;
-  readonly readonly?: boolean;
-  readonly worm?: boolean;
-  /** @default `<stateDir>/volumes/<svm>/<volume>` (created) */
-  readonly root?: string;
-}
+export type { StaticShare, StaticVolume } from './layout.js';
 
-export interface StaticShare {
-  readonly name: string;
-  readonly volume: string;
-  /** Folder inside the volume. @default '' (the volume root) */
-  readonly dir?: string;
-  /** @default 'standard' */
-  readonly profile?: Profile;
-}
-
-export interface StaticSvm {
-  readonly name: string;
-  /** @default a random UUID */
-  readonly uuid?: string;
-  /** @default true */
-  readonly cifsServer?: boolean;
-  readonly volumes: readonly StaticVolume[];
-  /** @default one share per volume, named after it, standard profile */
-  readonly shares?: readonly StaticShare[];
+export interface StaticSvm extends LayoutSvm {
   readonly scanner_pools: readonly ScannerPool[];
   /** Dispatcher options other than the pools (timeouts, node index, …). */
   readonly dispatcher?: Omit<DispatcherOptions, 'scanner_pools'>;
@@ -63,30 +38,7 @@ export const kDefaultCifsPolicy = Object.freeze({ name: 'default_CIFS', enabled:
 
 export async function createStaticRuntime(options: StaticRuntimeOptions): Promise<StaticRuntime> {
   const { stateDir } = options;
-  mkdirSync(stateDir, { recursive: true });
-  const svms: SvmModel[] = [];
-  const volumes: VolumeModel[] = [];
-  const shares: ShareModel[] = [];
-  for (const s of options.svms) {
-    if (svms.some((x) => x.name === s.name)) throw new FilerError(FilerErrorCodes.INVALID_CONFIG, `svm ${show(s.name)} is given twice`, 'svms.name');
-    svms.push({ name: s.name, uuid: s.uuid ?? randomUUID(), cifsServer: s.cifsServer ?? true });
-    for (const v of s.volumes) {
-      if (volumes.some((x) => x.svm === s.name && x.name === v.name)) {
-        throw new FilerError(FilerErrorCodes.INVALID_CONFIG, `volume ${show(v.name)} is given twice in svm ${show(s.name)}`, 'volumes.name');
-      }
-      const root = path.resolve(v.root ?? path.join(stateDir, 'volumes', s.name, v.name));
-      mkdirSync(root, { recursive: true });
-      volumes.push({ name: v.name, svm: s.name, root, readonly: v.readonly ?? false, worm: v.worm ?? false, storeKey: `${s.name}/${v.name}` });
-    }
-    const declared: readonly StaticShare[] = s.shares ?? s.volumes.map((v) => ({ name: v.name, volume: v.name }));
-    for (const sh of declared) {
-      if (!s.volumes.some((v) => v.name === sh.volume)) {
-        throw new FilerError(FilerErrorCodes.INVALID_CONFIG, `share ${show(sh.name)} names unknown volume ${show(sh.volume)}`, 'shares.volume');
-      }
-      shares.push({ name: sh.name, svm: s.name, volume: sh.volume, dir: sh.dir ?? '', profile: sh.profile ?? 'standard' });
-    }
-  }
-
+  const layout = buildLayout(stateDir, options.svms);
   const store = openStore(path.join(stateDir, 'isi_avscan.db'), options.store);
   const dispatchers = new Map<string, Dispatcher>();
   const engines = new Map<string, Engine>();
@@ -103,19 +55,9 @@ export async function createStaticRuntime(options: StaticRuntimeOptions): Promis
     throw err;
   }
 
-  const need = <T>(v: T | undefined, what: string, name: string): T => {
-    if (v === undefined) throw new FilerError(FilerErrorCodes.NOT_FOUND, `no ${what} ${show(name)}`, what);
-    return v;
-  };
-  const lc = (x: string): string => x.toLowerCase();
   return {
     store,
-    svms: () => svms,
-    svm: (name) => svms.find((s) => s.name === name),
-    volumes: (svm) => (svm === undefined ? volumes : volumes.filter((v) => v.svm === svm)),
-    volume: (svm, name) => volumes.find((v) => v.svm === svm && v.name === name),
-    shares: (svm) => (svm === undefined ? shares : shares.filter((s) => s.svm === svm)),
-    share: (svm, name) => shares.find((s) => s.svm === svm && lc(s.name) === lc(name)),
+    ...lookups(layout),
     engine: (svm) => need(engines.get(svm), 'svm', svm),
     dispatcher: (svm) => need(dispatchers.get(svm), 'svm', svm),
     async close() {

@@ -14,6 +14,8 @@ import {
   type EventRecord,
   type FileKey,
   type InfectionInput,
+  type InfectionQuery,
+  type InfectionRecord,
   type LockHolder,
   type Page,
   type Report,
@@ -57,6 +59,7 @@ export interface AsyncStore {
   finishReport(id: string, state: Exclude<ReportState, 'running'>, endTime?: number): Promise<Report>;
   getReport(id: string): Promise<Report | undefined>;
   listReports(query?: ReportQuery): Promise<Page<Report>>;
+  listInfections(query?: InfectionQuery): Promise<Page<InfectionRecord>>;
   deleteReport(id: string): Promise<boolean>;
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -1,0 +1,11 @@
+// The extensions `npm start` loads into the filer: the data path and the volume watcher (src/data),
+// the clamd front door (src/frontdoor). Embedders pass their own list to startFiler instead.
+import type { FilerConfig } from './config/config.js';
+import { dataPathExtension } from './data/routes.js';
+import { volumeWatcherExtension } from './data/watcher.js';
+import { frontdoorExtension } from './frontdoor/index.js';
+import type { FilerExtension } from './model.js';
+
+export function builtInExtensions(config: FilerConfig): FilerExtension[] {
+  return [dataPathExtension(), volumeWatcherExtension(), frontdoorExtension({ stateDir: config.stateDir })];
+}

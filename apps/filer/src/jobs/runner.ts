@@ -1,0 +1,488 @@
+// On-demand scan jobs: start, cancel, progress, and restart safety.
+//
+// A job walks its roots lazily (walk.ts), judges each file with its own compiled scope, and hands the
+// files in scope to the SVM's engine (`scanOnDemand`: background priority, skips scan-current files
+// unless forced). Concurrency is bounded by a p-queue (`concurrency` scans in flight), and before each
+// file is queued the job waits for the dispatcher's queue to be short (`onQueueBelow`): background
+// work never piles up in front of the scanners, so interactive opens, which the dispatcher serves
+// first, find a free slot quickly.
+//
+// Restart safety. Files finish out of order; the job folds a result into its counters only once
+// every file before it (walk order) is done, and persists counters, infections and the position of
+// that last folded file (the checkpoint) in one transaction, every `checkpointEvery` files or
+// `checkpointMs`. After a crash, a job still `running` in the database is resumed from its
+// checkpoint when the manager is created again (`onRestart: 'resume'`, the default) or marked
+// `interrupted` (`onRestart: 'interrupt'`). Every file behind the checkpoint is counted exactly once;
+// files scanned after it but before the crash are visited again and, being scan current now, counted
+// as current (their scan was not lost: the engine recorded it).
+import { randomUUID } from 'node:crypto';
+import diagnostics_channel from 'node:diagnostics_channel';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import PQueue from 'p-queue';
+import type { Dispatcher } from '@avscan/dispatch';
+import type { Engine, FileAccess, OnDemandOutcome } from '@avscan/engine';
+import { compilePolicy, type CompiledPolicy } from '@avscan/policy';
+import { openAppDb } from '../db/app-db.js';
+import { FilerError, FilerErrorCodes, show } from '../errors.js';
+import type { FilerRuntime } from '../model.js';
+import { accessOf, type ResolvedPath } from '../paths.js';
+import type { JobSpec } from './spec.js';
+import { countFiles, walkFiles, type Position, type WalkRoot } from './walk.js';
+
+export type JobState = 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface JobCounters {
+  /** Files the walk visited. */
+  checked: number;
+  /** Files sent to a scanner (infected and failed included). */
+  scanned: number;
+  /** Files out of the job's scope (path, extension, size), vanished, or quarantined before. */
+  skipped: number;
+  /** Files skipped because they were scan current. */
+  current: number;
+  infected: number;
+  failed: number;
+  /** Bytes of the files sent to a scanner. */
+  bytes: number;
+}
+
+export interface JobInfection {
+  readonly filePath: string;
+  readonly threats: readonly string[];
+  /** What was done, as the engine says it: `quarantined` (marked, denied), `moved`, `deleted`, `deny-only` (WORM). */
+  readonly response: string;
+  readonly time: number;
+}
+
+export interface JobStatus extends Readonly<JobCounters> {
+  readonly id: string;
+  readonly svm: string;
+  readonly name: string;
+  readonly kind: JobSpec['kind'];
+  readonly state: JobState;
+  readonly startTime: number;
+  readonly endTime: number | null;
+  readonly elapsedMs: number;
+  /** Files the walk will visit in all, once the counting walk finished; `null` before. */
+  readonly total: number | null;
+  /** Files visited per second. */
+  readonly filesPerSec: number;
+  /** Bytes scanned per second. */
+  readonly bytesPerSec: number;
+  /** Time left at the current rate, once `total` is known. */
+  readonly etaMs: number | null;
+  /** Id of the job's report (the job id). */
+  readonly reportId: string;
+  readonly error: string | null;
+}
+
+export interface JobManagerOptions {
+  /** Scans in flight per job. @default 4 */
+  readonly concurrency?: number;
+  /** Queue a file only while fewer than this many requests wait in the dispatcher. @default concurrency */
+  readonly dispatcherQueueBelow?: number;
+  /**
+   * Scans in flight per job while the SVM serves interactive scans (one dispatched within
+   * `interactiveWindowMs`): the scanners' CPU goes to the clients first. @default 1
+   */
+  readonly busyConcurrency?: number;
+  /** @default 1000 */
+  readonly interactiveWindowMs?: number;
+  /** Persist the checkpoint after this many files. @default 500 */
+  readonly checkpointEvery?: number;
+  /** …or after this long, ms. @default 1000 */
+  readonly checkpointMs?: number;
+  /** What a job found `running` at start-up becomes. @default 'resume' */
+  readonly onRestart?: 'resume' | 'interrupt';
+  /** Called when a job ends (reports module hooks the report file here). */
+  readonly onFinished?: (status: JobStatus, spec: JobSpec) => void | Promise<void>;
+  /** @default Date.now */
+  readonly clock?: () => number;
+}
+
+interface JobRow {
+  id: string;
+  svm: string;
+  name: string;
+  kind: JobSpec['kind'];
+  spec: string;
+  state: JobState;
+  node: string;
+  created: number;
+  ended: number | null;
+  counters: string;
+  checkpoint: string | null;
+  error: string | null;
+  report_done: number;
+}
+
+type Result =
+  | { readonly type: 'skipped' }
+  | { readonly type: 'current' }
+  | { readonly type: 'scanned'; readonly bytes: number; readonly verdict: OnDemandOutcome['verdict']; readonly path: string; readonly worm: boolean }
+  | { readonly type: 'quarantined'; readonly path: string; readonly threats: readonly string[] };
+
+interface Slot {
+  readonly pos: Position;
+  result: Result | undefined;
+}
+
+const kZero: JobCounters = Object.freeze({ checked: 0, scanned: 0, skipped: 0, current: 0, infected: 0, failed: 0, bytes: 0 });
+
+/**
+ * The response an infected file got from an engine with this `infectedAction`, in the words of the
+ * engine's `file.infected` events: `quarantined` (marked, denied), `moved`, `deleted`, or
+ * `deny-only` on a WORM volume.
+ */
+export function responseOf(action: Engine['infectedAction'], worm = false): string {
+  if (worm) return 'deny-only';
+  return action === 'none' ? 'quarantined' : action === 'delete' ? 'deleted' : 'moved';
+}
+
+class RunningJob {
+  readonly abort = new AbortController();
+  readonly live: JobCounters;
+  total: number | null = null;
+  done!: Promise<JobStatus>;
+  constructor(readonly row: JobRow, readonly spec: JobSpec, folded: JobCounters) {
+    this.live = { ...folded };
+  }
+}
+
+export class JobManager {
+  readonly #rt: FilerRuntime;
+  readonly #db: Database.Database;
+  readonly #ownDb: boolean;
+  readonly #o: Required<Omit<JobManagerOptions, 'onFinished' | 'dispatcherQueueBelow'>> & {
+    readonly onFinished: JobManagerOptions['onFinished'] | undefined;
+    readonly dispatcherQueueBelow: number | undefined;
+  };
+  readonly #running = new Map<string, RunningJob>();
+  /** When each SVM last dispatched an interactive or async (client) scan, performance.now() ms. */
+  readonly #lastInteractive = new Map<string, number>();
+  readonly #onDispatched = (m: unknown): void => {
+    const { access, priority } = m as { access: FileAccess; priority: string };
+    if (priority === 'background') return;
+    const slash = access.volume.indexOf('/');
+    if (slash > 0) this.#lastInteractive.set(access.volume.slice(0, slash), performance.now());
+  };
+  readonly #stmt: {
+    insert: Database.Statement; get: Database.Statement; list: Database.Statement; save: Database.Statement;
+    finish: Database.Statement; infect: Database.Statement; infections: Database.Statement; reportDone: Database.Statement;
+    stale: Database.Statement;
+  };
+  #closed = false;
+
+  constructor(runtime: FilerRuntime, options: JobManagerOptions & { readonly db?: Database.Database } = {}) {
+    this.#rt = runtime;
+    this.#ownDb = options.db === undefined;
+    this.#db = options.db ?? openAppDb(runtime.store);
+    const concurrency = options.concurrency ?? 4;
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new FilerError(FilerErrorCodes.INVALID_CONFIG, `concurrency must be a positive integer, got ${show(concurrency)}`, 'concurrency');
+    this.#o = {
+      concurrency,
+      dispatcherQueueBelow: options.dispatcherQueueBelow,
+      checkpointEvery: options.checkpointEvery ?? 500,
+      checkpointMs: options.checkpointMs ?? 1000,
+      onRestart: options.onRestart ?? 'resume',
+      busyConcurrency: options.busyConcurrency ?? 1,
+      interactiveWindowMs: options.interactiveWindowMs ?? 1000,
+      onFinished: options.onFinished,
+      clock: options.clock ?? Date.now,
+    };
+    diagnostics_channel.subscribe('avscan:engine:dispatched', this.#onDispatched);
+    const db = this.#db;
+    this.#stmt = {
+      insert: db.prepare(`INSERT INTO od_jobs (id, svm, name, kind, spec, state, node, created, counters)
+        VALUES (@id, @svm, @name, @kind, @spec, 'running', @node, @created, @counters)`),
+      get: db.prepare('SELECT * FROM od_jobs WHERE id = ?'),
+      list: db.prepare(`SELECT * FROM od_jobs WHERE (@svm IS NULL OR svm = @svm) AND (@state IS NULL OR state = @state)
+        ORDER BY created DESC, id LIMIT @limit OFFSET @offset`),
+      save: db.prepare('UPDATE od_jobs SET counters = ?, checkpoint = ? WHERE id = ?'),
+      finish: db.prepare('UPDATE od_jobs SET state = ?, ended = ?, counters = ?, checkpoint = ?, error = ? WHERE id = ?'),
+      infect: db.prepare('INSERT INTO od_job_infections (job_id, seq, file_path, threats, response, time) VALUES (?, ?, ?, ?, ?, ?)'),
+      infections: db.prepare('SELECT file_path, threats, response, time FROM od_job_infections WHERE job_id = ? ORDER BY seq'),
+      reportDone: db.prepare('UPDATE od_jobs SET report_done = 1 WHERE id = ?'),
+      stale: db.prepare("SELECT * FROM od_jobs WHERE state = 'running' AND node = ? ORDER BY created"),
+    };
+  }
+
+  /**
+   * Picks up the jobs a previous life of this node left `running`: resumes them from their checkpoint
+   * or marks them interrupted (option `onRestart`). Returns their ids.
+   */
+  recover(): string[] {
+    const rows = this.#stmt.stale.all(this.#rt.store.nodeId) as JobRow[];
+    for (const row of rows) {
+      if (this.#running.has(row.id)) continue;
+      if (this.#o.onRestart === 'resume') this.#launch(row, JSON.parse(row.spec) as JobSpec);
+      else {
+        this.#stmt.finish.run('interrupted', this.#o.clock(), row.counters, row.checkpoint, 'the node stopped while the job ran', row.id);
+        void this.#finished(row.id, JSON.parse(row.spec) as JobSpec);
+      }
+    }
+    return rows.map((r) => r.id);
+  }
+
+  /** Starts a job now; resolves `done` when it ends. */
+  start(spec: JobSpec): { readonly id: string; readonly done: Promise<JobStatus> } {
+    if (this.#closed) throw new FilerError(FilerErrorCodes.JOB_STATE, 'the job manager is closed', 'jobs');
+    this.#rt.engine(spec.svm); // throws NOT_FOUND for an unknown SVM
+    compilePolicy(spec.policy);
+    const id = randomUUID();
+    const row: JobRow = {
+      id, svm: spec.svm, name: spec.name, kind: spec.kind, spec: JSON.stringify(spec), state: 'running', node: this.#rt.store.nodeId,
+      created: this.#o.clock(), ended: null, counters: JSON.stringify(kZero), checkpoint: null, error: null, report_done: 0,
+    };
+    this.#stmt.insert.run(row);
+    this.#rt.store.createReport({ kind: 'on-demand', id, policy: spec.name, startTime: row.created, response: this.#rt.engine(spec.svm).infectedAction });
+    const job = this.#launch(row, spec);
+    return { id, done: job.done };
+  }
+
+  /** Cancels a running job: no new file is started, scans in flight finish; resolves with its final status. */
+  async cancel(id: string): Promise<JobStatus> {
+    const job = this.#running.get(id);
+    if (job === undefined) {
+      const status = this.get(id);
+      if (status === undefined) throw new FilerError(FilerErrorCodes.NOT_FOUND, `no job ${show(id)}`, 'id');
+      throw new FilerError(FilerErrorCodes.JOB_STATE, `job ${show(id)} is ${status.state}, not running`, 'id');
+    }
+    job.abort.abort();
+    return job.done;
+  }
+
+  get(id: string): JobStatus | undefined {
+    const row = this.#stmt.get.get(id) as JobRow | undefined;
+    return row === undefined ? undefined : this.#status(row);
+  }
+
+  list(q: { svm?: string; state?: JobState; maxRecords?: number; offset?: number } = {}): JobStatus[] {
+    const rows = this.#stmt.list.all({ svm: q.svm ?? null, state: q.state ?? null, limit: q.maxRecords ?? -1, offset: q.offset ?? 0 }) as JobRow[];
+    return rows.map((r) => this.#status(r));
+  }
+
+  infections(id: string): JobInfection[] {
+    return (this.#stmt.infections.all(id) as Array<{ file_path: string; threats: string; response: string; time: number }>).map((r) => ({
+      filePath: r.file_path, threats: JSON.parse(r.threats) as string[], response: r.response, time: r.time,
+    }));
+  }
+
+  /** Jobs running in this process. */
+  get running(): readonly string[] {
+    return [...this.#running.keys()];
+  }
+
+  /**
+   * Stops the jobs of this process without ending them: each persists its checkpoint and stays
+   * `running` in the database, so the next manager on this node resumes it.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const jobs = [...this.#running.values()];
+    for (const j of jobs) j.abort.abort('close');
+    await Promise.allSettled(jobs.map((j) => j.done));
+    diagnostics_channel.unsubscribe('avscan:engine:dispatched', this.#onDispatched);
+    if (this.#ownDb) this.#db.close();
+  }
+
+  #status(row: JobRow): JobStatus {
+    const job = this.#running.get(row.id);
+    const c: JobCounters = job?.live ?? (JSON.parse(row.counters) as JobCounters);
+    const end = row.ended;
+    const elapsedMs = Math.max(0, (end ?? this.#o.clock()) - row.created);
+    const s = elapsedMs / 1000;
+    const filesPerSec = s > 0 ? c.checked / s : 0;
+    const total = job?.total ?? (row.state === 'running' ? null : c.checked);
+    const etaMs = row.state !== 'running' ? 0 : total === null || filesPerSec === 0 ? null : Math.max(0, ((total - c.checked) / filesPerSec) * 1000);
+    return {
+      id: row.id, svm: row.svm, name: row.name, kind: row.kind, state: row.state, startTime: row.created, endTime: end, elapsedMs,
+      ...c, total, filesPerSec, bytesPerSec: s > 0 ? c.bytes / s : 0, etaMs, reportId: row.id, error: row.error,
+    };
+  }
+
+  #launch(row: JobRow, spec: JobSpec): RunningJob {
+    const job = new RunningJob(row, spec, JSON.parse(row.counters) as JobCounters);
+    this.#running.set(row.id, job);
+    job.done = this.#run(job)
+      .catch((err: unknown) => {
+        // The job could not run at all (its volume went away, …): it ends failed, with its report.
+        this.#stmt.finish.run('failed', this.#o.clock(), row.counters, row.checkpoint, (err as Error).message, row.id);
+        return this.#finished(row.id, spec);
+      })
+      .finally(() => this.#running.delete(row.id));
+    return job;
+  }
+
+  async #run(job: RunningJob): Promise<JobStatus> {
+    const { row, spec } = job;
+    const signal = job.abort.signal;
+    const engine = this.#rt.engine(spec.svm);
+    const dispatcher = (this.#rt as { dispatcher?: (svm: string) => Dispatcher }).dispatcher?.(spec.svm);
+    const policy: CompiledPolicy = compilePolicy(spec.policy);
+    const roots: (WalkRoot & { resolved: (rel: readonly string[]) => ResolvedPath })[] = spec.roots.map((r) => {
+      const volume = this.#rt.volume(spec.svm, r.volume);
+      if (volume === undefined) throw new FilerError(FilerErrorCodes.NOT_FOUND, `no volume ${show(r.volume)}`, 'volume');
+      const abs = path.join(volume.root, ...r.components);
+      return {
+        abs,
+        resolved: (rel) => {
+          const components = [...r.components, ...rel];
+          return { volume, components, file: path.join(abs, ...rel), svmPath: `\\${volume.name}${components.length ? '\\' : ''}${components.join('\\')}` };
+        },
+      };
+    });
+    const counting = new AbortController();
+    signal.addEventListener('abort', () => counting.abort(), { once: true });
+    void countFiles(roots, counting.signal).then((n) => { if (!counting.signal.aborted) job.total = n; }, () => {});
+
+    const folded: JobCounters = JSON.parse(row.counters) as JobCounters;
+    let checkpoint: Position | null = row.checkpoint === null ? null : (JSON.parse(row.checkpoint) as Position);
+    let infectionSeq = (this.#db.prepare('SELECT count(*) AS n FROM od_job_infections WHERE job_id = ?').get(row.id) as { n: number }).n;
+    let unsaved: JobInfection[] = [];
+    let sinceSave = 0;
+    let savedAt = this.#o.clock();
+    const window: Slot[] = [];
+    const save = this.#db.transaction(() => {
+      for (const inf of unsaved) this.#stmt.infect.run(row.id, ++infectionSeq, inf.filePath, JSON.stringify(inf.threats), inf.response, inf.time);
+      this.#stmt.save.run(JSON.stringify(folded), checkpoint === null ? null : JSON.stringify(checkpoint), row.id);
+      unsaved = [];
+      sinceSave = 0;
+      savedAt = this.#o.clock();
+    });
+    const tally = (c: JobCounters, r: Result, infections: JobInfection[] | null): void => {
+      c.checked++;
+      if (r.type === 'skipped') c.skipped++;
+      else if (r.type === 'current') c.current++;
+      else if (r.type === 'quarantined') {
+        // Found infected before and quarantined: the tree holds it, so the report lists it.
+        c.skipped++;
+        c.infected++;
+        infections?.push({ filePath: r.path, threats: r.threats, response: 'quarantined', time: this.#o.clock() });
+      } else {
+        c.scanned++;
+        c.bytes += r.bytes;
+        if (r.verdict?.result === 'infected') {
+          c.infected++;
+          infections?.push({ filePath: r.path, threats: r.verdict.threats, response: responseOf(engine.infectedAction, r.worm), time: this.#o.clock() });
+        } else if (r.verdict?.result !== 'clean') c.failed++;
+      }
+    };
+    // Folds every finished slot at the head of the window: the checkpoint never passes an unfinished file.
+    const advance = (): void => {
+      while (window.length > 0 && window[0]!.result !== undefined) {
+        const slot = window.shift()!;
+        tally(folded, slot.result!, unsaved);
+        checkpoint = slot.pos;
+        sinceSave++;
+      }
+      if (sinceSave >= this.#o.checkpointEvery || (sinceSave > 0 && this.#o.clock() - savedAt >= this.#o.checkpointMs)) save();
+    };
+    const finish = (slot: Slot, r: Result): void => {
+      slot.result = r;
+      tally(job.live, r, null);
+      advance();
+    };
+
+    const queue = new PQueue({ concurrency: this.#o.concurrency });
+    const below = this.#o.dispatcherQueueBelow ?? this.#o.concurrency;
+    let error: string | null = null;
+    try {
+      for await (const item of walkFiles(roots, checkpoint ?? undefined, signal)) {
+        if (signal.aborted) break;
+        const slot: Slot = { pos: [item.root, ...item.rel], result: undefined };
+        window.push(slot);
+        let access: FileAccess;
+        try {
+          access = accessOf(roots[item.root]!.resolved(item.rel));
+        } catch {
+          finish(slot, { type: 'skipped' }); // vanished since the walk listed it
+          continue;
+        }
+        if (policy.decide(access).action !== 'scan') {
+          finish(slot, { type: 'skipped' });
+          continue;
+        }
+        // Most files of a second pass are current: settle them here, without a queue round trip.
+        const state = engine.lookup(access);
+        if (state === 'quarantined' || (state === 'current' && !spec.force)) {
+          finish(slot, state === 'current' ? { type: 'current' } : this.#quarantined(access));
+          continue;
+        }
+        // Fewer scans in flight while clients are being served; never more than one file waiting.
+        const busy = performance.now() - (this.#lastInteractive.get(spec.svm) ?? -Infinity) < this.#o.interactiveWindowMs;
+        queue.concurrency = busy ? Math.min(this.#o.busyConcurrency, this.#o.concurrency) : this.#o.concurrency;
+        await queue.onSizeLessThan(1);
+        if (dispatcher !== undefined) await dispatcher.onQueueBelow(below);
+        if (signal.aborted) {
+          window.pop();
+          break;
+        }
+        void queue.add(async () => {
+          let r: Result;
+          try {
+            const out = await engine.scanOnDemand(access, { force: spec.force });
+            if (out.outcome === 'current') r = { type: 'current' };
+            else if (out.outcome === 'quarantined') r = this.#quarantined(access);
+            else r = { type: 'scanned', bytes: access.size, verdict: out.verdict, path: access.path, worm: access.worm === true };
+          } catch (err) {
+            r = { type: 'scanned', bytes: access.size, verdict: { result: 'failure', kind: 'error', message: (err as Error).message }, path: access.path, worm: false };
+          }
+          finish(slot, r);
+        });
+      }
+    } catch (err) {
+      error = (err as Error).message;
+    }
+    await queue.onIdle();
+    counting.abort();
+    save();
+    const closing = signal.aborted && signal.reason === 'close';
+    if (closing) {
+      // Left `running`: the next manager on this node resumes from the checkpoint just saved.
+      return this.#status({ ...row, counters: JSON.stringify(folded), checkpoint: JSON.stringify(checkpoint) });
+    }
+    // Records of the last scans are group-committed: make them visible before the job reports done.
+    await engine.drain();
+    const state: JobState = error !== null ? 'failed' : signal.aborted ? 'cancelled' : 'completed';
+    this.#stmt.finish.run(state, this.#o.clock(), JSON.stringify(folded), checkpoint === null ? null : JSON.stringify(checkpoint), error, row.id);
+    return this.#finished(row.id, spec);
+  }
+
+  #quarantined(access: FileAccess): Result {
+    const attrs = this.#rt.store.getAttributes({ volume: access.volume, fileId: access.fileId });
+    return { type: 'quarantined', path: access.path, threats: attrs?.threats ?? [] };
+  }
+
+  /**
+   * Writes the job's store report from its persisted counters (idempotent: rewritten whole),
+   * synchronously right after the job's final state, so whoever sees the state final sees the report.
+   */
+  async #finished(id: string, spec: JobSpec): Promise<JobStatus> {
+    const row = this.#stmt.get.get(id) as JobRow;
+    const status = this.#status(row);
+    if (row.report_done === 0) {
+      const store = this.#rt.store;
+      const prior = store.getReport(id);
+      store.deleteReport(id);
+      store.createReport({ kind: 'on-demand', id, policy: row.name, startTime: row.created, response: prior?.response ?? this.#rt.engine(row.svm).infectedAction });
+      store.addReportProgress(id, { files: status.scanned, bytes: status.bytes, fails: status.failed });
+      for (const inf of this.infections(id)) store.addReportInfection(id, inf);
+      store.finishReport(id, row.state === 'completed' ? 'completed' : row.state === 'cancelled' ? 'cancelled' : 'failed', row.ended ?? this.#o.clock());
+      this.#stmt.reportDone.run(id);
+    }
+    try {
+      await this.#o.onFinished?.(status, spec);
+    } catch {
+      // a report file that cannot be written does not change the job's outcome (the store report stands)
+    }
+    return status;
+  }
+}
+
+/** Creates the job manager of a runtime (call `recover()` once to pick up jobs of a previous life). */
+export function createJobManager(runtime: FilerRuntime, options?: JobManagerOptions & { readonly db?: Database.Database }): JobManager {
+  return new JobManager(runtime, options);
+}

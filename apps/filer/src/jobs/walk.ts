@@ -1,0 +1,93 @@
+// The tree walk of an on-demand job: lazy (an async generator; a million files are never held in
+// memory — only the names of one folder per level of depth), in a total order (names sorted by code
+// unit at each level, roots in the job's order), so a checkpoint — the position of the last file
+// done — says exactly which files are behind it and a resumed walk starts right after it.
+// Symlinks and special files are not followed nor scanned: a job stays inside its volume.
+import { lstat, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Dirent } from 'node:fs';
+
+/** `[rootIndex, ...components below the root]` of a file: positions compare in walk order. */
+export type Position = readonly [number, ...string[]];
+
+export interface WalkItem {
+  readonly root: number;
+  /** Components below the root (empty when the root is the file itself). */
+  readonly rel: readonly string[];
+  readonly file: string;
+}
+
+export interface WalkRoot {
+  /** Absolute folder or file on the host. */
+  readonly abs: string;
+}
+
+const byName = (a: Dirent, b: Dirent): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+async function kind(abs: string, d: Dirent | undefined): Promise<'file' | 'dir' | 'other'> {
+  if (d !== undefined && !d.isSymbolicLink() && (d.isFile() || d.isDirectory())) return d.isFile() ? 'file' : 'dir';
+  if (d !== undefined && (d.isSymbolicLink() || d.isFIFO() || d.isSocket() || d.isBlockDevice() || d.isCharacterDevice())) return 'other';
+  try {
+    const st = await lstat(abs);
+    return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
+  } catch {
+    return 'other';
+  }
+}
+
+async function* walkDir(abs: string, root: number, rel: string[], after: readonly string[] | undefined, signal?: AbortSignal): AsyncGenerator<WalkItem> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(abs, { withFileTypes: true });
+  } catch {
+    return; // removed or unreadable while the job ran: nothing to scan there
+  }
+  entries.sort(byName);
+  let skipUntil = after;
+  for (const d of entries) {
+    if (signal?.aborted === true) return;
+    let below: readonly string[] | undefined;
+    if (skipUntil !== undefined && skipUntil.length > 0) {
+      const head = skipUntil[0]!;
+      if (d.name < head) continue;
+      if (d.name === head) {
+        // The checkpoint is this file (done) or lies below this folder.
+        if (skipUntil.length === 1) {
+          skipUntil = undefined;
+          continue;
+        }
+        below = skipUntil.slice(1);
+      }
+      skipUntil = undefined;
+    }
+    const child = path.join(abs, d.name);
+    const k = await kind(child, d);
+    if (k === 'file' && below === undefined) yield { root, rel: [...rel, d.name], file: child };
+    else if (k === 'dir') yield* walkDir(child, root, [...rel, d.name], below, signal);
+  }
+}
+
+/** Files under the roots in walk order, starting after `after` (a checkpoint) when given. */
+export async function* walkFiles(roots: readonly WalkRoot[], after?: Position, signal?: AbortSignal): AsyncGenerator<WalkItem> {
+  const start = after?.[0] ?? 0;
+  for (let i = start; i < roots.length; i++) {
+    if (signal?.aborted === true) return;
+    const r = roots[i]!;
+    const k = await kind(r.abs, undefined);
+    const resume = i === start && after !== undefined ? after.slice(1) as string[] : undefined;
+    if (k === 'file') {
+      if (resume === undefined) yield { root: i, rel: [], file: r.abs };
+    } else if (k === 'dir') {
+      // A checkpoint equal to the root itself (a one-file root) means this root is done.
+      if (resume !== undefined && resume.length === 0) continue;
+      yield* walkDir(r.abs, i, [], resume, signal);
+    }
+  }
+}
+
+/** Counts the files a walk would visit (for the ETA): the same order, no stat of regular files. */
+export async function countFiles(roots: readonly WalkRoot[], signal?: AbortSignal): Promise<number> {
+  let n = 0;
+  for await (const _ of walkFiles(roots, undefined, signal)) n++;
+  return n;
+}

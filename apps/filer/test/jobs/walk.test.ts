@@ -1,0 +1,52 @@
+// The job's tree walk: total order, lazy, resumes right after a checkpoint, no symlinks followed.
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { countFiles, walkFiles, type Position } from '../../src/index.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'avscan-walk-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function tree(files: string[]): string {
+  const root = mkdtempSync(path.join(tmp, 't-'));
+  for (const f of files) {
+    mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+    writeFileSync(path.join(root, f), f);
+  }
+  return root;
+}
+
+async function all(roots: { abs: string }[], after?: Position): Promise<string[]> {
+  const out: string[] = [];
+  for await (const it of walkFiles(roots, after)) out.push(`${it.root}:${it.rel.join('/')}`);
+  return out;
+}
+
+it('visits files in sorted order per folder, depth first, roots in order', async () => {
+  const a = tree(['b/2', 'b/1', 'a', 'c/d/e', 'B']);
+  const b = tree(['z']);
+  expect(await all([{ abs: a }, { abs: b }])).toEqual(['0:B', '0:a', '0:b/1', '0:b/2', '0:c/d/e', '1:z']);
+  expect(await countFiles([{ abs: a }, { abs: b }])).toBe(6);
+});
+
+it('resumes right after any checkpoint, including one inside a folder or whose file was deleted', async () => {
+  const a = tree(['a', 'b/1', 'b/2', 'c/d/e', 'c/f']);
+  const full = await all([{ abs: a }]);
+  for (let i = 0; i < full.length; i++) {
+    const rel = full[i]!.slice(2).split('/');
+    expect(await all([{ abs: a }], [0, ...rel])).toEqual(full.slice(i + 1));
+  }
+  // A checkpoint naming a file that is gone: the walk goes on with the next name in order.
+  expect(await all([{ abs: a }], [0, 'b', '15'])).toEqual(['0:b/2', '0:c/d/e', '0:c/f']);
+});
+
+it('a root may be a single file; symlinks are neither followed nor listed', async () => {
+  const a = tree(['x/real']);
+  symlinkSync('/etc', path.join(a, 'x', 'etc-link'));
+  symlinkSync(path.join(a, 'x', 'real'), path.join(a, 'x', 'file-link'));
+  expect(await all([{ abs: a }])).toEqual(['0:x/real']);
+  expect(await all([{ abs: path.join(a, 'x', 'real') }])).toEqual(['0:']);
+  expect(await all([{ abs: path.join(a, 'x', 'real') }], [0])).toEqual([]);
+  expect(await all([{ abs: path.join(a, 'missing') }])).toEqual([]);
+});
