@@ -2,6 +2,7 @@
 // would give it (403 STATUS_ACCESS_DENIED with the reason), and coded errors as the API's error object.
 import type { Answer } from '@avscan/engine';
 import { FilerError, FilerErrorCodes, kFilerHttpStatus } from '../errors.js';
+import { OntapError } from '../server/ontap-error.js';
 
 export interface AnswerJson {
   readonly path: string;
@@ -53,6 +54,9 @@ export function errorReply(err: unknown): { status: number; body: ErrorJson } {
   if (err instanceof FilerError) {
     return { status: kFilerHttpStatus[err.code], body: { error: { code: err.code, message: err.message, ...(err.target !== undefined ? { target: err.target } : {}) } } };
   }
+  // Raised by the management server's hooks that run before the data path (Basic auth → 401): the
+  // client sees the same ONTAP error as on every other route.
+  if (err instanceof OntapError) return { status: err.status, body: err.toJSON() };
   const e = err as { code?: unknown; statusCode?: unknown; message?: unknown; validation?: unknown };
   if (e !== null && typeof e === 'object' && e.validation !== undefined) {
     return { status: 400, body: { error: { code: FilerErrorCodes.INVALID_REQUEST, message: String(e.message) } } };
