@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // Three projects, so each kind of test can be run alone (`npm test -- --project unit`):
-// - unit: beside each package (packages/*/test), no external processes;
+// - unit: beside each package (packages/*/test), no external processes except the private PostgreSQL
+//   the @avscan/store-pg suites start (skipped loudly when it is not installed, failing under CI=true);
 // - cross: the root test/ folder (end to end, crash and fault tests across packages);
 // - real-scanners: tests against real clamd / c-icap started by the tests themselves (test/real);
 // - filer: the filer emulator app (apps/*/test), its REST API over real HTTPS, data path, CLI;

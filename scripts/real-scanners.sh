@@ -10,25 +10,7 @@ set -euo pipefail
 pkgs=(clamav-daemon clamdscan c-icap libc-icap-mod-virus-scan samba samba-vfs-modules smbclient)
 
 install() {
-  local missing=()
-  for p in "${pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  if [ ${#missing[@]} -eq 0 ]; then
-    echo "real-scanners: already installed (${pkgs[*]})"
-    return 0
-  fi
-  # Keep package scripts from starting system daemons (no init system here; we start our own).
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-    chmod +x /usr/sbin/policy-rc.d
-  fi
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "real-scanners: installing ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  echo "real-scanners: installed"
+  bash "$(dirname "$0")/apt-install.sh" real-scanners "${pkgs[@]}"
 }
 
 case "${1:-}" in

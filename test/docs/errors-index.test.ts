@@ -7,9 +7,10 @@ import { FilerErrorCodes } from '@avscan/filer';
 import { PolicyErrorCodes } from '@avscan/policy';
 import { ScannerErrorCodes } from '@avscan/scanner';
 import { StoreErrorCodes } from '@avscan/store';
+import { StorePgErrorCodes } from '@avscan/store-pg';
 
 const catalogs: Record<string, Record<string, string>> = {
-  policy: PolicyErrorCodes, store: StoreErrorCodes, scanner: ScannerErrorCodes, dispatch: DispatchErrorCodes, engine: EngineErrorCodes, filer: FilerErrorCodes,
+  policy: PolicyErrorCodes, store: StoreErrorCodes, 'store-pg': StorePgErrorCodes, scanner: ScannerErrorCodes, dispatch: DispatchErrorCodes, engine: EngineErrorCodes, filer: FilerErrorCodes,
 };
 
 it('docs/errors.md lists exactly the codes of every package catalog', () => {

@@ -32,7 +32,7 @@ export interface ScanRecord {
   readonly quarantined?: boolean;
 }
 
-interface AttributeRow {
+export interface AttributeRow {
   volume: string;
   file_id: string;
   path: string;
@@ -51,7 +51,7 @@ const kResultSet: ReadonlySet<string> = new Set(kScanResults);
 const kColumns = `volume, file_id, path, scan_time, scan_result, threats, sig_timestamp, sig_stamp, change_stamp, quarantined,
   cache_gen = (SELECT value FROM meta WHERE key = 'cache_generation') AS cache_valid`;
 
-function toAttributes(row: AttributeRow): Attributes {
+export function toAttributes(row: AttributeRow): Attributes {
   // Same property order for every object: one hidden class on the lookup hot path.
   return {
     volume: row.volume,
@@ -66,6 +66,24 @@ function toAttributes(row: AttributeRow): Attributes {
     quarantined: row.quarantined === 1,
     cacheValid: row.cache_valid === 1,
   };
+}
+
+/** Validates a rename of a file or folder on `volume` (not the root, not into or above itself). */
+export function checkRename(volume: string, from: string, to: string): void {
+  checkString('volume', volume, 1024);
+  checkPath('from', from);
+  checkPath('to', to);
+  if (from === '/' || to === '/') throw badArgument(from === '/' ? 'from' : 'to', '/', 'a path below the volume root');
+  if (to.startsWith(`${from}/`) || from.startsWith(`${to}/`)) {
+    throw badArgument('to', to, `a path neither above nor below \`${from}\``);
+  }
+}
+
+/** Validates the removal of a file or folder below the volume root. */
+export function checkDeletePath(volume: string, path: string): void {
+  checkString('volume', volume, 1024);
+  checkPath('path', path);
+  if (path === '/') throw badArgument('path', path, 'a path below the volume root');
 }
 
 export function checkFileKey(key: unknown): FileKey {

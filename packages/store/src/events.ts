@@ -61,7 +61,7 @@ export interface Page<T> {
   readonly next?: string;
 }
 
-interface EventRow {
+export interface EventRow {
   id: number;
   time: number;
   type: string;
@@ -89,17 +89,17 @@ export function normalizeEvent(e: EventInput, now: number): unknown[] {
   ];
 }
 
-function encodeCursor(row: EventRow): string {
+export function encodeCursor(row: { readonly time: number; readonly id: number }): string {
   return Buffer.from(`${row.time}:${row.id}`).toString('base64url');
 }
 
-function decodeCursor(cursor: string): [number, number] {
+export function decodeCursor(cursor: string): [number, number] {
   const m = /^(-?\d+(?:\.\d+)?):(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (m === null) throw new StoreError(StoreErrorCodes.NOT_FOUND, `unknown event cursor \`${cursor.slice(0, 80)}\``, { target: 'cursor' });
   return [Number(m[1]), Number(m[2])];
 }
 
-function toEvent(row: EventRow): EventRecord {
+export function toEvent(row: EventRow): EventRecord {
   return {
     id: row.id,
     time: row.time,
@@ -142,33 +142,48 @@ export class EventTable {
   }
 
   query(q: EventQuery = {}): Page<EventRecord> {
-    if (q === null || typeof q !== 'object') throw badArgument('query', q, 'an object');
-    const orderBy = q.orderBy ?? 'time asc';
-    if (orderBy !== 'time asc' && orderBy !== 'time desc') throw badArgument('orderBy', orderBy, "'time asc' or 'time desc'");
-    const max = q.maxRecords === undefined ? undefined : checkCount('maxRecords', q.maxRecords, 1_000_000);
-    const [cTime, cId] = q.cursor === undefined ? [null, null] : decodeCursor(checkString('cursor', q.cursor, 256));
-    const params = {
-      type: checkOptionalString('type', q.type),
-      server: checkOptionalString('server', q.server),
-      svm: checkOptionalString('svm', q.svm),
-      node: checkOptionalString('node', q.node),
-      filePath: checkOptionalString('filePath', q.filePath),
-      reason: checkOptionalString('reason', q.reason),
-      since: q.since === undefined ? null : checkNumber('since', q.since),
-      until: q.until === undefined ? null : checkNumber('until', q.until),
-      cTime,
-      cId,
-      // One extra row tells whether a next page exists.
-      limit: max === undefined ? -1 : max + 1,
-      offset: q.cursor !== undefined || q.offset === undefined ? 0 : checkCount('offset', q.offset),
-    };
+    const { orderBy, max, params } = eventQueryParams(q);
     const rows = (orderBy === 'time asc' ? this.#asc : this.#desc).all(params) as EventRow[];
-    if (max !== undefined && rows.length > max) {
-      rows.length = max;
-      return { records: rows.map(toEvent), numRecords: max, next: encodeCursor(rows[max - 1]!) };
-    }
-    return { records: rows.map(toEvent), numRecords: rows.length };
+    return eventPage(rows, max);
   }
+}
+
+/** Validates an event query; `params.limit` is -1 (no limit) or one more than the page size. */
+export function eventQueryParams(q: EventQuery = {}): {
+  orderBy: 'time asc' | 'time desc';
+  max: number | undefined;
+  params: Record<string, string | number | null>;
+} {
+  if (q === null || typeof q !== 'object') throw badArgument('query', q, 'an object');
+  const orderBy = q.orderBy ?? 'time asc';
+  if (orderBy !== 'time asc' && orderBy !== 'time desc') throw badArgument('orderBy', orderBy, "'time asc' or 'time desc'");
+  const max = q.maxRecords === undefined ? undefined : checkCount('maxRecords', q.maxRecords, 1_000_000);
+  const [cTime, cId] = q.cursor === undefined ? [null, null] : decodeCursor(checkString('cursor', q.cursor, 256));
+  const params = {
+    type: checkOptionalString('type', q.type),
+    server: checkOptionalString('server', q.server),
+    svm: checkOptionalString('svm', q.svm),
+    node: checkOptionalString('node', q.node),
+    filePath: checkOptionalString('filePath', q.filePath),
+    reason: checkOptionalString('reason', q.reason),
+    since: q.since === undefined ? null : checkNumber('since', q.since),
+    until: q.until === undefined ? null : checkNumber('until', q.until),
+    cTime,
+    cId,
+    // One extra row tells whether a next page exists.
+    limit: max === undefined ? -1 : max + 1,
+    offset: q.cursor !== undefined || q.offset === undefined ? 0 : checkCount('offset', q.offset),
+  };
+  return { orderBy, max, params };
+}
+
+/** The page of `rows` (fetched with `limit` max + 1): trims the extra row into a `next` cursor. */
+export function eventPage(rows: EventRow[], max: number | undefined): Page<EventRecord> {
+  if (max !== undefined && rows.length > max) {
+    rows.length = max;
+    return { records: rows.map(toEvent), numRecords: max, next: encodeCursor(rows[max - 1]!) };
+  }
+  return { records: rows.map(toEvent), numRecords: rows.length };
 }
 
 // --- server status -------------------------------------------------------------------------------
@@ -218,7 +233,7 @@ export interface ServerStatusQuery {
   readonly maxRecords?: number;
 }
 
-interface ServerStatusRow {
+export interface ServerStatusRow {
   svm: string;
   node: string;
   ip: string;
@@ -279,34 +294,47 @@ export class ServerStatusTable {
   }
 
   query(q: ServerStatusQuery = {}): Page<ServerStatusRecord> {
-    if (q === null || typeof q !== 'object') throw badArgument('query', q, 'an object');
-    const orderBy = q.orderBy ?? 'update_time desc';
-    const stmt = Object.hasOwn(this.#queries, orderBy) ? this.#queries[orderBy] : undefined;
-    if (stmt === undefined) throw badArgument('orderBy', orderBy, "'update_time asc', 'update_time desc' or 'ip asc'");
-    const rows = stmt.all({
-      svm: checkOptionalString('svm', q.svm),
-      node: checkOptionalString('node', q.node),
-      ip: checkOptionalString('ip', q.ip),
-      state: checkOptionalString('state', q.state),
-      type: checkOptionalString('type', q.type),
-      reason: checkOptionalString('disconnectedReason', q.disconnectedReason),
-      limit: q.maxRecords === undefined ? -1 : checkCount('maxRecords', q.maxRecords, 1_000_000),
-    }) as ServerStatusRow[];
-    const records = rows.map(
-      (r): ServerStatusRecord => ({
-        svm: r.svm,
-        node: r.node,
-        ip: r.ip,
-        state: r.state,
-        type: r.type,
-        updateTime: r.update_time,
-        vendor: r.vendor,
-        version: r.version,
-        disconnectedReason: r.disconnected_reason,
-        message: r.message,
-        signature: r.signature,
-      }),
-    );
+    const { orderBy, params } = serverStatusQueryParams(q);
+    const stmt = this.#queries[orderBy];
+    const records = (stmt.all(params) as ServerStatusRow[]).map(toServerStatus);
     return { records, numRecords: records.length };
   }
+}
+
+const kServerOrders: ReadonlySet<string> = new Set(['update_time asc', 'update_time desc', 'ip asc']);
+
+/** Validates a server-status query; `params.limit` is -1 without `maxRecords`. */
+export function serverStatusQueryParams(q: ServerStatusQuery = {}): {
+  orderBy: NonNullable<ServerStatusQuery['orderBy']>;
+  params: Record<string, string | number | null>;
+} {
+  if (q === null || typeof q !== 'object') throw badArgument('query', q, 'an object');
+  const orderBy = q.orderBy ?? 'update_time desc';
+  if (!kServerOrders.has(orderBy)) throw badArgument('orderBy', orderBy, "'update_time asc', 'update_time desc' or 'ip asc'");
+  const params = {
+    svm: checkOptionalString('svm', q.svm),
+    node: checkOptionalString('node', q.node),
+    ip: checkOptionalString('ip', q.ip),
+    state: checkOptionalString('state', q.state),
+    type: checkOptionalString('type', q.type),
+    reason: checkOptionalString('disconnectedReason', q.disconnectedReason),
+    limit: q.maxRecords === undefined ? -1 : checkCount('maxRecords', q.maxRecords, 1_000_000),
+  };
+  return { orderBy, params };
+}
+
+export function toServerStatus(r: ServerStatusRow): ServerStatusRecord {
+  return {
+    svm: r.svm,
+    node: r.node,
+    ip: r.ip,
+    state: r.state,
+    type: r.type,
+    updateTime: r.update_time,
+    vendor: r.vendor,
+    version: r.version,
+    disconnectedReason: r.disconnected_reason,
+    message: r.message,
+    signature: r.signature,
+  };
 }

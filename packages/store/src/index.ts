@@ -1,5 +1,5 @@
 // Public API of @avscan/store: isi_avscan.db (scan attributes, locks with leases, events, reports).
-// Helpers for tests and tools (`classifySqliteError`) are in `@avscan/store/internal`.
+// Helpers for tests, tools and other store backends are in `@avscan/store/internal`.
 export { openStore, Store } from './store.js';
 export type { StoreOptions, ResolvedStoreOptions } from './options.js';
 export { kDefaultStoreOptions } from './options.js';

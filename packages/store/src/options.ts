@@ -53,7 +53,8 @@ export const kDefaultStoreOptions: ResolvedStoreOptions = Object.freeze({
 
 const kKnown: ReadonlySet<string> = new Set(Object.keys(kDefaultStoreOptions));
 
-function invalid(name: string, value: unknown, expected: string): StoreError {
+/** `ERR_STORE_INVALID_OPTION` for `name`, showing the value and what was expected. */
+export function invalidOption(name: string, value: unknown, expected: string): StoreError {
   const shown = typeof value === 'string' ? `\`${value}\`` : typeof value === 'function' ? 'a function' : `\`${String(value)}\``;
   return new StoreError(
     StoreErrorCodes.INVALID_OPTION,
@@ -62,9 +63,10 @@ function invalid(name: string, value: unknown, expected: string): StoreError {
   );
 }
 
-function integer(name: string, value: unknown, min: number, max: number): number {
+/** An integer option in [min, max], or `ERR_STORE_INVALID_OPTION`. */
+export function integerOption(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(name, value, `an integer in [${min}, ${max}]`);
+    throw invalidOption(name, value, `an integer in [${min}, ${max}]`);
   }
   return value;
 }
@@ -85,24 +87,24 @@ export function resolveStoreOptions(options: StoreOptions | undefined): Resolved
 
   const nodeId = own('nodeId') ?? d.nodeId;
   if (typeof nodeId !== 'string' || nodeId.length === 0 || nodeId.length > 256) {
-    throw invalid('nodeId', nodeId, 'a non-empty string of at most 256 characters');
+    throw invalidOption('nodeId', nodeId, 'a non-empty string of at most 256 characters');
   }
   const readonly = own('readonly') ?? d.readonly;
-  if (typeof readonly !== 'boolean') throw invalid('readonly', readonly, 'a boolean');
+  if (typeof readonly !== 'boolean') throw invalidOption('readonly', readonly, 'a boolean');
   const synchronous = own('synchronous') ?? d.synchronous;
-  if (synchronous !== 'normal' && synchronous !== 'full') throw invalid('synchronous', synchronous, "'normal' or 'full'");
+  if (synchronous !== 'normal' && synchronous !== 'full') throw invalidOption('synchronous', synchronous, "'normal' or 'full'");
   const clock = own('clock') ?? d.clock;
-  if (typeof clock !== 'function') throw invalid('clock', clock, 'a function returning epoch milliseconds');
+  if (typeof clock !== 'function') throw invalidOption('clock', clock, 'a function returning epoch milliseconds');
 
   return Object.freeze({
     nodeId,
-    batchMaxRows: integer('batchMaxRows', own('batchMaxRows') ?? d.batchMaxRows, 1, 1_000_000),
-    batchMaxDelayMs: integer('batchMaxDelayMs', own('batchMaxDelayMs') ?? d.batchMaxDelayMs, 0, 60_000),
-    busyTimeoutMs: integer('busyTimeoutMs', own('busyTimeoutMs') ?? d.busyTimeoutMs, 0, 600_000),
+    batchMaxRows: integerOption('batchMaxRows', own('batchMaxRows') ?? d.batchMaxRows, 1, 1_000_000),
+    batchMaxDelayMs: integerOption('batchMaxDelayMs', own('batchMaxDelayMs') ?? d.batchMaxDelayMs, 0, 60_000),
+    busyTimeoutMs: integerOption('busyTimeoutMs', own('busyTimeoutMs') ?? d.busyTimeoutMs, 0, 600_000),
     readonly,
     synchronous,
-    cacheSizeKiB: integer('cacheSizeKiB', own('cacheSizeKiB') ?? d.cacheSizeKiB, 64, 16 * 1024 * 1024),
+    cacheSizeKiB: integerOption('cacheSizeKiB', own('cacheSizeKiB') ?? d.cacheSizeKiB, 64, 16 * 1024 * 1024),
     clock: clock as () => number,
-    checkpointIntervalMs: integer('checkpointIntervalMs', own('checkpointIntervalMs') ?? d.checkpointIntervalMs, 0, 3_600_000),
+    checkpointIntervalMs: integerOption('checkpointIntervalMs', own('checkpointIntervalMs') ?? d.checkpointIntervalMs, 0, 3_600_000),
   });
 }

@@ -104,7 +104,7 @@ export interface ReportQuery {
   readonly offset?: number;
 }
 
-interface ReportRow {
+export interface ReportRow {
   id: string;
   kind: ReportKind;
   policy: string | null;
@@ -118,14 +118,14 @@ interface ReportRow {
   response: string | null;
 }
 
-interface InfectionRow {
+export interface InfectionRow {
   file_path: string;
   threats: string;
   response: string;
   time: number;
 }
 
-function notFound(id: string): StoreError {
+export function reportNotFound(id: string): StoreError {
   return new StoreError(StoreErrorCodes.NOT_FOUND, `report \`${id}\` does not exist`, { target: 'id' });
 }
 
@@ -153,7 +153,7 @@ export class ReportTable {
     );
     this.#addInfection = db.transaction((id: string, inf: InfectionInput, time: number) => {
       const row = bump.get(id) as { infected_count: number } | undefined;
-      if (row === undefined) throw notFound(id);
+      if (row === undefined) throw reportNotFound(id);
       insertInfection.run(id, row.infected_count, inf.filePath, JSON.stringify(inf.threats), inf.response, time);
     });
     this.#finish = db.prepare('UPDATE reports SET state = ?, end_time = ? WHERE id = ?');
@@ -173,103 +173,145 @@ export class ReportTable {
   }
 
   listInfections(q: InfectionQuery = {}): Page<InfectionRecord> {
-    if (q === null || typeof q !== 'object') throw badArgument('query', q, 'an object');
-    const rows = this.#listInfections.all({
-      reportId: checkOptionalString('reportId', q.reportId, 256),
-      filePath: checkOptionalString('filePath', q.filePath),
-      response: checkOptionalString('response', q.response, 64),
-      since: q.since === undefined ? null : checkNumber('since', q.since),
-      until: q.until === undefined ? null : checkNumber('until', q.until),
-      limit: q.maxRecords === undefined ? -1 : checkCount('maxRecords', q.maxRecords, 1_000_000),
-      offset: checkCount('offset', q.offset ?? 0),
-    }) as Array<InfectionRow & { report_id: string; seq: number; policy: string | null }>;
-    const records = rows.map((r): InfectionRecord => ({
-      reportId: r.report_id, seq: r.seq, policy: r.policy, filePath: r.file_path, threats: JSON.parse(r.threats) as string[], response: r.response, time: r.time,
-    }));
+    const rows = this.#listInfections.all(infectionQueryParams(q)) as InfectionRecordRow[];
+    const records = rows.map(toInfectionRecord);
     return { records, numRecords: records.length };
   }
 
   create(input: ReportInput): Report {
-    if (input === null || typeof input !== 'object') throw badArgument('report', input, 'a report object');
-    if (!kKinds.has(input.kind)) throw badArgument('kind', input.kind, "'on-demand' or 'on-access-daily'");
-    const id = input.id === undefined ? randomUUID() : checkString('id', input.id, 256);
-    const start = input.startTime === undefined ? this.#clock() : checkNumber('startTime', input.startTime);
-    this.#insert.run(id, input.kind, checkOptionalString('policy', input.policy, 256), start, checkOptionalString('response', input.response, 64));
+    const [id, kind, policy, start, response] = normalizeReportInput(input, this.#clock());
+    this.#insert.run(id, kind, policy, start, response);
     return this.get(id)!;
   }
 
   addProgress(id: string, p: ReportProgress): void {
-    if (p === null || typeof p !== 'object') throw badArgument('progress', p, 'an object');
-    const files = checkCount('files', p.files ?? 0);
-    const bytes = checkCount('bytes', p.bytes ?? 0);
-    const fails = checkCount('fails', p.fails ?? 0);
-    if (this.#progress.run(files, bytes, fails, checkString('id', id, 256)).changes === 0) throw notFound(id);
+    const [files, bytes, fails] = normalizeReportProgress(p);
+    if (this.#progress.run(files, bytes, fails, checkString('id', id, 256)).changes === 0) throw reportNotFound(id);
   }
 
   addInfection(id: string, inf: InfectionInput): void {
-    if (inf === null || typeof inf !== 'object') throw badArgument('infection', inf, 'an object');
-    checkString('filePath', inf.filePath);
-    checkStringArray('threats', inf.threats);
-    checkString('response', inf.response, 64);
-    const time = inf.time === undefined ? this.#clock() : checkNumber('time', inf.time);
+    const time = normalizeInfection(inf, this.#clock());
     this.#addInfection.immediate(checkString('id', id, 256), inf, time);
   }
 
   finish(id: string, state: Exclude<ReportState, 'running'>, endTime?: number): Report {
-    if (!kFinalStates.has(state)) throw badArgument('state', state, "'completed', 'failed' or 'cancelled'");
-    const end = endTime === undefined ? this.#clock() : checkNumber('endTime', endTime);
-    if (this.#finish.run(state, end, checkString('id', id, 256)).changes === 0) throw notFound(id);
+    const end = normalizeReportFinish(state, endTime, this.#clock());
+    if (this.#finish.run(state, end, checkString('id', id, 256)).changes === 0) throw reportNotFound(id);
     return this.get(id)!;
   }
 
   get(id: string): Report | undefined {
     const row = this.#get.get(checkString('id', id, 256)) as ReportRow | undefined;
     if (row === undefined) return undefined;
-    const infections = (this.#infections.all(id) as InfectionRow[]).map(
-      (r): Infection => ({ filePath: r.file_path, threats: JSON.parse(r.threats) as string[], response: r.response, time: r.time }),
-    );
-    return this.#toReport(row, infections);
+    const infections = (this.#infections.all(id) as InfectionRow[]).map(toInfection);
+    return toReport(row, infections, this.#clock());
   }
 
   list(q: ReportQuery = {}): Page<Report> {
-    if (q === null || typeof q !== 'object') throw badArgument('query', q, 'an object');
-    if (q.kind !== undefined && !kKinds.has(q.kind)) throw badArgument('kind', q.kind, "'on-demand' or 'on-access-daily'");
-    const rows = this.#list.all({
-      kind: q.kind ?? null,
-      state: checkOptionalString('state', q.state, 32),
-      policy: checkOptionalString('policy', q.policy, 256),
-      since: q.since === undefined ? null : checkNumber('since', q.since),
-      until: q.until === undefined ? null : checkNumber('until', q.until),
-      limit: q.maxRecords === undefined ? -1 : checkCount('maxRecords', q.maxRecords, 1_000_000),
-      offset: checkCount('offset', q.offset ?? 0),
-    }) as ReportRow[];
-    const records = rows.map((r) => this.#toReport(r, []));
+    const rows = this.#list.all(reportQueryParams(q)) as ReportRow[];
+    const now = this.#clock();
+    const records = rows.map((r) => toReport(r, [], now));
     return { records, numRecords: records.length };
   }
 
   delete(id: string): boolean {
     return this.#delete.run(checkString('id', id, 256)).changes > 0;
   }
+}
 
-  #toReport(row: ReportRow, infections: readonly Infection[]): Report {
-    const durationMs = Math.max(0, (row.end_time ?? this.#clock()) - row.start_time);
-    const seconds = durationMs / 1000;
-    return {
-      id: row.id,
-      kind: row.kind,
-      policy: row.policy,
-      startTime: row.start_time,
-      endTime: row.end_time,
-      durationMs,
-      filesScanned: row.files_scanned,
-      totalBytes: row.total_bytes,
-      scanFails: row.scan_fails,
-      infectedCount: row.infected_count,
-      bandwidthBytesPerSec: seconds > 0 ? row.total_bytes / seconds : 0,
-      throughputFilesPerSec: seconds > 0 ? row.files_scanned / seconds : 0,
-      state: row.state,
-      response: row.response,
-      infections,
-    };
-  }
+// --- pure helpers, shared with other store backends ----------------------------------------------
+
+/** `[id, kind, policy, startTime, response]` of a new report; throws before anything is written. */
+export function normalizeReportInput(input: ReportInput, now: number): [string, ReportKind, string | null, number, string | null] {
+  if (input === null || typeof input !== 'object') throw badArgument('report', input, 'a report object');
+  if (!kKinds.has(input.kind)) throw badArgument('kind', input.kind, "'on-demand' or 'on-access-daily'");
+  const id = input.id === undefined ? randomUUID() : checkString('id', input.id, 256);
+  const start = input.startTime === undefined ? now : checkNumber('startTime', input.startTime);
+  return [id, input.kind, checkOptionalString('policy', input.policy, 256), start, checkOptionalString('response', input.response, 64)];
+}
+
+/** `[files, bytes, fails]` to add. */
+export function normalizeReportProgress(p: ReportProgress): [number, number, number] {
+  if (p === null || typeof p !== 'object') throw badArgument('progress', p, 'an object');
+  return [checkCount('files', p.files ?? 0), checkCount('bytes', p.bytes ?? 0), checkCount('fails', p.fails ?? 0)];
+}
+
+/** Validates an infection; returns its time. */
+export function normalizeInfection(inf: InfectionInput, now: number): number {
+  if (inf === null || typeof inf !== 'object') throw badArgument('infection', inf, 'an object');
+  checkString('filePath', inf.filePath);
+  checkStringArray('threats', inf.threats);
+  checkString('response', inf.response, 64);
+  return inf.time === undefined ? now : checkNumber('time', inf.time);
+}
+
+/** Validates a final state; returns the end time. */
+export function normalizeReportFinish(state: unknown, endTime: number | undefined, now: number): number {
+  if (!kFinalStates.has(state as string)) throw badArgument('state', state, "'completed', 'failed' or 'cancelled'");
+  return endTime === undefined ? now : checkNumber('endTime', endTime);
+}
+
+export function reportQueryParams(q: ReportQuery = {}): Record<string, string | number | null> {
+  if (q === null || typeof q !== 'object') throw badArgument('query', q, 'an object');
+  if (q.kind !== undefined && !kKinds.has(q.kind)) throw badArgument('kind', q.kind, "'on-demand' or 'on-access-daily'");
+  return {
+    kind: q.kind ?? null,
+    state: checkOptionalString('state', q.state, 32),
+    policy: checkOptionalString('policy', q.policy, 256),
+    since: q.since === undefined ? null : checkNumber('since', q.since),
+    until: q.until === undefined ? null : checkNumber('until', q.until),
+    limit: q.maxRecords === undefined ? -1 : checkCount('maxRecords', q.maxRecords, 1_000_000),
+    offset: checkCount('offset', q.offset ?? 0),
+  };
+}
+
+export interface InfectionRecordRow extends InfectionRow {
+  report_id: string;
+  seq: number;
+  policy: string | null;
+}
+
+/** Validates an infection query; `limit` is -1 without `maxRecords`. */
+export function infectionQueryParams(q: InfectionQuery = {}): Record<string, string | number | null> {
+  if (q === null || typeof q !== 'object') throw badArgument('query', q, 'an object');
+  return {
+    reportId: checkOptionalString('reportId', q.reportId, 256),
+    filePath: checkOptionalString('filePath', q.filePath),
+    response: checkOptionalString('response', q.response, 64),
+    since: q.since === undefined ? null : checkNumber('since', q.since),
+    until: q.until === undefined ? null : checkNumber('until', q.until),
+    limit: q.maxRecords === undefined ? -1 : checkCount('maxRecords', q.maxRecords, 1_000_000),
+    offset: checkCount('offset', q.offset ?? 0),
+  };
+}
+
+export function toInfectionRecord(r: InfectionRecordRow): InfectionRecord {
+  return { reportId: r.report_id, seq: r.seq, policy: r.policy, ...toInfection(r) };
+}
+
+export function toInfection(r: InfectionRow): Infection {
+  return { filePath: r.file_path, threats: JSON.parse(r.threats) as string[], response: r.response, time: r.time };
+}
+
+/** A report row with its derived fields; `now` stands in for the end of a running report. */
+export function toReport(row: ReportRow, infections: readonly Infection[], now: number): Report {
+  const durationMs = Math.max(0, (row.end_time ?? now) - row.start_time);
+  const seconds = durationMs / 1000;
+  return {
+    id: row.id,
+    kind: row.kind,
+    policy: row.policy,
+    startTime: row.start_time,
+    endTime: row.end_time,
+    durationMs,
+    filesScanned: row.files_scanned,
+    totalBytes: row.total_bytes,
+    scanFails: row.scan_fails,
+    infectedCount: row.infected_count,
+    bandwidthBytesPerSec: seconds > 0 ? row.total_bytes / seconds : 0,
+    throughputFilesPerSec: seconds > 0 ? row.files_scanned / seconds : 0,
+    state: row.state,
+    response: row.response,
+    infections,
+  };
 }

@@ -21,7 +21,7 @@
 // the write is still queued may not. Call `flush()` first to read your own unacknowledged writes.
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { AttributeTable, checkFileKey, normalizeScanRecord, type ScanRecord } from './attributes.js';
+import { AttributeTable, checkDeletePath, checkFileKey, checkRename, normalizeScanRecord, type ScanRecord } from './attributes.js';
 import type { Attributes, FileKey } from './current.js';
 import { classifySqliteError, StoreError, StoreErrorCodes } from './errors.js';
 import {
@@ -203,13 +203,7 @@ export class Store {
    */
   rename(volume: string, from: string, to: string): Promise<number> {
     return this.#write(() => {
-      checkString('volume', volume, 1024);
-      checkPath('from', from);
-      checkPath('to', to);
-      if (from === '/' || to === '/') throw badArgument(from === '/' ? 'from' : 'to', '/', 'a path below the volume root');
-      if (to.startsWith(`${from}/`) || from.startsWith(`${to}/`)) {
-        throw badArgument('to', to, `a path neither above nor below \`${from}\``);
-      }
+      checkRename(volume, from, to);
       return () => this.#attributes.rename(volume, from, to);
     });
   }
@@ -225,9 +219,7 @@ export class Store {
   /** The file or folder at `path` is gone: removes its row and every row below it. Resolves with the count. */
   deletePath(volume: string, path: string): Promise<number> {
     return this.#write(() => {
-      checkString('volume', volume, 1024);
-      checkPath('path', path);
-      if (path === '/') throw badArgument('path', path, 'a path below the volume root');
+      checkDeletePath(volume, path);
       return () => this.#attributes.deletePath(volume, path);
     });
   }
