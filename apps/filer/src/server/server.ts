@@ -2,6 +2,7 @@
 // every refusal, bodies with dotted keys merged before validation, the API reference at /docs/api,
 // and the app's extensions (data path, watcher, clamd front door) registered inside the same
 // authenticated scope and started once the server listens.
+import diagnostics_channel from 'node:diagnostics_channel';
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -38,6 +39,19 @@ export interface FilerServer {
 }
 
 const kMaxBody = 1024 * 1024;
+
+/** Published on `avscan:filer:management` after each successful POST/PATCH/PUT/DELETE under /api or /platform. */
+export interface ManagementMessage {
+  readonly method: string;
+  /** URL path without the query. */
+  readonly path: string;
+  readonly status: number;
+  readonly body: unknown;
+  readonly user?: string;
+}
+
+export const kManagementChannel = 'avscan:filer:management';
+const kManagement = diagnostics_channel.channel(kManagementChannel);
 
 export async function buildApp(options: ServerOptions): Promise<FastifyInstance> {
   const authenticate = makeAuthenticator(options.users);
@@ -79,6 +93,16 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
   app.addHook('onRequest', async (req, reply) => {
     req.user = authenticate(req.headers.authorization);
     void reply;
+  });
+  // Every configuration change that succeeded, through either API, for the audit log's management
+  // events and anything else that follows the configuration (the scheduler): a diagnostics channel,
+  // free while nobody listens.
+  app.addHook('onResponse', async (req, reply) => {
+    if (!kManagement.hasSubscribers || req.method === 'GET' || req.method === 'HEAD' || reply.statusCode >= 400) return;
+    const url = req.url.split('?')[0]!;
+    if (!url.startsWith('/api/') && !url.startsWith('/platform/')) return;
+    const change: ManagementMessage = { method: req.method, path: url, status: reply.statusCode, body: req.body, ...(req.user === undefined ? {} : { user: req.user }) };
+    kManagement.publish(change);
   });
   app.setErrorHandler((err, _req, reply) => {
     const e = toOntapError(err);

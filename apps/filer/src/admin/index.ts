@@ -1,0 +1,41 @@
+// The administrator's extension of the filer: the back end of on-demand jobs, schedules, reports and
+// the audit log (services.ts) started with the filer, and their REST routes (routes.ts).
+import type { FilerExtension, FilerRuntime } from '../model.js';
+import type { ManagedRuntime } from '../runtime/managed.js';
+import { FilerError, FilerErrorCodes } from '../errors.js';
+import { registerAdminRoutes } from './routes.js';
+import { startAdminServices, type AdminOptions, type AdminServices } from './services.js';
+
+function managed(rt: FilerRuntime): ManagedRuntime {
+  if (!('vscan' in rt) || !('mutate' in rt)) throw new FilerError(FilerErrorCodes.INVALID_CONFIG, 'the admin extension needs the managed runtime (startFiler)', 'extensions');
+  return rt as ManagedRuntime;
+}
+
+/** The extension plus a handle on its services once started (tests and the dashboard read them). */
+export interface AdminExtension extends FilerExtension {
+  services(): AdminServices | undefined;
+}
+
+export function adminExtension(options: AdminOptions = {}): AdminExtension {
+  let services: AdminServices | undefined;
+  // Routes are registered before the server listens and services start after: whichever comes first
+  // starts them, so no request finds them missing.
+  const ensure = (rt: FilerRuntime): AdminServices => (services ??= startAdminServices(managed(rt), options));
+  return {
+    name: 'admin',
+    services: () => services,
+    async routes(app, rt) {
+      const m = managed(rt);
+      await registerAdminRoutes(app, m, () => ensure(m));
+    },
+    async start(rt) {
+      const s = ensure(rt);
+      return {
+        close: async () => {
+          await s.close();
+          services = undefined;
+        },
+      };
+    },
+  };
+}
