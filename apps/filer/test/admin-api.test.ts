@@ -2,7 +2,7 @@
 // audit log) runs inside it: run a policy now and follow the job, scan one file, cancel, reports
 // with ONTAP's collection conventions, the daily on-access report on demand, the audit log
 // configuration of seed 001 with its error codes, and management events written to the log.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminExtension, dataPathExtension, kActiveLog, type AdminExtension } from '../src/index.js';
@@ -10,6 +10,7 @@ import { expectOntapError, kEicar, startTestFiler, type Client, type TestFiler }
 
 let t: TestFiler;
 let admin: AdminExtension;
+
 let base: string;
 let root: string;
 let vol: string;
@@ -29,6 +30,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t?.close();
+  // A restarted filer keeps its folder: remove it here.
+  if (t !== undefined) rmSync(t.dir, { recursive: true, force: true });
 });
 
 /** Polls a job until it leaves `running` (the condition, not a fixed sleep). */
@@ -103,6 +106,26 @@ describe('on-demand runs and jobs', () => {
     expect(del.status).toBe(200);
     expect(del.body.records[0].state).toBe('cancelled');
     expect(del.body.records[0].files.checked).toBeLessThan(3000);
+  });
+});
+
+describe('restart', () => {
+  it('a job running when the filer stops is resumed from its checkpoint by the next start and completes', async () => {
+    mkdirSync(path.join(root, 'resume'), { recursive: true });
+    for (let i = 0; i < 2000; i++) writeFileSync(path.join(root, 'resume', `r${i}.txt`), `r${i}`);
+    expect((await t.api.post(`${base}/on-demand-policies`, { name: 'resume', scan_paths: [`/${vol}/resume/`], log_path: `/${vol}/reports/` })).status).toBe(201);
+    const run = await t.api.post(`${base}/on-demand-policies/resume/run`);
+    const href = run.body.job._links.self.href as string;
+    for (;;) {
+      const r = await t.api.get(href);
+      if (r.body.files.checked > 0) break;
+      await new Promise((res) => setTimeout(res, 5));
+    }
+    // The same extension instances start again: the admin extension starts fresh services.
+    t = await t.restart();
+    expect(admin.services()!.recovered).toContain(run.body.job.uuid);
+    const job = await finished(t.api, href);
+    expect(job).toMatchObject({ state: 'completed', files: { checked: 2000, total: 2000 } });
   });
 });
 
