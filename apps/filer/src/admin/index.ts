@@ -1,8 +1,10 @@
 // The administrator's extension of the filer: the back end of on-demand jobs, schedules, reports and
-// the audit log (services.ts) started with the filer, and their REST routes (routes.ts).
+// the audit log (services.ts) started with the filer, and their REST routes: ONTAP side (routes.ts),
+// OneFS antivirus PAPI (onefs.ts).
 import type { FilerExtension, FilerRuntime } from '../model.js';
 import type { ManagedRuntime } from '../runtime/managed.js';
 import { FilerError, FilerErrorCodes } from '../errors.js';
+import { registerOnefsRoutes } from './onefs.js';
 import { registerAdminRoutes } from './routes.js';
 import { startAdminServices, type AdminOptions, type AdminServices } from './services.js';
 
@@ -27,6 +29,7 @@ export function adminExtension(options: AdminOptions = {}): AdminExtension {
     async routes(app, rt) {
       const m = managed(rt);
       await registerAdminRoutes(app, m, () => ensure(m));
+      await registerOnefsRoutes(app, m, () => ensure(m));
     },
     async start(rt) {
       const s = ensure(rt);

@@ -12,6 +12,7 @@ import { makeAuthenticator, type User } from './auth.js';
 import { expandDotted } from './body.js';
 import { OntapCodes, OntapError, toOntapError } from './ontap-error.js';
 import type { TlsFiles } from './tls.js';
+import { createSessions, kSessionPath } from './session.js';
 import { registerApi } from '../api/routes.js';
 
 export interface ServerOptions {
@@ -90,9 +91,29 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
       done(err instanceof OntapError ? err : new OntapError(400, OntapCodes.BAD_FIELD, `malformed JSON body: ${(err as Error).message}`), undefined);
     }
   });
+  const sessions = createSessions(options.users);
   app.addHook('onRequest', async (req, reply) => {
-    req.user = authenticate(req.headers.authorization);
+    // The OneFS session login is the one route without credentials in the headers: they are its body.
+    if (req.method === 'POST' && req.url.split('?')[0] === kSessionPath) return;
+    const token = req.headers['x-csrf-token'];
+    const bySession = req.headers.authorization === undefined
+      ? sessions.user(req.headers.cookie, typeof token === 'string' ? token : undefined, req.method !== 'GET' && req.method !== 'HEAD')
+      : undefined;
+    req.user = bySession ?? authenticate(req.headers.authorization);
     void reply;
+  });
+  app.post(kSessionPath, async (req, reply) => {
+    const s = sessions.login(req.body);
+    void reply.status(201).header('set-cookie', [
+      `isisessid=${s.id}; Path=/; Secure; HttpOnly; SameSite=Strict`,
+      `isicsrf=${s.csrf}; Path=/; Secure; SameSite=Strict`,
+    ]);
+    return { services: ['platform', 'namespace'], timeout_absolute: s.timeoutAbsolute, timeout_inactive: s.timeoutInactive, username: s.user };
+  });
+  app.get(kSessionPath, async (req) => ({ username: req.user, services: ['platform', 'namespace'] }));
+  app.delete(kSessionPath, async (req, reply) => {
+    sessions.logout(req.headers.cookie);
+    void reply.status(204);
   });
   // Every configuration change that succeeded, through either API, for the audit log's management
   // events and anything else that follows the configuration (the scheduler): a diagnostics channel,
