@@ -5,6 +5,7 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { ApiClient } from './client.js';
 import { cell, table, when } from './render.js';
+import { sleep } from './sleep.js';
 
 type Json = any;
 
@@ -67,17 +68,6 @@ export function renderReport(r: Json): string {
   const f = table(['Infected file', 'Threats', 'Response', 'Time']);
   for (const i of files) f.push([cell(i.path), cell(i.threats), cell(i.response), when(i.time)]);
   return `${t.toString()}\n${f.toString()}`;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
 }
 
 /** Follows a job (its `_links.self`) with a progress bar until it ends; returns its last record. */

@@ -5,6 +5,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ApiClient, ApiError, kDefaultUrl, type Query } from './client.js';
 import { addJobCommands } from './jobs.js';
+import { sleep } from './sleep.js';
 import {
   eventLine, renderAnswer, renderDenied, renderEvents, renderExplain, renderFile, renderList, renderPolicies, renderPools, renderServers, renderStatus,
 } from './render.js';
@@ -39,17 +40,6 @@ export function parseTarget(target: string): { svm: string; share: string; path:
   const [svm, share, ...rest] = parts as [string, string, ...string[]];
   const url = `/data/${[svm, share, ...rest].map(encodeURIComponent).join('/')}`;
   return { svm, share, path: rest.join('/'), url };
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
 }
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
