@@ -2,6 +2,7 @@
 // would give it (403 STATUS_ACCESS_DENIED with the reason), and coded errors as the API's error object.
 import type { Answer } from '@avscan/engine';
 import { FilerError, FilerErrorCodes, kFilerHttpStatus } from '../errors.js';
+import { OntapError } from '../server/ontap-error.js';
 
 export interface AnswerJson {
   readonly path: string;
@@ -50,6 +51,8 @@ export interface ErrorJson {
  * whose message is not leaked.
  */
 export function errorReply(err: unknown): { status: number; body: ErrorJson } {
+  // The server's own refusals reach here too (Basic auth runs in the root scope's onRequest hook).
+  if (err instanceof OntapError) return { status: err.status, body: err.toJSON() };
   if (err instanceof FilerError) {
     return { status: kFilerHttpStatus[err.code], body: { error: { code: err.code, message: err.message, ...(err.target !== undefined ? { target: err.target } : {}) } } };
   }

@@ -82,6 +82,7 @@ export function dataPathExtension(options: DataPathOptions = {}): FilerExtension
         scope.setErrorHandler((err, req, reply) => {
           const { status, body } = errorReply(err);
           if (status >= 500) req.log.error({ err }, 'data path');
+          if (status === 401) void reply.header('www-authenticate', 'Basic realm="avscan"');
           return reply.code(status).send(body);
         });
 
