@@ -79,6 +79,42 @@ describe('individual-file scan, reports and threats', () => {
   });
 });
 
+describe('quarantine, filters, servers, node status', () => {
+  it('GET /platform/3/antivirus/quarantine/{path}: never scanned → not_current; after a scan → current with last_scan and last_istag; infected → quarantined; PUT releases', async () => {
+    const q = (f: string) => t.api.get(`/platform/3/antivirus/quarantine/ifs/${svm}/${vol}/in/${f}`);
+    writeFileSync(path.join(t.filer.runtime.volume(svm, vol)!.root, 'in', 'fresh.txt'), 'fresh\n');
+    expect((await q('fresh.txt')).body).toMatchObject({ file: `/ifs/${svm}/${vol}/in/fresh.txt`, scan_result: 'never_scanned', scan_status: 'not_current', quarantined: false, last_scan: null });
+    await t.api.post('/platform/11/antivirus/scan', { file: `/ifs/${svm}/${vol}/in/fresh.txt` });
+    const after = (await q('fresh.txt')).body;
+    expect(after).toMatchObject({ scan_result: 'clean', scan_status: 'current', quarantined: false });
+    expect(after.last_scan).toBeGreaterThan(1_700_000_000);
+    expect(after.last_scan).toBeLessThan(Date.now() / 1000 + 1);
+    await t.api.post('/platform/11/antivirus/scan', { file: `/ifs/${svm}/${vol}/in/eicar.com` });
+    expect((await q('eicar.com')).body).toMatchObject({ quarantined: true });
+    const put = (body: unknown) => t.api.raw('PUT', `/platform/3/antivirus/quarantine/ifs/${svm}/${vol}/in/eicar.com`, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expectOntapError(await put({ quarantined: true }), 400, '2');
+    expect((await put({ quarantined: false })).status).toBe(204);
+    expect((await q('eicar.com')).body).toMatchObject({ quarantined: false });
+    expectOntapError(await t.api.get('/platform/3/antivirus/quarantine/ifs/nozone/x'), 404, '4');
+  });
+
+  it("filters are the zones' Vscan state and enabled policy; servers the pools' servers; node 1's status", async () => {
+    const filters = await t.api.get('/platform/11/avscan/filters');
+    expect(filters.body.filters).toEqual([expect.objectContaining({ id: svm, zone_name: svm, filter_enabled: true, scan_profile: 'standard' })]);
+    const one = await t.api.get(`/platform/11/avscan/filters/${svm}`);
+    expect(one.body.filters[0]).toMatchObject({ file_extension_action: 'include', scan_if_no_extension: true });
+    const servers = await t.api.get('/platform/11/avscan/servers');
+    expect(servers.body.total).toBeGreaterThan(0);
+    expect(servers.body.servers[0]).toMatchObject({ server_type: 'CAVA', enabled: true, zone: svm });
+    const node = await t.api.get('/platform/11/avscan/nodes/1/status');
+    expect(node.body.status[0]).toMatchObject({ av_vendor: 'avscan', system_status: 'RUNNING' });
+    expect(node.body.status[0].system_stats.all_scan_requests).toBeGreaterThan(0);
+    expect(node.body.status[0].server_status.length).toBe(servers.body.total);
+    expectOntapError(await t.api.get('/platform/11/avscan/nodes/2/status'), 404, '4');
+    expectOntapError(await t.api.get('/platform/11/avscan/filters/nope'), 404, '4');
+  });
+});
+
 describe('one data model', () => {
   it("a zone's CAVA jobs are its ONTAP on-demand policies, paths under /ifs/<zone>", async () => {
     const base = `/api/protocols/vscan/${t.uuid}`;

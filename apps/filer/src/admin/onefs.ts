@@ -5,12 +5,13 @@
 // in OneFS's shapes (toOnefsScanReport / toOnefsThreats). Errors keep the filer's one error object.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Query } from '../api/query.js';
+import { fileRecord, resolveSvmPath } from '../api/observe.js';
 import { fileJob } from '../jobs/spec.js';
-import { pathComponents } from '../paths.js';
+import { accessOf, pathComponents } from '../paths.js';
 import { listReports, listThreats, getReport, toOnefsScanReport, toOnefsThreats } from '../reports/query.js';
 import type { ManagedRuntime } from '../runtime/managed.js';
 import { badField, notFound } from '../server/ontap-error.js';
-import type { OdPolicyDoc } from '../vscan/model.js';
+import { enabledPolicy, type OdPolicyDoc } from '../vscan/model.js';
 import type { AdminServices } from './services.js';
 
 type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Query; Body: unknown }>;
@@ -112,6 +113,97 @@ export async function registerOnefsRoutes(app: FastifyInstance, rt: ManagedRunti
     });
     const reports = page.records.flatMap(toOnefsThreats);
     return { reports, resume: null, total: reports.length };
+  });
+
+  // The per-file view (§3.2): `/ifs/<zone>/<volume>/<path>` after the prefix.
+  const fileOf = (req: Req): { zone: string; resolved: ReturnType<typeof resolveSvmPath>; ifs: string } => {
+    const ifs = `/${String(req.params['*'] ?? '')}`;
+    const parts = pathComponents(ifs);
+    if (parts[0] !== 'ifs' || parts[1] === undefined || rt.svm(parts[1]) === undefined) throw notFound(`\`${ifs.slice(0, 120)}\` is not under /ifs/<zone>/ of a known zone`, 'path');
+    return { zone: parts[1], resolved: resolveSvmPath(rt, parts[1], parts.slice(2).join('/')), ifs };
+  };
+  app.get('/platform/3/antivirus/quarantine/*', async (req: Req) => {
+    allow(req.query, []);
+    const { zone, resolved, ifs } = fileOf(req);
+    const r = fileRecord(rt, zone, resolved);
+    const scanTime = typeof r['scan_time'] === 'string' ? Math.floor(Date.parse(r['scan_time']) / 1000) : null;
+    return {
+      file: ifs, quarantined: r['quarantined'], last_scan: scanTime, last_istag: r['signature_timestamp'] ?? null,
+      scan_result: r['scan_result'], scan_status: r['scan_status'] === 'current' ? 'current' : 'not_current',
+    };
+  });
+  app.put('/platform/3/antivirus/quarantine/*', async (req: Req, reply) => {
+    allow(req.query, []);
+    const { zone, resolved } = fileOf(req);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    for (const k of Object.keys(body)) if (k !== 'quarantined') throw badField(`unexpected field \`${k.slice(0, 80)}\``, k);
+    if (typeof body['quarantined'] !== 'boolean') throw badField('`quarantined` must be a boolean', 'quarantined');
+    // Quarantine comes from a scan verdict; the API only releases (as the ONTAP side's PATCH …/files).
+    if (body['quarantined']) throw badField('files are quarantined by a scan verdict; only `quarantined: false` (release) is accepted', 'quarantined');
+    const access = accessOf(resolved);
+    await rt.engine(zone).releaseQuarantine(access.volume, access.fileId);
+    void reply.status(204);
+  });
+
+  // Each zone's CAVA filter: the view of its Vscan state and enabled on-access policy.
+  const filterOf = (zone: string, full: boolean): Record<string, unknown> => {
+    const doc = rt.vscan(zone);
+    const p = enabledPolicy(doc);
+    const scope = p?.scope;
+    const include = scope?.include_extensions ?? ['*'];
+    return {
+      id: zone, zone_name: zone, filter_enabled: doc.enabled && p !== undefined, scan_profile: 'standard',
+      scan_on_read: false, scan_on_close: true, scan_on_rename: true, scan_cloudpool_files: false,
+      ...(full ? {
+        file_extensions: include.includes('*') ? (scope?.exclude_extensions ?? []) : include,
+        file_extension_action: include.includes('*') && (scope?.exclude_extensions ?? []).length > 0 ? 'exclude' : 'include',
+        paths_to_exclude: (scope?.exclude_paths ?? []).map((x) => x.replace(/\\/g, '/').replace(/^\//, '')),
+        scan_if_no_extension: scope?.scan_without_extension ?? true,
+      } : {}),
+    };
+  };
+  app.get('/platform/11/avscan/filters', async (req: Req) => {
+    allow(req.query, ['limit', 'resume', 'sort', 'dir']);
+    const filters = rt.svms().map((s) => filterOf(s.name, false));
+    return { filters, resume: null, total: filters.length };
+  });
+  app.get('/platform/11/avscan/filters/:id', async (req: Req) => {
+    allow(req.query, []);
+    const zone = req.params['id']!;
+    if (rt.svm(zone) === undefined) throw notFound(`no filter \`${zone.slice(0, 80)}\``, 'id');
+    return { filters: [filterOf(zone, true)] };
+  });
+
+  // Scanner servers: the zones' pool servers (a server is one `server_uri`).
+  app.get('/platform/11/avscan/servers', async (req: Req) => {
+    allow(req.query, ['limit', 'resume', 'sort', 'dir']);
+    const servers = rt.svms().flatMap((s) => rt.vscan(s.name).scanner_pools.flatMap((p) => p.servers.map((uri) => ({
+      id: `${s.name}:${uri}`, server_name: uri, server_uri: uri, server_type: 'CAVA', enabled: true, zone: s.name, pool: p.name,
+    }))));
+    return { servers, resume: null, total: servers.length };
+  });
+
+  // This node's status: the dispatchers' servers and counters (one node: lnn 1).
+  app.get('/platform/11/avscan/nodes/:lnn/status', async (req: Req) => {
+    allow(req.query, []);
+    if (req.params['lnn'] !== '1') throw notFound(`no node \`${String(req.params['lnn']).slice(0, 20)}\` (the emulator is node 1)`, 'lnn');
+    const metrics = rt.svms().map((s) => rt.dispatcher(s.name)?.metrics()).filter((m) => m !== undefined);
+    const servers = metrics.flatMap((m) => m.servers);
+    const up = servers.some((v) => v.state === 'connected');
+    const sum = (f: (v: (typeof servers)[number]) => number): number => servers.reduce((a, v) => a + f(v), 0);
+    const requests = sum((v) => v.clean + v.infected + v.failure + v.timeout);
+    return {
+      status: [{
+        av_vendor: 'avscan', system_status: up ? 'RUNNING' : 'FAULTED', blocking_events: up ? [] : ['no scanner server connected'],
+        server_status: servers.map((v) => ({
+          server_name: v.server, server_state: v.state, connections: v.inFlight, scan_requests: v.clean + v.infected + v.failure + v.timeout, scan_rtt: v.mean,
+        })),
+        system_stats: {
+          all_scan_requests: requests, scan_fails: sum((v) => v.failure), scan_timeouts: sum((v) => v.timeout), cee_infected_count: sum((v) => v.infected),
+          cee_success_count: sum((v) => v.clean), fast_file_queue_size: metrics.reduce((a, m) => a + m.queued, 0),
+        },
+      }],
+    };
   });
 
   app.get('/platform/11/avscan/jobs', async (req: Req) => {
