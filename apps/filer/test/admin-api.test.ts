@@ -194,6 +194,13 @@ describe('audit log configuration (seed 001)', () => {
     const ev = lines.find((l) => JSON.stringify(l).includes('/on-demand-policies') && JSON.stringify(l).includes('audited'));
     expect(ev).toBeDefined();
     expect(JSON.stringify(ev)).toContain('POST');
+    // Through the OneFS API too: the zone is named by the file's /ifs path.
+    const svm = t.filer.runtime.svms()[0]!.name;
+    const put = await t.api.raw('PUT', `/platform/3/antivirus/quarantine/ifs/${svm}/${vol}/tree/f0.txt`, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ quarantined: false }) });
+    expect(put.status).toBe(204);
+    await s.audit.flush();
+    const onefs = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>).find((l) => JSON.stringify(l).includes('/platform/3/antivirus/quarantine'));
+    expect(JSON.stringify(onefs)).toContain('onefs');
   });
 
   it('DELETE after disabling (or with force=true) removes the configuration', async () => {

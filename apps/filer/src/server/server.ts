@@ -46,6 +46,8 @@ export interface ManagementMessage {
   readonly method: string;
   /** URL path without the query. */
   readonly path: string;
+  /** The parsed query (OneFS names a zone with `zone=`). */
+  readonly query: Readonly<Record<string, unknown>>;
   readonly status: number;
   readonly body: unknown;
   readonly user?: string;
@@ -118,12 +120,15 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
   // Every configuration change that succeeded, through either API, for the audit log's management
   // events and anything else that follows the configuration (the scheduler): a diagnostics channel,
   // free while nobody listens.
-  app.addHook('onResponse', async (req, reply) => {
-    if (!kManagement.hasSubscribers || req.method === 'GET' || req.method === 'HEAD' || reply.statusCode >= 400) return;
+  // onSend, not onResponse: subscribers start recording before the client has its answer, so a
+  // client that reads the audit log next finds the change.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!kManagement.hasSubscribers || req.method === 'GET' || req.method === 'HEAD' || reply.statusCode >= 400) return payload;
     const url = req.url.split('?')[0]!;
-    if (!url.startsWith('/api/') && !url.startsWith('/platform/')) return;
-    const change: ManagementMessage = { method: req.method, path: url, status: reply.statusCode, body: req.body, ...(req.user === undefined ? {} : { user: req.user }) };
+    if (!url.startsWith('/api/') && !url.startsWith('/platform/')) return payload;
+    const change: ManagementMessage = { method: req.method, path: url, query: (req.query ?? {}) as Record<string, unknown>, status: reply.statusCode, body: req.body, ...(req.user === undefined ? {} : { user: req.user }) };
     kManagement.publish(change);
+    return payload;
   });
   app.setErrorHandler((err, _req, reply) => {
     const e = toOntapError(err);
