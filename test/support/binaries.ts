@@ -9,6 +9,8 @@ const kPaths: Record<string, string> = {
   smbd: '/usr/sbin/smbd',
   smbclient: '/usr/bin/smbclient',
   'virusfilter.so': '/usr/lib/x86_64-linux-gnu/samba/vfs/virusfilter.so',
+  // The dashboard test's browser (Debian's chromium package).
+  chromium: '/usr/bin/chromium',
 };
 
 export function binaryPath(name: string): string {

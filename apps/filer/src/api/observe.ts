@@ -54,11 +54,28 @@ function timeBound(expr: string): { since?: number; until?: number } {
 }
 
 /** The share-relative path of an SVM path (`\vol1\dir\f` or `/vol1/dir/f`): its volume and the rest. */
-function resolveSvmPath(rt: ManagedRuntime, svm: string, p: string): ResolvedPath {
+export function resolveSvmPath(rt: ManagedRuntime, svm: string, p: string): ResolvedPath {
   const parts = p.split(/[\\/]+/).filter((x) => x !== '');
   const vol = parts[0] === undefined ? undefined : rt.volume(svm, parts[0]);
   if (vol === undefined) throw notFound(`no volume \`${(parts[0] ?? '').slice(0, 80)}\` on SVM \`${svm}\` (paths start with the volume: \`\\vol1\\dir\\file\`)`, 'path');
   return resolveInVolume(vol, parts.slice(1).join('/'));
+}
+
+/** A file's scan attributes as the `files` endpoint (and OneFS `quarantine/{path}`) show them. */
+export function fileRecord(rt: ManagedRuntime, svmName: string, resolved: ResolvedPath): Rec {
+  const access = accessOf(resolved);
+  const attrs: Attributes | undefined = rt.store.getAttributes({ volume: access.volume, fileId: access.fileId });
+  const watermark = rt.dispatcher(svmName)?.signatureWatermark()?.timestamp ?? 0;
+  return {
+    path: resolved.svmPath, volume: resolved.volume.name, size: access.size,
+    scan_status: scanStatus(attrs, access.changeStamp, watermark),
+    scan_result: attrs === undefined ? 'never_scanned' : attrs.scanResult,
+    quarantined: attrs?.quarantined ?? false,
+    ...(attrs === undefined ? {} : {
+      scan_time: new Date(attrs.scanTime).toISOString(), threats: attrs.threats, signature_timestamp: attrs.sigTimestamp,
+      cache_valid: attrs.cacheValid, modified_since_scan: attrs.changeStamp !== access.changeStamp,
+    }),
+  };
 }
 
 export async function registerObservability(app: FastifyInstance, rt: ManagedRuntime): Promise<void> {
@@ -146,26 +163,11 @@ export async function registerObservability(app: FastifyInstance, rt: ManagedRun
     return { svm: { name: svm.name, uuid: svm.uuid }, path: resolved.svmPath, size: access.size, execute: access.execute === true, policy: policyName ?? null, ...result };
   });
 
-  const fileRecord = (svmName: string, resolved: ResolvedPath): Rec => {
-    const access = accessOf(resolved);
-    const attrs: Attributes | undefined = rt.store.getAttributes({ volume: access.volume, fileId: access.fileId });
-    const watermark = rt.dispatcher(svmName)?.signatureWatermark()?.timestamp ?? 0;
-    return {
-      path: resolved.svmPath, volume: resolved.volume.name, size: access.size,
-      scan_status: scanStatus(attrs, access.changeStamp, watermark),
-      scan_result: attrs === undefined ? 'never_scanned' : attrs.scanResult,
-      quarantined: attrs?.quarantined ?? false,
-      ...(attrs === undefined ? {} : {
-        scan_time: new Date(attrs.scanTime).toISOString(), threats: attrs.threats, signature_timestamp: attrs.sigTimestamp,
-        cache_valid: attrs.cacheValid, modified_since_scan: attrs.changeStamp !== access.changeStamp,
-      }),
-    };
-  };
   const fileQuery = { type: 'object', additionalProperties: false, required: ['path'], properties: { path: { type: 'string' }, return_timeout: { type: 'string' } } } as const;
   app.get(`${kApi}/:svm_uuid/files`, { schema: { tags: ['files'], summary: 'Scan attributes of one file: result, time, signature stamp, current or not, quarantined', params: S.svmParams, querystring: fileQuery } }, async (req) => {
     const rq = req as Req;
     const svm = svmOf(rt, rq);
-    return { svm: { name: svm.name, uuid: svm.uuid }, ...fileRecord(svm.name, resolveSvmPath(rt, svm.name, String(rq.query['path']))) };
+    return { svm: { name: svm.name, uuid: svm.uuid }, ...fileRecord(rt, svm.name, resolveSvmPath(rt, svm.name, String(rq.query['path']))) };
   });
   app.patch(`${kApi}/:svm_uuid/files`, { schema: { tags: ['files'], summary: 'Release a quarantined file (`quarantined: false`)', params: S.svmParams, querystring: fileQuery, body: S.filePatch } }, async (req) => {
     const rq = req as Req;

@@ -9,5 +9,6 @@ const code = await runCli(process.argv.slice(2), {
   stderr: (s) => process.stderr.write(s),
   stdoutBytes: (b) => process.stdout.write(b),
   signal: ac.signal,
+  stderrIsTTY: process.stderr.isTTY === true,
 });
 process.exitCode = code;

@@ -4,6 +4,8 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ApiClient, ApiError, kDefaultUrl, type Query } from './client.js';
+import { addJobCommands } from './jobs.js';
+import { sleep } from './sleep.js';
 import {
   eventLine, renderAnswer, renderDenied, renderEvents, renderExplain, renderFile, renderList, renderPolicies, renderPools, renderServers, renderStatus,
 } from './render.js';
@@ -17,6 +19,8 @@ export interface CliIo {
   readonly env?: NodeJS.ProcessEnv;
   /** Stops `events --follow` (SIGINT in the real CLI). */
   readonly signal?: AbortSignal;
+  /** stderr is a terminal: the progress bar redraws in place. @default false */
+  readonly stderrIsTTY?: boolean;
 }
 
 export const kExitDenied = 3;
@@ -38,24 +42,13 @@ export function parseTarget(target: string): { svm: string; share: string; path:
   return { svm, share, path: rest.join('/'), url };
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
-}
-
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const env = io.env ?? process.env;
   let exit = 0;
   let client: ApiClient | undefined;
   const program = new Command('avscan');
   program
-    .description('avscan filer: Vscan status, policies, pools, events, decisions, and share files through the on-access engine')
+    .description('avscan filer: Vscan status, policies, pools, events, decisions, share files through the on-access engine, on-demand jobs and reports')
     .addOption(new Option('--url <url>', 'filer REST API').env('AVSCAN_URL').default(kDefaultUrl))
     .addOption(new Option('--user <name>', 'Basic auth user').env('AVSCAN_USER'))
     .addOption(new Option('--password <password>', 'Basic auth password').env('AVSCAN_PASSWORD'))
@@ -244,6 +237,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const r = await api().call('POST', parseTarget(target).url, { query: { op: 'scan' } });
     if (g().json) json(r.json);
     else out(`${renderAnswer('scan', r.json)}  result ${r.json.result}`);
+  });
+
+  addJobCommands(program, {
+    api, svmOf, out, json, wantsJson: () => g().json === true, signal: io.signal,
+    progress: { write: (s: string) => io.stderr(s), isTTY: io.stderrIsTTY === true },
+    exit: (code) => { exit = code; },
   });
 
   try {

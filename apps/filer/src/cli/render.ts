@@ -5,7 +5,7 @@ import Table from 'cli-table3';
 
 type Json = any;
 
-function table(head: string[]): Table.Table {
+export function table(head: string[]): Table.Table {
   return new Table({ head, style: { head: [], border: [], compact: true }, wordWrap: true });
 }
 
@@ -19,7 +19,7 @@ function pick(o: Json, ...keys: string[]): unknown {
   return undefined;
 }
 
-function cell(v: unknown): string {
+export function cell(v: unknown): string {
   if (v === undefined || v === null || v === '') return '-';
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
   if (Array.isArray(v)) return v.length === 0 ? '-' : v.map(cell).join(', ');

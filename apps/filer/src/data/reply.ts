@@ -51,6 +51,8 @@ export interface ErrorJson {
  * whose message is not leaked.
  */
 export function errorReply(err: unknown): { status: number; body: ErrorJson } {
+  // The server's own refusals reach here too (Basic auth runs in the root scope's onRequest hook).
+  if (err instanceof OntapError) return { status: err.status, body: err.toJSON() };
   if (err instanceof FilerError) {
     return { status: kFilerHttpStatus[err.code], body: { error: { code: err.code, message: err.message, ...(err.target !== undefined ? { target: err.target } : {}) } } };
   }

@@ -1,7 +1,7 @@
 // ONTAP's error object (`{"error":{"message","code","target"}}`) and the HTTP status that goes with
 // it. Every refusal of the REST API is an `OntapError`; the server's error handler turns anything
 // else (a FilerError, a fastify validation error, a bug) into one, so a client never sees another shape.
-import { FilerError, FilerErrorCodes } from '../errors.js';
+import { FilerError, FilerErrorCodes, kFilerHttpStatus } from '../errors.js';
 
 /** ONTAP's generic codes (interpret_api_response.adoc) and the Vscan codes this API uses. */
 export const OntapCodes = Object.freeze({
@@ -77,7 +77,10 @@ interface FastifyLikeError {
 export function toOntapError(err: unknown): OntapError {
   if (err instanceof OntapError) return err;
   if (err instanceof FilerError) {
+    // Errors that carry ONTAP's own number (audit seed codes, 10027255, …) answer with it.
+    if (err.ontapCode !== undefined) return new OntapError(kFilerHttpStatus[err.code], String(err.ontapCode), err.message, err.target);
     if (err.code === FilerErrorCodes.NOT_FOUND) return notFound(err.message, err.target);
+    if (err.code === FilerErrorCodes.JOB_STATE) return new OntapError(409, OntapCodes.BAD_FIELD, err.message, err.target);
     return badField(err.message, err.target);
   }
   const e = err as FastifyLikeError;

@@ -2,6 +2,7 @@
 // every refusal, bodies with dotted keys merged before validation, the API reference at /docs/api,
 // and the app's extensions (data path, watcher, clamd front door) registered inside the same
 // authenticated scope and started once the server listens.
+import diagnostics_channel from 'node:diagnostics_channel';
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -11,6 +12,7 @@ import { makeAuthenticator, type User } from './auth.js';
 import { expandDotted } from './body.js';
 import { OntapCodes, OntapError, toOntapError } from './ontap-error.js';
 import type { TlsFiles } from './tls.js';
+import { createSessions, kSessionPath } from './session.js';
 import { registerApi } from '../api/routes.js';
 
 export interface ServerOptions {
@@ -38,6 +40,21 @@ export interface FilerServer {
 }
 
 const kMaxBody = 1024 * 1024;
+
+/** Published on `avscan:filer:management` after each successful POST/PATCH/PUT/DELETE under /api or /platform. */
+export interface ManagementMessage {
+  readonly method: string;
+  /** URL path without the query. */
+  readonly path: string;
+  /** The parsed query (OneFS names a zone with `zone=`). */
+  readonly query: Readonly<Record<string, unknown>>;
+  readonly status: number;
+  readonly body: unknown;
+  readonly user?: string;
+}
+
+export const kManagementChannel = 'avscan:filer:management';
+const kManagement = diagnostics_channel.channel(kManagementChannel);
 
 export async function buildApp(options: ServerOptions): Promise<FastifyInstance> {
   const authenticate = makeAuthenticator(options.users);
@@ -76,9 +93,42 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
       done(err instanceof OntapError ? err : new OntapError(400, OntapCodes.BAD_FIELD, `malformed JSON body: ${(err as Error).message}`), undefined);
     }
   });
+  const sessions = createSessions(options.users);
   app.addHook('onRequest', async (req, reply) => {
-    req.user = authenticate(req.headers.authorization);
+    // The OneFS session login is the one route without credentials in the headers: they are its body.
+    if (req.method === 'POST' && req.url.split('?')[0] === kSessionPath) return;
+    const token = req.headers['x-csrf-token'];
+    const bySession = req.headers.authorization === undefined
+      ? sessions.user(req.headers.cookie, typeof token === 'string' ? token : undefined, req.method !== 'GET' && req.method !== 'HEAD')
+      : undefined;
+    req.user = bySession ?? authenticate(req.headers.authorization);
     void reply;
+  });
+  app.post(kSessionPath, async (req, reply) => {
+    const s = sessions.login(req.body);
+    void reply.status(201).header('set-cookie', [
+      `isisessid=${s.id}; Path=/; Secure; HttpOnly; SameSite=Strict`,
+      `isicsrf=${s.csrf}; Path=/; Secure; SameSite=Strict`,
+    ]);
+    return { services: ['platform', 'namespace'], timeout_absolute: s.timeoutAbsolute, timeout_inactive: s.timeoutInactive, username: s.user };
+  });
+  app.get(kSessionPath, async (req) => ({ username: req.user, services: ['platform', 'namespace'] }));
+  app.delete(kSessionPath, async (req, reply) => {
+    sessions.logout(req.headers.cookie);
+    void reply.status(204);
+  });
+  // Every configuration change that succeeded, through either API, for the audit log's management
+  // events and anything else that follows the configuration (the scheduler): a diagnostics channel,
+  // free while nobody listens.
+  // onSend, not onResponse: subscribers start recording before the client has its answer, so a
+  // client that reads the audit log next finds the change.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!kManagement.hasSubscribers || req.method === 'GET' || req.method === 'HEAD' || reply.statusCode >= 400) return payload;
+    const url = req.url.split('?')[0]!;
+    if (!url.startsWith('/api/') && !url.startsWith('/platform/')) return payload;
+    const change: ManagementMessage = { method: req.method, path: url, query: (req.query ?? {}) as Record<string, unknown>, status: reply.statusCode, body: req.body, ...(req.user === undefined ? {} : { user: req.user }) };
+    kManagement.publish(change);
+    return payload;
   });
   app.setErrorHandler((err, _req, reply) => {
     const e = toOntapError(err);
