@@ -56,9 +56,6 @@ export function errorReply(err: unknown): { status: number; body: ErrorJson } {
   if (err instanceof FilerError) {
     return { status: kFilerHttpStatus[err.code], body: { error: { code: err.code, message: err.message, ...(err.target !== undefined ? { target: err.target } : {}) } } };
   }
-  // Raised by the management server's hooks that run before the data path (Basic auth → 401): the
-  // client sees the same ONTAP error as on every other route.
-  if (err instanceof OntapError) return { status: err.status, body: err.toJSON() };
   const e = err as { code?: unknown; statusCode?: unknown; message?: unknown; validation?: unknown };
   if (e !== null && typeof e === 'object' && e.validation !== undefined) {
     return { status: 400, body: { error: { code: FilerErrorCodes.INVALID_REQUEST, message: String(e.message) } } };
