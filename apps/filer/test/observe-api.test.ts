@@ -8,7 +8,9 @@ import { expectOntapError, kEicar, startTestFiler, type TestFiler } from './help
 let t: TestFiler;
 let base: string;
 beforeAll(async () => {
-  t = await startTestFiler();
+  // No volume watcher: these tests count scans exactly, and the watcher would rescan the files they
+  // write straight into the volume (a close after write, as it should).
+  t = await startTestFiler({ extensions: [] });
   base = `/api/protocols/vscan/${t.uuid}`;
   await t.filer.runtime.dispatcher('vs1')!.ready();
 });
