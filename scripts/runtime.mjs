@@ -19,11 +19,17 @@ export const PINNED_NODE = { 22: '22.23.3', 24: '24.21.0' };
 export const SUPPORTED_MAJORS = [22, 24];
 const DEFAULT_MAJOR = 24;
 
-const runningMajor = Number(process.versions.node.split('.')[0]);
+const [runningMajor, runningMinor] = process.versions.node.split('.').map(Number);
+/**
+ * The oldest Node the whole project runs on: the filer's undici 8 needs 22.19 (commander 15: 22.12).
+ * An older 22.x is treated like Node 20: the pinned Node is fetched.
+ */
+export const MIN_NODE = { major: 22, minor: 19 };
+const runningFits = runningMajor > MIN_NODE.major || (runningMajor === MIN_NODE.major && runningMinor >= MIN_NODE.minor);
 
 function wantedMajor() {
   const asked = process.env.AVSCAN_NODE;
-  if (asked === undefined || asked === '') return runningMajor >= 22 ? runningMajor : DEFAULT_MAJOR;
+  if (asked === undefined || asked === '') return runningFits ? runningMajor : DEFAULT_MAJOR;
   const major = Number(asked);
   if (!(major in PINNED_NODE)) {
     console.error(`avscan: AVSCAN_NODE=${asked} is not a supported Node line (${SUPPORTED_MAJORS.join(' or ')})`);
@@ -39,7 +45,7 @@ export function pinnedNodeHome(major) {
   if (existsSync(path.join(home, 'bin', 'node'))) return home;
 
   const pkg = `node-${process.platform}-${process.arch}@${version}`;
-  console.log(`avscan: Node ${process.versions.node} is older than 22; fetching Node ${version} (${pkg}) from the npm registry into .runtime/`);
+  console.log(`avscan: Node ${process.versions.node} is older than ${MIN_NODE.major}.${MIN_NODE.minor}; fetching Node ${version} (${pkg}) from the npm registry into .runtime/`);
   mkdirSync(path.dirname(home), { recursive: true });
   const work = mkdtempSync(path.join(path.dirname(home), '.fetch-'));
   try {
@@ -66,7 +72,7 @@ export function pinnedNodeHome(major) {
  */
 export async function useSupportedNode() {
   const major = wantedMajor();
-  if (runningMajor === major) return;
+  if (runningMajor === major && runningFits) return;
   const home = pinnedNodeHome(major);
   const node = path.join(home, 'bin', 'node');
   const env = {
