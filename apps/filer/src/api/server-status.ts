@@ -1,6 +1,6 @@
 // ONTAP's server-status and events records, in one place. Server state comes from each SVM's live
-// dispatcher (`serverStatus()`) and events from the store (`queryEvents`); when the dispatcher
-// records its state changes in the store (core hardening), only this module changes.
+// dispatcher (`serverStatus()`: what is true now); events come from the store (`queryEvents`), where
+// the engine also writes every server state change, so their history survives a restart.
 import type { EventRecord } from '@avscan/store';
 import type { ManagedRuntime } from '../runtime/managed.js';
 import type { SvmModel } from '../model.js';

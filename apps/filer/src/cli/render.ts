@@ -70,7 +70,8 @@ export function renderStatus(cluster: Json, vscan: Json[], servers: Json[]): str
 export function renderServers(records: Json[]): string {
   const t = table(['SVM', 'Server', 'State', 'Type', 'Node', 'Vendor', 'Version', 'Updated', 'Disconnected reason']);
   for (const r of records) {
-    t.push([cell(pick(r, 'svm.name')), cell(r.ip), cell(r.state), cell(r.type), cell(pick(r, 'node.name')), cell(r.vendor), cell(r.version), when(r.update_time), cell(r.disconnected_reason)]);
+    // The address with its port (`server`): two servers on one host differ only there; ONTAP's `ip` alone when absent.
+    t.push([cell(pick(r, 'svm.name')), cell(r.server ?? r.ip), cell(r.state), cell(r.type), cell(pick(r, 'node.name')), cell(r.vendor), cell(r.version), when(r.update_time), cell(r.disconnected_reason)]);
   }
   return t.toString();
 }
