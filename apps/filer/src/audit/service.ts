@@ -71,7 +71,7 @@ export class AuditService {
   constructor(runtime: FilerRuntime, options: AuditServiceOptions & { readonly db?: Database.Database } = {}) {
     this.#rt = runtime;
     this.#ownDb = options.db === undefined;
-    this.#db = options.db ?? openAppDb(runtime.store);
+    this.#db = options.db ?? openAppDb(runtime.appDbFile);
     this.#o = options;
     for (const row of this.#db.prepare('SELECT config FROM audit_config').all() as Array<{ config: string }>) {
       const c = JSON.parse(row.config) as AuditConfig;
