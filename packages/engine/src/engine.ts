@@ -10,15 +10,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Priority } from '@avscan/dispatch';
 import { CompiledPolicy, compilePolicy } from '@avscan/policy';
-import type { Attributes, FileKey, Store } from '@avscan/store';
+import type { Attributes, FileKey } from '@avscan/store';
 import { checkAccess, fileKeyString, storePath, type FileAccess } from './access.js';
 import type { Answer, AnswerReason, Verdict } from './answer.js';
 import { EngineError, EngineErrorCodes } from './errors.js';
 import { dryRun, explainAccess, type DryRunReport, type Explain } from './explain.js';
 import { answerFailure } from './failure.js';
 import { InFlight, type Flight } from './flight.js';
+import { LocalAttributes, SharedAttributes, type AttributeSource } from './attributes.js';
 import { Leases, waitBounded } from './lock.js';
-import { AttributeCache, lookupState, Watermark, type LookupState } from './lookup.js';
+import { lookupState, Watermark, type LookupState } from './lookup.js';
 import { Counters, metricsOf, type EngineMetrics } from './metrics.js';
 import { channels } from './observe.js';
 import { resolveEngineOptions, type EngineOptions, type InfectedAction, type ResolvedEngineOptions } from './options.js';
@@ -27,6 +28,7 @@ import { Recorder } from './recorder.js';
 import { revalidate, type RevalidateOptions, type RevalidateReport } from './revalidate.js';
 import { scanFile, type ScanRun } from './scan.js';
 import { ServerLog } from './servers.js';
+import { isSharedStore, type EngineStore, type SharedEngineStore } from './store-port.js';
 import { isProfile, triggerFor, type Operation, type Profile, type Trigger } from './triggers.js';
 
 export interface OnDemandOutcome {
@@ -55,11 +57,13 @@ function toPolicy(p: unknown): CompiledPolicy {
 
 export class Engine {
   readonly #o: ResolvedEngineOptions;
-  readonly #store: Store;
+  readonly #store: EngineStore;
+  /** The store when it is shared by several engine processes (PgStore), else `undefined`. */
+  readonly #shared: SharedEngineStore | undefined;
   #policy: CompiledPolicy;
   #profile: Profile;
   #enabled: boolean;
-  readonly #cache: AttributeCache;
+  readonly #attrs: AttributeSource;
   readonly #watermark: Watermark;
   readonly #inFlight = new InFlight<ScanRun>();
   readonly #pending = new Set<Promise<unknown>>();
@@ -83,13 +87,16 @@ export class Engine {
     this.#policy = toPolicy(this.#o.policy);
     this.#profile = this.#o.profile;
     this.#enabled = this.#o.enabled;
-    this.#cache = new AttributeCache(this.#store, this.#o.cacheSize);
-    this.#watermark = new Watermark(this.#o.dispatcher, this.#o.watermarkRefreshMs);
+    this.#shared = isSharedStore(this.#store) ? this.#store : undefined;
+    this.#attrs = this.#shared !== undefined ? new SharedAttributes(this.#shared) : new LocalAttributes(this.#store, this.#o.cacheSize);
+    this.#watermark = new Watermark(this.#o.dispatcher, this.#o.watermarkRefreshMs, this.#shared);
     this.#idPrefix = `${this.#store.nodeId}-${randomBytes(3).toString('hex')}-`;
-    this.#recorder = new Recorder(this.#o, this.#cache, this.#counters);
+    this.#recorder = new Recorder(this.#o, this.#attrs, this.#counters);
     this.#leases = new Leases(this.#store, this.#o.leaseMs);
-    this.#servers = new ServerLog(this.#store, this.#o.dispatcher, this.#o.svm, () => { this.#counters.recordErrors++; });
+    this.#servers = new ServerLog(this.#store, this.#o.dispatcher, this.#o.svm, () => { this.#counters.recordErrors++; }, () => this.#shareWatermark());
     this.#servers.start();
+    // A node whose scanners are newer than the cluster's watermark raises it on joining.
+    this.#shareWatermark();
   }
 
   // --- file operations -----------------------------------------------------------------------------
@@ -127,7 +134,7 @@ export class Engine {
     const from = storePath(how.from);
     const to = storePath(access.path);
     if (from !== to && from !== '/' && to !== '/') await this.#store.rename(access.volume, from, to);
-    this.#cache.drop(fileKeyString(access.volume, access.fileId));
+    this.#attrs.drop(fileKeyString(access.volume, access.fileId));
     return this.#access('rename', access);
   }
 
@@ -147,7 +154,7 @@ export class Engine {
       return this.#answer({ operation: 'scan', access, allow: decision.action === 'skip', reason: decision.reason, rule: decision.rule, trigger: 'sync', policyRevision: policy.revision });
     }
     const k = fileKeyString(access.volume, access.fileId);
-    const { flight, joined } = this.#startScan(k, access, this.#cache.get(access.volume, access.fileId, k), 'async');
+    const { flight, joined } = this.#startScan(k, access, this.#attrs.peek(access.volume, access.fileId, k), 'async');
     return this.#verdictAnswer('scan', access, await flight.join('async', access.signal), 'sync', policy, joined);
   }
 
@@ -157,7 +164,7 @@ export class Engine {
     checkAccess(access);
     await this.#waitForScan(access);
     await this.#store.deleteFile(keyOf(access));
-    this.#cache.drop(fileKeyString(access.volume, access.fileId));
+    this.#attrs.drop(fileKeyString(access.volume, access.fileId));
     return this.#answer({ operation: 'delete', access, allow: true, reason: 'not-triggered', trigger: 'none', policyRevision: null });
   }
 
@@ -192,19 +199,23 @@ export class Engine {
   /** ONTAP `cache_clear`: every file becomes non-current (history kept); the next access rescans. */
   async clearCache(volume?: string): Promise<void> {
     await this.#store.clearCache(volume);
-    this.#cache.clear();
+    this.#attrs.clear();
   }
 
   /** Releases a quarantined file (an administrator cleared it): the next access scans it again. */
   async releaseQuarantine(volume: string, fileId: string): Promise<boolean> {
     const done = await this.#store.setQuarantined({ volume, fileId }, false);
-    this.#cache.drop(fileKeyString(volume, fileId));
+    this.#attrs.drop(fileKeyString(volume, fileId));
     return done;
   }
 
-  /** Tell the engine that scanner signatures changed, so the next lookup reads the new watermark. */
+  /**
+   * Tell the engine that scanner signatures changed, so the next lookup reads the new watermark. With
+   * a shared store the dispatcher's watermark is also raised cluster-wide (other nodes' files go stale).
+   */
   signaturesUpdated(): void {
     this.#watermark.invalidate();
+    this.#shareWatermark();
   }
 
   /** Background rescans of stale files at a capped share of scanner capacity (revalidate.ts). */
@@ -213,8 +224,8 @@ export class Engine {
     return revalidate({
       closed: () => this.#closed,
       policy: () => this.#policy,
-      lookup: (access, k) => lookupState(this.#cache.get(access.volume, access.fileId, k), access.changeStamp, this.#watermark.get(Date.now())),
-      startScan: (k, access) => this.#startScan(k, access, this.#cache.get(access.volume, access.fileId, k), 'background').flight,
+      lookup: (access, k) => this.#lookupConfirmed(access, k).catch((): LookupState => 'stale'),
+      startScan: (k, access) => this.#startScan(k, access, this.#attrs.peek(access.volume, access.fileId, k), 'background').flight,
     }, accesses, options);
   }
 
@@ -229,8 +240,17 @@ export class Engine {
     this.#assertOpen();
     checkAccess(access);
     const k = fileKeyString(access.volume, access.fileId);
-    const attrs = this.#cache.get(access.volume, access.fileId, k);
-    const state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
+    let attrs = this.#attrs.peek(access.volume, access.fileId, k);
+    let state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
+    if (state === 'stale' && this.#attrs.shared) {
+      // Another node may have scanned it. A store that cannot answer: scan (the lock stage reports the failure).
+      try {
+        attrs = await this.#attrs.read(keyOf(access), k);
+        state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
+      } catch {
+        state = 'stale';
+      }
+    }
     if (state === 'quarantined') return { outcome: 'quarantined', verdict: undefined };
     if (state === 'current' && options.force !== true) return { outcome: 'current', verdict: undefined };
     // A job's scan can be cancelled with the job (its signal); it joins an access's scan in flight.
@@ -240,13 +260,26 @@ export class Engine {
 
   /**
    * What the attributes say about the file now, without scanning: `current` (scan current under the
-   * pools' signatures), `quarantined`, or `stale` (a scan is due). Synchronous (cache, then store):
-   * an on-demand job skips current files with it without queueing them.
+   * pools' signatures), `quarantined`, or `stale` (a scan is due). Synchronous: an on-demand job skips
+   * current files with it without queueing them. On a local store (SQLite) it is exact (cache, then
+   * the store). On a shared store it answers from this node's cache only, so `stale` may be a file
+   * another node scanned and this one has not read: `lookupAsync` confirms with the database
+   * (`scanOnDemand` confirms by itself).
    */
   lookup(access: FileAccess): LookupState {
     checkAccess(access);
     const k = fileKeyString(access.volume, access.fileId);
-    return lookupState(this.#cache.get(access.volume, access.fileId, k), access.changeStamp, this.#watermark.get(Date.now()));
+    return lookupState(this.#attrs.peek(access.volume, access.fileId, k), access.changeStamp, this.#watermark.get(Date.now()));
+  }
+
+  /** `lookup`, with a non-current answer confirmed by the store itself (a shared store's database). Rejects with the store's error. */
+  lookupAsync(access: FileAccess): Promise<LookupState> {
+    try {
+      checkAccess(access);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return Promise.resolve(this.#lookupConfirmed(access, fileKeyString(access.volume, access.fileId)));
   }
 
   /** What an infected file gets besides the verdict (SPEC §8), as configured. */
@@ -258,7 +291,7 @@ export class Engine {
   explain(access: FileAccess, operation: Operation = 'open'): Explain {
     checkAccess(access);
     return explainAccess(this.#policy, triggerFor(access.profile ?? this.#profile, operation), this.#enabled, access, operation, () =>
-      lookupState(this.#cache.get(access.volume, access.fileId), access.changeStamp, this.#watermark.get(Date.now())));
+      lookupState(this.#attrs.peek(access.volume, access.fileId, fileKeyString(access.volume, access.fileId)), access.changeStamp, this.#watermark.get(Date.now())));
   }
 
   /** How many decisions a candidate policy would change on these accesses, and which. */
@@ -302,8 +335,18 @@ export class Engine {
     }
     // lookup
     const k = fileKeyString(access.volume, access.fileId);
-    const attrs = this.#cache.get(access.volume, access.fileId, k);
-    const state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
+    let attrs = this.#attrs.peek(access.volume, access.fileId, k);
+    let state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
+    if (state === 'stale' && this.#attrs.shared) {
+      // This node's cache cannot say: another node may have scanned (or released) the file. Ask the database.
+      try {
+        attrs = await this.#attrs.read(keyOf(access), k);
+      } catch (err) {
+        // An asynchronous trigger is allowed anyway; its queued scan meets the store's failure at the lock stage.
+        if (trigger !== 'async') return this.#verdictAnswer(operation, access, this.#storeFailed(err, attrs), trigger, policy, false);
+      }
+      state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
+    }
     if (state === 'current') return this.#answer({ operation, access, allow: true, reason: 'scan-current', trigger, policyRevision: policy.revision });
     // A quarantined file is denied without a scan; an asynchronous trigger cannot deny, and needs no scan.
     if (state === 'quarantined') {
@@ -359,22 +402,43 @@ export class Engine {
     this.#counters.scansStarted++;
     const key = keyOf(access);
     const scanId = this.#nextId();
-    const lease = await this.#leases.acquire(key, this.#store.nodeId, scanId, this.#o.waitTimeoutMs, () => abandoned.aborted);
+    // Another node's verdict while this one waited for its lock (shared store: read after each wake-up).
+    let settledBy: Attributes | undefined;
+    const settled = this.#shared === undefined ? undefined : async (): Promise<boolean> => {
+      const fresh = await this.#attrs.read(key, k);
+      if (lookupState(fresh, access.changeStamp, this.#watermark.get(Date.now())) === 'stale') return false;
+      settledBy = fresh;
+      return true;
+    };
+    let lease: Awaited<ReturnType<Leases['acquire']>>;
+    try {
+      lease = await this.#leases.acquire(key, this.#store.nodeId, scanId, this.#o.waitTimeoutMs, () => abandoned.aborted, settled);
+    } catch (err) {
+      return this.#storeFailed(err, prior);
+    }
+    if (lease === 'settled') return settledRun(settledBy!);
     if (abandoned.aborted) {
-      lease?.release();
+      if (lease !== 'timeout') this.#background(lease.release());
       throw abandoned.reason;
     }
-    if (lease === null) {
+    if (lease === 'timeout') {
       const verdict: Verdict = { result: 'failure', kind: 'timeout', message: 'the scan lock is held by another node' };
       this.#counters.verdict('timeout');
       return { verdict, prior };
     }
     let handedOff = false;
     try {
-      // Another node may have scanned the file while this one waited for the lock.
-      const fresh = lease.waited ? this.#store.getAttributes(key) : undefined;
+      // Another process may have scanned the file while this one waited for the lock.
+      let fresh: Attributes | undefined;
+      if (lease.waited) {
+        try {
+          fresh = this.#shared === undefined ? await this.#store.getAttributes(key) : await this.#attrs.read(key, k);
+        } catch (err) {
+          return this.#storeFailed(err, prior);
+        }
+      }
       if (fresh !== undefined && lookupState(fresh, access.changeStamp, this.#watermark.get(Date.now())) === 'current') {
-        this.#cache.set(k, fresh);
+        if (this.#shared === undefined) this.#attrs.set(k, fresh);
         return { verdict: { result: 'clean' }, prior: fresh };
       }
       const scanTime = Date.now();
@@ -385,18 +449,48 @@ export class Engine {
       this.#counters.verdict(v.result === 'failure' ? v.kind : v.result);
       if (channels.verdict.hasSubscribers) channels.verdict.publish({ access, verdict: v, server: done.server, scanId });
       const record = recordFor({ access, verdict: v, sigTimestamp: done.sigTimestamp, sigStamp: done.sigStamp, scanTime, changeStamp: access.changeStamp, prior });
-      if (record !== undefined) this.#cache.set(k, attributesOf(record));
-      else this.#cache.drop(k);
+      const attrs = record !== undefined ? attributesOf(record) : undefined;
+      if (attrs !== undefined) this.#attrs.set(k, attrs);
+      else this.#attrs.drop(k);
       handedOff = true;
       const persisted = this.#recorder.persist({ k, record, access, verdict: v, server: done.server, lease }).finally(() => {
+        if (attrs !== undefined) this.#attrs.settled(k, attrs);
         if (this.#persisting.get(k) === persisted) this.#persisting.delete(k);
       });
       this.#persisting.set(k, persisted);
       this.#background(persisted);
       return { verdict: v, prior };
     } finally {
-      if (!handedOff) lease.release();
+      if (!handedOff) this.#background(lease.release());
     }
+  }
+
+  /**
+   * The store failed on the hot path (unreachable, busy): no verdict can be had, so the access is
+   * answered by the policy's failure mode like a scanner outage (`unavailable`), never a rejection.
+   */
+  #storeFailed(err: unknown, prior: Attributes | undefined): ScanRun {
+    this.#counters.storeErrors++;
+    this.#counters.verdict('unavailable');
+    const message = `the store is unavailable: ${err instanceof Error ? err.message : String(err)}`;
+    return { verdict: { result: 'failure', kind: 'unavailable', message }, prior };
+  }
+
+  /** The lookup state, confirmed by the database when a shared store's cache cannot say. */
+  async #lookupConfirmed(access: FileAccess, k: string): Promise<LookupState> {
+    const attrs = this.#attrs.peek(access.volume, access.fileId, k);
+    const state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
+    if (state !== 'stale' || !this.#attrs.shared) return state;
+    return lookupState(await this.#attrs.read(keyOf(access), k), access.changeStamp, this.#watermark.get(Date.now()));
+  }
+
+  /** Shared store: raises the cluster's signature watermark to this node's dispatcher's (other nodes' files go stale). */
+  #shareWatermark(): void {
+    const w = this.#o.dispatcher.signatureWatermark();
+    if (this.#shared === undefined || w === null || w.timestamp <= this.#shared.signatureWatermark) return;
+    this.#background(this.#shared.setSignatureWatermark(w.timestamp).catch(() => {
+      this.#counters.storeErrors++;
+    }));
   }
 
   #background(p: Promise<unknown>): void {
@@ -436,6 +530,12 @@ export class Engine {
   #assertOpen(): void {
     if (this.#closed) throw new EngineError(EngineErrorCodes.CLOSED, 'the engine is closed');
   }
+}
+
+/** Another node's verdict, read after its lock was released: clean and current, or quarantined. */
+function settledRun(attrs: Attributes): ScanRun {
+  const verdict: Verdict = attrs.quarantined ? { result: 'infected', threats: attrs.threats } : { result: 'clean' };
+  return { verdict, prior: attrs };
 }
 
 function keyOf(access: FileAccess): FileKey {

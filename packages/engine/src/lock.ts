@@ -1,7 +1,16 @@
 // Stage 3, lock: one scan per file at a time. In this process, accesses to a file being scanned join
 // the in-flight scan (flight.ts: coalescing, one scanner request, never two). Across processes and
-// nodes, the store's leased lock says who scans; a lock of another node is waited for, bounded.
-import type { FileKey, Store } from '@avscan/store';
+// nodes, the store's leased lock says who scans; a lock of another node is waited for, bounded:
+// by polling on a local store (SQLite: the holder is another process on this machine), by the store's
+// notification on a shared one (`waitForUnlock`: PostgreSQL NOTIFY at the holder's record or release).
+import type { FileKey } from '@avscan/store';
+import { isPromise, isSharedStore, type EngineStore } from './store-port.js';
+
+/** A wait on a shared store is cut into slices so an abandoned flight stops waiting within one slice. */
+const kWaitSliceMs = 1000;
+
+/** Why `acquire` returned without a lease. */
+export type NoLease = 'timeout' | 'settled';
 
 /**
  * The engine's scan leases: takes store locks and renews every held one from ONE timer, at a third
@@ -10,26 +19,33 @@ import type { FileKey, Store } from '@avscan/store';
  * whether or not a lease is held (unref'd, so it never keeps the process alive).
  */
 export class Leases {
-  readonly #store: Store;
+  readonly #store: EngineStore;
+  readonly #shared: boolean;
   readonly #leaseMs: number;
   readonly #held = new Set<LeaseHolder>();
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(store: Store, leaseMs: number) {
+  constructor(store: EngineStore, leaseMs: number) {
     this.#store = store;
+    this.#shared = isSharedStore(store);
     this.#leaseMs = leaseMs;
   }
 
   /**
-   * Takes the file's lock, waiting (polling) while another owner holds an unexpired lease, at most
-   * `waitMs`. Resolves `null` when the wait ran out; `stop()` ends the wait early (resolves `null`).
+   * Takes the file's lock, waiting while another owner holds an unexpired lease, at most `waitMs`.
+   * Resolves `'timeout'` when the wait ran out or `stop()` ended it early. On a shared store, after
+   * each wake-up `settled()` is asked first: when it says the holder's verdict makes a scan needless,
+   * resolves `'settled'` without taking the lock. Rejects with the store's error when the store fails.
    */
-  async acquire(key: FileKey, owner: string, scanId: string, waitMs: number, stop?: () => boolean): Promise<LeaseHolder | null> {
+  async acquire(
+    key: FileKey, owner: string, scanId: string, waitMs: number, stop?: () => boolean, settled?: () => Promise<boolean>,
+  ): Promise<LeaseHolder | NoLease> {
     const deadline = Date.now() + waitMs;
     let pause = 2;
     let waited = false;
     for (;;) {
-      const got = this.#store.acquireLock(key, owner, scanId, this.#leaseMs);
+      const r = this.#store.acquireLock(key, owner, scanId, this.#leaseMs);
+      const got = isPromise(r) ? await r : r;
       if (got.acquired) {
         const h = new LeaseHolder(this, this.#store, key, owner, scanId, waited);
         this.#held.add(h);
@@ -37,9 +53,15 @@ export class Leases {
         return h;
       }
       waited = true;
-      if (Date.now() >= deadline || stop?.() === true) return null;
-      await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(1, deadline - Date.now()))));
-      pause = Math.min(pause * 2, 50);
+      const left = deadline - Date.now();
+      if (left <= 0 || stop?.() === true) return 'timeout';
+      if (this.#shared) {
+        const unlocked = await this.#store.waitForUnlock!(key, Math.min(left, kWaitSliceMs));
+        if (unlocked && settled !== undefined && (await settled())) return 'settled';
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(1, left))));
+        pause = Math.min(pause * 2, 50);
+      }
     }
   }
 
@@ -61,10 +83,12 @@ export class Leases {
 
   #renewAll(): void {
     for (const h of this.#held) {
+      // A busy or unreachable database delays the renewal to the next tick; the lease still has two thirds left.
       try {
-        this.#store.renewLock(h.key, h.owner, h.scanId, this.#leaseMs);
+        const r = this.#store.renewLock(h.key, h.owner, h.scanId, this.#leaseMs);
+        if (isPromise(r)) r.catch(() => {});
       } catch {
-        // A busy database delays the renewal to the next tick; the lease still has two thirds left.
+        // (synchronous store)
       }
     }
   }
@@ -73,14 +97,14 @@ export class Leases {
 /** A held store lock, renewed by its `Leases` until released. */
 export class LeaseHolder {
   readonly #leases: Leases;
-  readonly #store: Store;
+  readonly #store: EngineStore;
   readonly key: FileKey;
   readonly owner: string;
   readonly scanId: string;
   /** The lock was held by another owner when first asked for: that owner may have scanned the file meanwhile. */
   readonly waited: boolean;
 
-  constructor(leases: Leases, store: Store, key: FileKey, owner: string, scanId: string, waited: boolean) {
+  constructor(leases: Leases, store: EngineStore, key: FileKey, owner: string, scanId: string, waited: boolean) {
     this.#leases = leases;
     this.#store = store;
     this.key = key;
@@ -99,15 +123,21 @@ export class LeaseHolder {
     this.#leases.forget(this);
   }
 
-  release(): void {
+  /** Releases the lock; never rejects. Resolves at once on a synchronous store. */
+  release(): Promise<void> {
     this.#leases.forget(this);
+    // On failure the lease expires on its own; a stale lock of this node is also released when the store reopens.
     try {
-      this.#store.releaseLock(this.key, this.owner, this.scanId);
+      const r = this.#store.releaseLock(this.key, this.owner, this.scanId);
+      if (isPromise(r)) return r.then(() => {}, () => {});
     } catch {
-      // The lease expires on its own; a stale lock of this node is also released when the store reopens.
+      // (synchronous store)
     }
+    return kDone;
   }
 }
+
+const kDone: Promise<void> = Promise.resolve();
 
 /** Waits for a promise at most `ms`; resolves `false` on time-out instead of rejecting. */
 export async function waitBounded(p: Promise<unknown>, ms: number): Promise<boolean> {

@@ -1,8 +1,10 @@
 // Stage 2, lookup: is the file scan current? Attributes come from an in-memory cache in front of the
 // store, so a current file costs a Map lookup, not a SQLite read (the scan-current fast path).
+// attributes.ts picks this cache (local store) or the shared store's own cache.
 import type { EngineDispatcher } from './options.js';
-import { isScanCurrent, type Attributes, type SignatureState, type Store } from '@avscan/store';
+import { isScanCurrent, type Attributes, type SignatureState } from '@avscan/store';
 import { fileKeyString } from './access.js';
+import type { EngineStore } from './store-port.js';
 
 /**
  * Write-through cache of attributes by file identity.
@@ -13,11 +15,12 @@ import { fileKeyString } from './access.js';
  * Eviction is FIFO by insertion (Map order): cheap, and a re-read costs one SQLite point lookup.
  */
 export class AttributeCache {
-  readonly #store: Store;
+  readonly #store: EngineStore;
   readonly #max: number;
   readonly #map = new Map<string, Attributes>();
 
-  constructor(store: Store, max: number) {
+  /** `store` must answer `getAttributes` synchronously (a local store: SQLite). */
+  constructor(store: EngineStore, max: number) {
     this.#store = store;
     this.#max = max;
   }
@@ -26,7 +29,7 @@ export class AttributeCache {
   get(volume: string, fileId: string, k: string = fileKeyString(volume, fileId)): Attributes | undefined {
     const hit = this.#map.get(k);
     if (hit !== undefined) return hit;
-    const row = this.#store.getAttributes({ volume, fileId });
+    const row = this.#store.getAttributes({ volume, fileId }) as Attributes | undefined;
     if (row !== undefined) this.set(k, row);
     return row;
   }
@@ -59,22 +62,33 @@ const kNoSignatures: SignatureState = Object.freeze({ timestamp: 0, stamps: new 
  * the dispatcher computes it by walking its servers, which is too slow for every access. A
  * signature update is therefore seen by the lookup stage within `refreshMs`. While no server is
  * connected the last state is kept (files are not made stale by an outage).
+ * With a shared store the time is the later of the dispatcher's and the cluster's
+ * (`store.signatureWatermark`, raised by whichever node saw newer signatures); the ISTag stamps stay
+ * this node's own (its dispatcher's healthy servers).
  */
 export class Watermark {
   readonly #dispatcher: EngineDispatcher;
   readonly #refreshMs: number;
+  readonly #cluster: { readonly signatureWatermark?: number } | undefined;
   #value: SignatureState = kNoSignatures;
   #readAt = -Infinity;
 
-  constructor(dispatcher: EngineDispatcher, refreshMs: number) {
+  constructor(dispatcher: EngineDispatcher, refreshMs: number, cluster?: { readonly signatureWatermark?: number }) {
     this.#dispatcher = dispatcher;
     this.#refreshMs = refreshMs;
+    this.#cluster = cluster;
   }
 
   get(now: number): SignatureState {
     if (now - this.#readAt >= this.#refreshMs) {
       const w = this.#dispatcher.signatureWatermark();
-      if (w !== null && !sameState(this.#value, w.timestamp, w.stamps)) this.#value = { timestamp: w.timestamp, stamps: new Set(w.stamps) };
+      const floor = this.#cluster?.signatureWatermark ?? 0;
+      if (w !== null) {
+        const timestamp = Math.max(w.timestamp, floor);
+        if (!sameState(this.#value, timestamp, w.stamps)) this.#value = { timestamp, stamps: new Set(w.stamps) };
+      } else if (floor > this.#value.timestamp) {
+        this.#value = { timestamp: floor, stamps: this.#value.stamps };
+      }
       this.#readAt = now;
     }
     return this.#value;

@@ -20,6 +20,8 @@ export interface EngineMetrics {
   readonly hookErrors: number;
   /** Verdicts whose attribute record or event could not be written (the file will be scanned again). */
   readonly recordErrors: number;
+  /** Store reads and locks that failed on the hot path (answered by the failure policy), and watermark pushes that failed. */
+  readonly storeErrors: number;
 }
 
 export class Counters {
@@ -29,6 +31,7 @@ export class Counters {
   joined = 0;
   hookErrors = 0;
   recordErrors = 0;
+  storeErrors = 0;
   readonly scanLatency: RecordableHistogram = createHistogram();
 
   reason(r: string): void {
@@ -54,5 +57,6 @@ export function metricsOf(c: Counters, inFlight: number, pendingAsync: number): 
     scanLatencyMs: { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), count: h.count },
     hookErrors: c.hookErrors,
     recordErrors: c.recordErrors,
+    storeErrors: c.storeErrors,
   };
 }

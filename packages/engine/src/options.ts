@@ -1,7 +1,7 @@
 // Engine options: one type, frozen defaults, validated eagerly (unknown options are refused).
 import type { PendingScan, ScanRequest, ServerEvent, ServerStatus, SignatureEvent, SignatureWatermark } from '@avscan/dispatch';
 import type { CompiledPolicy } from '@avscan/policy';
-import type { Store } from '@avscan/store';
+import type { EngineStore } from './store-port.js';
 import { EngineError, EngineErrorCodes, show } from './errors.js';
 import type { Answer } from './answer.js';
 import type { FileAccess } from './access.js';
@@ -25,8 +25,12 @@ export interface EngineDispatcher {
 }
 
 export interface EngineOptions {
-  /** The attribute store (`openStore`). The engine does not close it. */
-  readonly store: Store;
+  /**
+   * The attribute store: a SQLite `Store` (`openStore`, one engine per database file) or a shared
+   * `PgStore` (`openPgStore`, any number of engine processes on one PostgreSQL), or any `EngineStore`.
+   * The engine does not close it.
+   */
+  readonly store: EngineStore;
   /** The scanner dispatcher (`createDispatcher`, or any `EngineDispatcher`). The engine does not close it. */
   readonly dispatcher: EngineDispatcher;
   /** The SVM's active on-access policy: ONTAP JSON or an already compiled policy. */
@@ -57,7 +61,7 @@ export interface EngineOptions {
 }
 
 export interface ResolvedEngineOptions {
-  readonly store: Store;
+  readonly store: EngineStore;
   readonly dispatcher: EngineDispatcher;
   readonly policy: CompiledPolicy | unknown;
   readonly profile: Profile;
@@ -104,7 +108,10 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
   for (const key of Object.keys(o)) {
     if (!kKnown.has(key)) throw bad(key, o[key], 'one of the documented options (unknown option)');
   }
-  if (o.store === undefined || typeof (o.store as Store).recordScan !== 'function') throw bad('store', o.store, 'a store from openStore()');
+  const st = o.store as Partial<EngineStore> | undefined | null;
+  if (st === undefined || st === null || typeof st.recordScan !== 'function' || typeof st.acquireLock !== 'function' || typeof st.getAttributes !== 'function') {
+    throw bad('store', o.store, 'a store from openStore() or openPgStore()');
+  }
   const d = o.dispatcher as Partial<EngineDispatcher> | undefined;
   if (d === undefined || d === null || typeof d.submit !== 'function' || typeof d.on !== 'function' || typeof d.serverStatus !== 'function') {
     throw bad('dispatcher', o.dispatcher, 'a dispatcher from createDispatcher()');
@@ -129,7 +136,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
   }
   if (o.onAnswer !== undefined && typeof o.onAnswer !== 'function') throw bad('onAnswer', o.onAnswer, 'a function');
   return Object.freeze({
-    store: o.store as Store,
+    store: o.store as EngineStore,
     dispatcher: o.dispatcher as EngineDispatcher,
     policy: o.policy,
     profile,

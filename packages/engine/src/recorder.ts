@@ -1,14 +1,15 @@
 // Stage 5, record (the I/O half; record.ts builds the records): commits a verdict's attributes with
 // the scan lock released in the same transaction, then the events and the infected-file action.
 // Runs after the access was answered; failures are counted and reported as events, never thrown.
-import type { ScanRecord, Store } from '@avscan/store';
+import type { ScanRecord } from '@avscan/store';
+import type { AttributeSource } from './attributes.js';
 import type { FileAccess } from './access.js';
 import type { Verdict } from './answer.js';
 import type { LeaseHolder } from './lock.js';
-import type { AttributeCache } from './lookup.js';
 import type { Counters } from './metrics.js';
 import type { ResolvedEngineOptions } from './options.js';
 import { applyInfectedAction } from './record.js';
+import type { EngineStore } from './store-port.js';
 
 export interface Recording {
   /** `fileKeyString` of the file. */
@@ -22,15 +23,15 @@ export interface Recording {
 }
 
 export class Recorder {
-  readonly #store: Store;
-  readonly #cache: AttributeCache;
+  readonly #store: EngineStore;
+  readonly #attrs: AttributeSource;
   readonly #counters: Counters;
   readonly #o: ResolvedEngineOptions;
 
-  constructor(o: ResolvedEngineOptions, cache: AttributeCache, counters: Counters) {
+  constructor(o: ResolvedEngineOptions, attrs: AttributeSource, counters: Counters) {
     this.#o = o;
     this.#store = o.store;
-    this.#cache = cache;
+    this.#attrs = attrs;
     this.#counters = counters;
   }
 
@@ -38,15 +39,15 @@ export class Recorder {
   async persist(r: Recording): Promise<void> {
     const { k, record, access, verdict, server, lease } = r;
     if (record === undefined) {
-      lease.release();
+      await lease.release();
     } else {
       try {
         await this.#store.recordScan(record, { releaseLock: lease.ownership });
         lease.released();
       } catch (err) {
-        lease.release();
+        await lease.release();
         // The cached attributes were never stored: forget them so the file is scanned again.
-        this.#cache.drop(k);
+        this.#attrs.drop(k);
         this.#counters.recordErrors++;
         await this.#store.appendEvent({ type: 'store.record_failed', svm: this.#o.svm, node: this.#store.nodeId, filePath: access.path, reason: (err as Error).message }).catch(() => {});
       }

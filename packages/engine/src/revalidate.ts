@@ -37,8 +37,8 @@ export interface RevalidateReport {
 export interface RevalidateContext {
   readonly closed: () => boolean;
   readonly policy: () => CompiledPolicy;
-  /** The file's lookup state now (attributes from the engine's cache). */
-  readonly lookup: (access: FileAccess, k: string) => LookupState;
+  /** The file's lookup state now (a shared store's database confirms what this node's cache cannot say). */
+  readonly lookup: (access: FileAccess, k: string) => Promise<LookupState>;
   /** Starts (or finds) the file's background scan. */
   readonly startScan: (k: string, access: FileAccess) => Flight<ScanRun>;
 }
@@ -61,7 +61,7 @@ export async function revalidate(
       continue;
     }
     const k = fileKeyString(access.volume, access.fileId);
-    const state = ctx.lookup(access, k);
+    const state = await ctx.lookup(access, k);
     if (state !== 'stale') {
       if (state === 'current') report.current++;
       else report.skipped++;

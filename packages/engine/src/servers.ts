@@ -4,23 +4,26 @@
 // can then show `server-status` and the events from the database, also after a restart.
 import type { EngineDispatcher } from './options.js';
 import type { ServerEvent, ServerStatus, SignatureEvent } from '@avscan/dispatch';
-import type { Store } from '@avscan/store';
+import type { EngineStore } from './store-port.js';
 
 export class ServerLog {
-  readonly #store: Store;
+  readonly #store: EngineStore;
   readonly #dispatcher: EngineDispatcher;
   readonly #svm: string;
   readonly #onError: (err: unknown) => void;
+  readonly #onSignatures: () => void;
   readonly #onServer = (e: ServerEvent): void => this.#transition(e);
   readonly #onSignature = (e: SignatureEvent): void => this.#signature(e);
   /** Last state recorded per server: a failed reconnect (disconnected → connecting → disconnected) is no new event. */
   readonly #recorded = new Map<string, 'connected' | 'disconnected'>();
 
-  constructor(store: Store, dispatcher: EngineDispatcher, svm: string, onError: (err: unknown) => void) {
+  /** `onSignatures` runs after a server reported new signatures (the engine shares the watermark then). */
+  constructor(store: EngineStore, dispatcher: EngineDispatcher, svm: string, onError: (err: unknown) => void, onSignatures: () => void = () => {}) {
     this.#store = store;
     this.#dispatcher = dispatcher;
     this.#svm = svm;
     this.#onError = onError;
+    this.#onSignatures = onSignatures;
   }
 
   /**
@@ -65,6 +68,7 @@ export class ServerLog {
     }));
     const s = this.#find(e.server);
     if (s !== undefined) this.#status(s);
+    this.#onSignatures();
   }
 
   #event(type: string, s: ServerStatus, time: number): void {
