@@ -201,6 +201,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
     .option('--store <url>', 'engine state in a PostgreSQL database shared by a cluster of nodes (postgres://…) [env AVSCAN_STORE_URL, default SQLite <state>/isi_avscan.db]')
     .option('--node <id>', "this node's name in the store, unique among live nodes [env AVSCAN_NODE_ID, default node1 on SQLite, <hostname>-<hash of the state dir> on PostgreSQL]")
     .option('--node-index <n>', "CAVA: this node's index, where its scanner server selection starts [env AVSCAN_NODE_INDEX, default 0]")
+    .option('--no-watch-volumes', 'do not watch the volume folders for changes made behind the data path (cluster: one node watches) [config watch_volumes, default on]')
     .option('--log', 'log every request (fastify / pino, JSON on stdout)')
     .showHelpAfterError();
   program.parse([...argv]);

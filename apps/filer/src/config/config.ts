@@ -37,6 +37,11 @@ export interface FilerConfig {
    */
   readonly storeUrl?: string;
   /**
+   * Watch the volume folders for changes made behind the data path (a file written straight into the
+   * folder is rescanned). In a cluster sharing the folders, one node watching is enough. @default true
+   */
+  readonly watchVolumes: boolean;
+  /**
    * This node's name in the store (lock owner, events' `node`, jobs). Unique among live nodes.
    * @default the store's `node1` on SQLite; `<hostname>-<hash of the state folder>` on PostgreSQL
    */
@@ -53,6 +58,8 @@ export interface Overrides {
   readonly store?: string;
   readonly node?: string;
   readonly nodeIndex?: string | number;
+  /** `--no-watch-volumes` gives false. */
+  readonly watchVolumes?: boolean;
 }
 
 const bad = (target: string, message: string): FilerError => new FilerError(FilerErrorCodes.INVALID_CONFIG, message, target);
@@ -208,7 +215,7 @@ export function loadConfig(flags: Overrides = {}, env: NodeJS.ProcessEnv = proce
   const file = flags.config;
   const raw = file === undefined ? {} : readConfigFile(path.resolve(cwd, file));
   if (!isObj(raw)) throw bad('config', 'the configuration must be an object');
-  keys(raw, '', ['state_dir', 'rest', 'users', 'lab_mode', 'node', 'node_index', 'store', 'builtin_servers', 'svms']);
+  keys(raw, '', ['state_dir', 'rest', 'users', 'lab_mode', 'node', 'node_index', 'store', 'watch_volumes', 'builtin_servers', 'svms']);
   const base = file === undefined ? cwd : path.dirname(path.resolve(cwd, file));
   const rest = raw['rest'] ?? {};
   if (!isObj(rest)) throw bad('rest', '`rest` must be an object');
@@ -254,6 +261,7 @@ export function loadConfig(flags: Overrides = {}, env: NodeJS.ProcessEnv = proce
     ...builtin(raw['builtin_servers'], file === undefined),
     svms, embedded: file === undefined,
     ...(url === undefined ? {} : { storeUrl: url }),
+    watchVolumes: flags.watchVolumes === false ? false : bool(raw, 'watch_volumes', '', true),
     // One SQLite node keeps the store's own default (its jobs and events name it); a cluster node needs a distinct one.
     nodeId: (nodeGiven as string | undefined) ?? (url === undefined ? kDefaultStoreOptions.nodeId : defaultNodeId(stateDir)),
   };

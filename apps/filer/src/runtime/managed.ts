@@ -9,7 +9,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DispatchError, validateDispatcherOptions, type Dispatcher, type DispatcherOptions } from '@avscan/dispatch';
 import { createEngine, type Engine, type EngineOptions } from '@avscan/engine';
-import type { Store, StoreOptions } from '@avscan/store';
+import type { StoreOptions } from '@avscan/store';
 import type { PgStoreOptions } from '@avscan/store-pg';
 import type { FilerRuntime, SvmModel } from '../model.js';
 import { buildLayout, lookups, need, type LayoutSvm } from './layout.js';
@@ -142,7 +142,7 @@ export async function createManagedRuntime(options: ManagedRuntimeOptions): Prom
     const slot = new DispatcherSlot();
     slot.replace(dispatcherOptions(s, doc));
     const policy = enabledPolicy(doc);
-    const engine = createEngine({ ...s.engine, store: store as Store /* until the engine takes PgStore (branch engine-pg) */, dispatcher: slot, policy: policy ?? kDefaultCifsPolicy, enabled: doc.enabled && policy !== undefined, svm: s.name });
+    const engine = createEngine({ ...s.engine, store, dispatcher: slot, policy: policy ?? kDefaultCifsPolicy, enabled: doc.enabled && policy !== undefined, svm: s.name });
     live.set(s.name, { engine, slot, svm: s, doc, policyJson: JSON.stringify(policy ?? null), poolsJson: JSON.stringify(doc.scanner_pools) });
   }
 

@@ -4,7 +4,7 @@
 // configuration and changes them through the engines' and dispatchers' own administration calls.
 import { createDispatcher, type Dispatcher, type DispatcherOptions, type ScannerPool } from '@avscan/dispatch';
 import { createEngine, type Engine, type EngineOptions } from '@avscan/engine';
-import type { Store, StoreOptions } from '@avscan/store';
+import type { StoreOptions } from '@avscan/store';
 import type { PgStoreOptions } from '@avscan/store-pg';
 import type { FilerRuntime } from '../model.js';
 import { buildLayout, lookups, need, type LayoutSvm } from './layout.js';
@@ -52,7 +52,7 @@ export async function createStaticRuntime(options: StaticRuntimeOptions): Promis
     for (const s of options.svms) {
       const d = createDispatcher({ ...s.dispatcher, scanner_pools: s.scanner_pools });
       dispatchers.set(s.name, d);
-      engines.set(s.name, createEngine({ ...s.engine, store: store as Store /* until the engine takes PgStore (branch engine-pg) */, dispatcher: d, policy: s.policy ?? kDefaultCifsPolicy, svm: s.name }));
+      engines.set(s.name, createEngine({ ...s.engine, store, dispatcher: d, policy: s.policy ?? kDefaultCifsPolicy, svm: s.name }));
     }
     await Promise.all([...dispatchers.values()].map((d) => d.ready()));
   } catch (err) {
