@@ -4,7 +4,9 @@
 //   same run), and from three nodes writing together (the scaling is reported);
 // - the cross-node joined wait: node B waits for a file node A is scanning; p50 of A's record+release
 //   to B's wake-up (the scan time itself excluded: A records as soon as it is told);
-// - store-level scan-current hits: PgStore's synchronous cache peek vs the SQLite store's lookup.
+// - store-level scan-current hits: PgStore's synchronous cache peek vs the SQLite store's lookup;
+// - engine-level (lib/engine-cluster.ts): `engine.open` scan-current hits with the engine on PgStore vs
+//   on SQLite, and the cross-node joined wait of a second engine minus the scan time.
 // The machine is shared (2 vCPU, several engineers): absolute numbers drift, compare within one run.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,6 +18,7 @@ import { openPgStore } from '@avscan/store-pg';
 import { header, measure, median, percentile, result, table } from './lib/harness.js';
 import { startPostgres, type PostgresHandle } from './lib/postgres.js';
 import { clusteredRecord } from './lib/records.js';
+import { engineCluster, joinedP50 } from './lib/engine-cluster.js';
 
 const kNode = path.join(import.meta.dirname, 'lib', 'cluster-node.js');
 const kRowsPerNode = Number(process.env['AVSCAN_BENCH_ROWS'] ?? 40_000);
@@ -137,6 +140,9 @@ async function main(): Promise<void> {
     fs.rmSync(dir, { recursive: true, force: true });
     await b.close();
 
+    const engines = await engineCluster(pg, db, 30);
+    const joined = joinedP50(engines);
+
     const baseRate = median(base);
     const oneRate = median(oneRates);
     const threeRate = median(threeRates);
@@ -156,6 +162,17 @@ async function main(): Promise<void> {
     result('cluster', 'three_nodes_vs_one', threeRate / oneRate, '>=', 1, 'x');
     result('cluster', 'wake_p50_ms', p50, '<=', 20, 'ms');
     result('cluster', 'hit_pg_peek_vs_sqlite', pk.opsPerSec / sq.opsPerSec, '>=', 0.5, 'x');
+    console.log(
+      table([
+        { case: 'engine.open scan-current, SQLite store', 'accesses/s': engines.sqliteHits.opsPerSec, 'ns/access': engines.sqliteHits.nsPerOp },
+        { case: 'engine.open scan-current, PgStore', 'accesses/s': engines.pgHits.opsPerSec, 'ns/access': engines.pgHits.nsPerOp },
+      ]),
+    );
+    console.log(
+      `cross-node joined wait minus the scan (${engines.scanMs} ms scans), ms: p50 ${joined.toFixed(2)} p90 ${percentile([...engines.joinedExtraMs], 90).toFixed(2)} (n=${engines.joinedExtraMs.length})`,
+    );
+    result('cluster', 'engine_hit_pg_vs_sqlite', engines.pgHits.opsPerSec / engines.sqliteHits.opsPerSec, '>=', 0.5, 'x');
+    result('cluster', 'engine_joined_wait_minus_scan_p50_ms', joined, '<=', 20, 'ms');
   } finally {
     await pg.stop();
   }

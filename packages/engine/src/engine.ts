@@ -428,19 +428,24 @@ export class Engine {
     }
     let handedOff = false;
     try {
-      // Another process may have scanned the file while this one waited for the lock.
+      // Another process may have scanned the file while this one waited for the lock. On a shared
+      // store it is read even without a wait: another node's record and unlock commit together, so a
+      // lock taken just after them must not lead to a second scan of what they recorded.
       let fresh: Attributes | undefined;
-      if (lease.waited) {
+      if (lease.waited || this.#shared !== undefined) {
         try {
           fresh = this.#shared === undefined ? await this.#store.getAttributes(key) : await this.#attrs.read(key, k);
         } catch (err) {
           return this.#storeFailed(err, prior);
         }
       }
-      if (fresh !== undefined && lookupState(fresh, access.changeStamp, this.#watermark.get(Date.now())) === 'current') {
-        if (this.#shared === undefined) this.#attrs.set(k, fresh);
-        return { verdict: { result: 'clean' }, prior: fresh };
+      const freshState = fresh === undefined ? 'stale' : lookupState(fresh, access.changeStamp, this.#watermark.get(Date.now()));
+      if (freshState === 'current' || (freshState === 'quarantined' && this.#shared !== undefined)) {
+        if (this.#shared === undefined) this.#attrs.set(k, fresh!);
+        return settledRun(fresh!);
       }
+      // What the database holds is the history the record and the failure policy build on.
+      const before = this.#shared !== undefined ? fresh : prior;
       const scanTime = Date.now();
       if (channels.dispatched.hasSubscribers) channels.dispatched.publish({ access, priority: flight.priority, scanId });
       // Rejects when the flight is abandoned: the lock is released below and nothing is recorded.
@@ -448,7 +453,7 @@ export class Engine {
       const v = done.verdict;
       this.#counters.verdict(v.result === 'failure' ? v.kind : v.result);
       if (channels.verdict.hasSubscribers) channels.verdict.publish({ access, verdict: v, server: done.server, scanId });
-      const record = recordFor({ access, verdict: v, sigTimestamp: done.sigTimestamp, sigStamp: done.sigStamp, scanTime, changeStamp: access.changeStamp, prior });
+      const record = recordFor({ access, verdict: v, sigTimestamp: done.sigTimestamp, sigStamp: done.sigStamp, scanTime, changeStamp: access.changeStamp, prior: before });
       const attrs = record !== undefined ? attributesOf(record) : undefined;
       if (attrs !== undefined) this.#attrs.set(k, attrs);
       else this.#attrs.drop(k);
@@ -459,7 +464,7 @@ export class Engine {
       });
       this.#persisting.set(k, persisted);
       this.#background(persisted);
-      return { verdict: v, prior };
+      return { verdict: v, prior: before };
     } finally {
       if (!handedOff) this.#background(lease.release());
     }
