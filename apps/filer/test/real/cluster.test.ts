@@ -3,7 +3,7 @@
 // built-in scanner server, sharing the volume folder (the cluster file system) and the store. A file
 // scanned through node 1's data path is scan-current on node 2 with no scanner request there; EICAR
 // denied on node 1 is denied on node 2 (quarantine shared); each node's events are visible through
-// the other's API. PostgreSQL is started by the test (unix socket in a temp dir); without it the
+// the other's API; a quarantine released on node 2 reaches node 1's cache. PostgreSQL is started by the test (unix socket in a temp dir); without it the
 // suite is skipped loudly, under CI=true it fails.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -134,6 +134,18 @@ describe.skipIf(!requirePostgres())('two emulator nodes on one PostgreSQL', () =
     // The file's attributes read through node 2's API are node 1's verdict.
     const file = await n2.api.get(`/api/protocols/vscan/${kUuid}/files?path=${encodeURIComponent('/vol1/eicar.com')}`);
     expect(file.body).toMatchObject({ scan_result: 'infected', quarantined: true, modified_since_scan: false });
+  });
+
+  it('a quarantine released through node 2 is heard by node 1: its next open scans again instead of denying from its cache', async () => {
+    const [n1, n2] = nodes as [Node, Node];
+    const before = counter(await metrics(n1), 'avscan_scans_total');
+    expect((await open(n1, 'eicar.com')).body.error).toMatchObject({ reason: 'quarantined' });
+    const released = await n2.api.patch(`/api/protocols/vscan/${kUuid}/files?path=${encodeURIComponent('/vol1/eicar.com')}`, { quarantined: false });
+    expect(released.status).toBe(200);
+    // Still EICAR, so the rescan denies it again — as `infected`, from a scan on node 1. Node 1's cache
+    // hears the release by NOTIFY (milliseconds after node 2's commit): until then it still says quarantined.
+    await expect.poll(async () => (await open(n1, 'eicar.com')).body.error.reason, { timeout: 5000, interval: 20 }).toBe('infected');
+    expect(counter(await metrics(n1), 'avscan_scans_total')).toBe(before + 1);
   });
 
   it('events of both nodes are visible through either node\'s API', async () => {
