@@ -150,6 +150,8 @@ export function tryThis(f: RunningFiler): string {
   return [
     `avscan filer emulator: ${f.url}  (user ${u.name}, password ${u.password}; self-signed certificate, hence -k)`,
     `state: ${rel(f.config.stateDir)}   SVM ${svm.name} (uuid ${svm.uuid}), volumes ${f.runtime.volumes(svm.name).map((v) => `${v.name}${v.readonly ? ' (ro)' : ''}`).join(', ')}`,
+    // The URL may hold a password: name the database only.
+    ...(f.config.storeUrl === undefined ? [] : [`store: PostgreSQL (shared by the cluster), this node: ${f.config.nodeId}`]),
     `API reference: ${f.url}/docs/api   metrics: ${f.url}/metrics`,
     '',
     'Try this:',
