@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { compilePolicy } from '@avscan/policy';
-import { scanStatus, type Attributes } from '@avscan/store';
+import { scanStatus, Store, type Attributes } from '@avscan/store';
 import type { FileAccess } from '@avscan/engine';
 import type { ManagedRuntime } from '../runtime/managed.js';
 import { accessOf, resolveInVolume, type ResolvedPath } from '../paths.js';
@@ -65,7 +65,9 @@ export function resolveSvmPath(rt: ManagedRuntime, svm: string, p: string): Reso
 export async function fileRecord(rt: ManagedRuntime, svmName: string, resolved: ResolvedPath): Promise<Rec> {
   const access = accessOf(resolved);
   const attrs: Attributes | undefined = await rt.store.getAttributes({ volume: access.volume, fileId: access.fileId });
-  const watermark = rt.dispatcher(svmName)?.signatureWatermark()?.timestamp ?? 0;
+  // On a shared store the cluster's watermark counts too: another node may have seen newer signatures.
+  const shared = rt.store instanceof Store ? 0 : rt.store.signatureWatermark;
+  const watermark = Math.max(rt.dispatcher(svmName)?.signatureWatermark()?.timestamp ?? 0, shared);
   return {
     path: resolved.svmPath, volume: resolved.volume.name, size: access.size,
     scan_status: scanStatus(attrs, access.changeStamp, watermark),
