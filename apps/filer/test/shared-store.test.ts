@@ -1,13 +1,15 @@
-// The audit log on a shared PostgreSQL store: two nodes on one database, each writing the audit events
-// made through it (staged from PostgreSQL into its node.db, stage.ts) exactly once and in id order,
-// while every node's events are in the shared `events`; a restart neither loses nor repeats a line.
+// The node-local parts of the filer on a shared PostgreSQL store (docs/cluster.md): the audit log — two
+// nodes on one database, each writing the audit events made through it (staged from PostgreSQL into
+// its node.db, src/audit/stage.ts) exactly once and in id order, while every node's events are in the
+// shared `events`; a restart neither loses nor repeats a line — and the daily on-access report, one
+// per node. Both nodes run in this process (the cross-process cluster is test/real/cluster.test.ts).
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { kServerHookMs, requirePostgres, startPostgres, type PostgresHandle } from '../../../../packages/store-pg/test/support/postgres.js';
-import { accessOf, createAuditService, createStaticRuntime, kActiveLog, resolveInVolume, type AuditService, type StaticRuntime } from '../../src/index.js';
-import { kEicar } from '../jobs/helpers.js';
+import { kServerHookMs, requirePostgres, startPostgres, type PostgresHandle } from '../../../packages/store-pg/test/support/postgres.js';
+import { accessOf, buildDailyReport, createAuditService, dailyReportId, listReports, openAppDb, utcDay, createStaticRuntime, kActiveLog, resolveInVolume, type AuditService, type StaticRuntime } from '../src/index.js';
+import { kEicar } from './jobs/helpers.js';
 
 interface Node {
   readonly rt: StaticRuntime;
@@ -15,7 +17,7 @@ interface Node {
   readonly dir: string;
 }
 
-describe.skipIf(!requirePostgres())('audit log on a shared PostgreSQL store', () => {
+describe.skipIf(!requirePostgres())('node-local parts on a shared PostgreSQL store', () => {
   let pg: PostgresHandle | undefined;
   let url = '';
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'avscan-filer-audit-pg-'));
@@ -91,5 +93,29 @@ describe.skipIf(!requirePostgres())('audit log on a shared PostgreSQL store', ()
     for (let i = 0; i < 5; i++) await n.audit.recordManagement('vs1', { api: 'ontap', method: 'POST', path: `/after/${String(i)}` });
     await n.audit.flush();
     expect(lines(n).map((l) => l.reason)).toEqual([...Array.from({ length: 5 }, (_, i) => `POST /before/${String(i)}`), ...Array.from({ length: 5 }, (_, i) => `POST /after/${String(i)}`)]);
+  });
+
+  it('the daily on-access report is per node: its id names the node, its infections are the node\'s', async () => {
+    const [n1, n2] = [await node('c1'), await node('c2')];
+    const vol = n1.rt.volume('vs1', 'vol1')!;
+    writeFileSync(path.join(vol.root, 'bad.com'), kEicar);
+    expect(await n1.rt.engine('vs1').open(accessOf(resolveInVolume(vol, 'bad.com')))).toMatchObject({ allow: false });
+    await n1.rt.engine('vs1').drain();
+    await n2.rt.store.appendEvent({ type: 'file.infected', svm: 'vs1', node: 'c2', filePath: '\\vol1\\other.com', details: { threats: ['Test.Other'], response: 'quarantined' } });
+    const day = utcDay(Date.now());
+    const reports = [];
+    for (const n of [n1, n2]) {
+      const db = openAppDb(n.rt.appDbFile);
+      try {
+        reports.push(await buildDailyReport(n.rt, db, { day }));
+      } finally {
+        db.close();
+      }
+    }
+    expect(reports.map((r) => r.id)).toEqual([`${dailyReportId(day)}@c1`, `${dailyReportId(day)}@c2`]);
+    expect(reports.map((r) => r.infections.map((i) => i.filePath))).toEqual([['\\vol1\\bad.com'], ['\\vol1\\other.com']]);
+    // Both in the shared store (other tests of this file use other databases' nodes: filter by id).
+    const listed = (await listReports(n1.rt.store, { kind: 'on-access-daily' })).records.map((r) => r.id);
+    expect(listed).toEqual(expect.arrayContaining(reports.map((r) => r.id)));
   });
 });
