@@ -9,5 +9,11 @@ import { frontdoorExtension } from './frontdoor/index.js';
 import type { FilerExtension } from './model.js';
 
 export function builtInExtensions(config: FilerConfig): FilerExtension[] {
-  return [dataPathExtension(), volumeWatcherExtension(), frontdoorExtension({ stateDir: config.stateDir }), adminExtension()];
+  return [
+    dataPathExtension(),
+    // In a cluster one node watches the shared volumes: every watcher rescans a file written behind the nodes' backs.
+    ...(config.watchVolumes ? [volumeWatcherExtension()] : []),
+    frontdoorExtension({ stateDir: config.stateDir }),
+    adminExtension(),
+  ];
 }

@@ -1,6 +1,6 @@
 // Public API of @avscan/filer: the storage filer emulator (issue 10).
 export const kFilerPackage = '@avscan/filer';
-export type { FilerExtension, FilerRuntime, ShareModel, SvmModel, VolumeModel } from './model.js';
+export type { FilerExtension, FilerRuntime, FilerStore, ShareModel, SvmModel, VolumeModel } from './model.js';
 export { FilerError, FilerErrorCodes } from './errors.js';
 export type { FilerErrorCode } from './errors.js';
 export { accessOf, pathComponents, resolveInVolume, kMaxComponent, kMaxPathBytes } from './paths.js';

@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { startScannerServer, type ScannerServer } from '@avscan/scanner';
+import { StoreError } from '@avscan/store';
+import { StorePgError } from '@avscan/store-pg';
 import { FilerError } from './errors.js';
 import type { FilerExtension } from './model.js';
 import { loadConfig, type FilerConfig, type Overrides } from './config/config.js';
@@ -96,6 +98,7 @@ export async function startFiler(config: FilerConfig, options: StartOptions = {}
       : [...config.svms];
     runtime = await createManagedRuntime({
       stateDir: config.stateDir, svms: svms.map((s) => ({ ...s, dispatcher: { node_index: config.nodeIndex, ...s.dispatcher } })), labMode: config.labMode,
+      storeUrl: config.storeUrl, nodeId: config.nodeId,
     });
     if (builtin.moved.size > 0) {
       for (const s of runtime.svms()) {
@@ -147,6 +150,8 @@ export function tryThis(f: RunningFiler): string {
   return [
     `avscan filer emulator: ${f.url}  (user ${u.name}, password ${u.password}; self-signed certificate, hence -k)`,
     `state: ${rel(f.config.stateDir)}   SVM ${svm.name} (uuid ${svm.uuid}), volumes ${f.runtime.volumes(svm.name).map((v) => `${v.name}${v.readonly ? ' (ro)' : ''}`).join(', ')}`,
+    // The URL may hold a password: name the database only.
+    ...(f.config.storeUrl === undefined ? [] : [`store: PostgreSQL (shared by the cluster), this node: ${f.config.nodeId}`]),
     `API reference: ${f.url}/docs/api   metrics: ${f.url}/metrics`,
     '',
     'Try this:',
@@ -195,6 +200,10 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
     .option('--host <host>', 'REST address [env AVSCAN_HOST, default 127.0.0.1]')
     .option('-u, --user <name>', 'REST user [env AVSCAN_USER, default admin]')
     .option('--password <password>', 'REST password [env AVSCAN_PASSWORD, default generated and kept in <state>/credentials.json]')
+    .option('--store <url>', 'engine state in a PostgreSQL database shared by a cluster of nodes (postgres://…) [env AVSCAN_STORE_URL, default SQLite <state>/isi_avscan.db]')
+    .option('--node <id>', "this node's name in the store, unique among live nodes [env AVSCAN_NODE_ID, default node1 on SQLite, <hostname>-<hash of the state dir> on PostgreSQL]")
+    .option('--node-index <n>', "CAVA: this node's index, where its scanner server selection starts [env AVSCAN_NODE_INDEX, default 0]")
+    .option('--no-watch-volumes', 'do not watch the volume folders for changes made behind the data path (cluster: one node watches) [config watch_volumes, default on]')
     .option('--log', 'log every request (fastify / pino, JSON on stdout)')
     .showHelpAfterError();
   program.parse([...argv]);
@@ -203,8 +212,11 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
   try {
     filer = await startFiler(loadConfig(o), { logger: o.log === true });
   } catch (err) {
-    if (err instanceof FilerError) {
-      process.stderr.write(`avscan-filer: ${err.message}${err.target ? ` (${err.target})` : ''} [${err.code}]\n`);
+    // A bad configuration, or a store that refuses to open (PostgreSQL unreachable, unknown database…):
+    // one line with the coded error, nothing left running.
+    if (err instanceof FilerError || err instanceof StorePgError || err instanceof StoreError) {
+      const target = err instanceof FilerError ? err.target : undefined;
+      process.stderr.write(`avscan-filer: ${err.message}${target ? ` (${target})` : ''} [${err.code}]\n`);
       process.exit(2);
     }
     throw err;

@@ -4,6 +4,14 @@
 // `FilerRuntime`; everything on the data side only reads it.
 import type { Engine, Profile } from '@avscan/engine';
 import type { Store } from '@avscan/store';
+import type { PgStore } from '@avscan/store-pg';
+
+/**
+ * The engine state store the filer runs on: one node's SQLite store or a cluster's PostgreSQL store.
+ * Code that uses it awaits every call (SQLite answers some synchronously; `await` of a value is one
+ * microtask) and touches only what both offer (docs/store-interface.md).
+ */
+export type FilerStore = Store | PgStore;
 
 export interface VolumeModel {
   /** Volume name, unique within its SVM (`vol1`). */
@@ -43,7 +51,9 @@ export interface SvmModel {
 
 /** What the data side needs from the running filer. Lookups are synchronous and cheap (in memory). */
 export interface FilerRuntime {
-  readonly store: Store;
+  readonly store: FilerStore;
+  /** The node's own SQLite file for the app's tables (jobs, audit cursors): `openAppDb(appDbFile)`. */
+  readonly appDbFile: string;
   svms(): readonly SvmModel[];
   svm(name: string): SvmModel | undefined;
   volumes(svm?: string): readonly VolumeModel[];

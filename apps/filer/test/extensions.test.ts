@@ -20,7 +20,7 @@ const ext: FilerExtension = {
   async start(rt) {
     seen = rt;
     log.push('start');
-    return { close: async () => void log.push(`close (store open: ${rt.store.countAttributes() >= 0})`) };
+    return { close: async () => void log.push(`close (store open: ${(await rt.store.countAttributes()) >= 0})`) };
   },
 };
 

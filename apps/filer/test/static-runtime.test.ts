@@ -39,7 +39,7 @@ describe('createStaticRuntime', () => {
     expect(await rt.engine('vs1').open(a1)).toMatchObject({ allow: false, reason: 'infected' });
     expect(await rt.engine('vs2').open(a2)).toMatchObject({ allow: true, reason: 'excluded-extension' });
     await rt.engine('vs1').drain();
-    expect(rt.store.getAttributes({ volume: 'vs1/vol1', fileId: a1.fileId })?.scanResult).toBe('infected');
+    expect((await rt.store.getAttributes({ volume: 'vs1/vol1', fileId: a1.fileId }))?.scanResult).toBe('infected');
     expect(rt.store.getAttributes({ volume: 'vs2/vol1', fileId: a2.fileId })).toBeUndefined();
   });
 

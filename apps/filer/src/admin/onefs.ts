@@ -83,7 +83,7 @@ export async function registerOnefsRoutes(app: FastifyInstance, rt: ManagedRunti
     if (dir !== 'ASC' && dir !== 'DESC') throw badField('`dir` must be ASC or DESC', 'dir');
     const policy = str(req.query, 'policy_id');
     const status = str(req.query, 'status');
-    let rows = listReports(rt.store, { maxRecords: kPageMax }).records.map(toOnefsScanReport)
+    let rows = (await listReports(rt.store, { maxRecords: kPageMax })).records.map(toOnefsScanReport)
       .filter((r) => (policy === undefined || r['policy_id'] === policy) && (status === undefined || r['status'] === status));
     if (rows.length > 0 && !(sort in rows[0]!)) throw badField(`cannot sort by \`${sort.slice(0, 80)}\``, 'sort');
     rows = rows.sort((a, b) => {
@@ -98,7 +98,7 @@ export async function registerOnefsRoutes(app: FastifyInstance, rt: ManagedRunti
   });
   app.get('/platform/11/antivirus/reports/scans/:id', async (req: Req) => {
     allow(req.query, []);
-    const r = getReport(rt.store, req.params['id']!);
+    const r = await getReport(rt.store, req.params['id']!);
     if (r === undefined) throw notFound(`no scan report \`${String(req.params['id']).slice(0, 80)}\``, 'id');
     return { reports: [toOnefsScanReport(r)] };
   });
@@ -107,7 +107,7 @@ export async function registerOnefsRoutes(app: FastifyInstance, rt: ManagedRunti
     const scan = str(req.query, 'scan_id');
     const file = str(req.query, 'file');
     const remediation = str(req.query, 'remediation');
-    const page = listThreats(rt.store, {
+    const page = await listThreats(rt.store, {
       ...(scan === undefined ? {} : { reportId: scan }), ...(file === undefined ? {} : { filePath: file }), ...(remediation === undefined ? {} : { response: remediation }),
       maxRecords: int(req.query, 'limit', 1000), offset: int(req.query, 'offset', 0),
     });
@@ -125,7 +125,7 @@ export async function registerOnefsRoutes(app: FastifyInstance, rt: ManagedRunti
   app.get('/platform/3/antivirus/quarantine/*', async (req: Req) => {
     allow(req.query, []);
     const { zone, resolved, ifs } = fileOf(req);
-    const r = fileRecord(rt, zone, resolved);
+    const r = await fileRecord(rt, zone, resolved);
     const scanTime = typeof r['scan_time'] === 'string' ? Math.floor(Date.parse(r['scan_time']) / 1000) : null;
     return {
       file: ifs, quarantined: r['quarantined'], last_scan: scanTime, last_istag: r['signature_timestamp'] ?? null,

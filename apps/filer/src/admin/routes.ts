@@ -113,15 +113,15 @@ export async function registerAdminRoutes(app: FastifyInstance, rt: ManagedRunti
   };
   app.get(`${kApi}/reports`, async (req: Req) => {
     const q = parseListQuery(req.query, kReportFields);
-    const page = listReports(rt.store, { maxRecords: kReportWindow });
+    const page = await listReports(rt.store, { maxRecords: kReportWindow });
     // A list leaves out the infected files unless asked for (they are only read per report).
     const wantsFiles = q.fields?.some((f) => f.startsWith('infected_files')) === true || q.filters.some(([f]) => f.startsWith('infected_files'));
-    const reports = page.records.map((r) => (wantsFiles ? getReport(rt.store, r.id) ?? r : r));
+    const reports = await Promise.all(page.records.map(async (r) => (wantsFiles ? (await getReport(rt.store, r.id)) ?? r : r)));
     return collect(reports.map((r) => reportRecord(r, svmOfReport(r.id))), q, req.url);
   });
   app.get(`${kApi}/reports/:id`, async (req: Req) => {
     const q = parseListQuery(req.query, kReportFields);
-    const r = getReport(rt.store, req.params['id']!);
+    const r = await getReport(rt.store, req.params['id']!);
     if (r === undefined) throw notFound(`no report \`${String(req.params['id']).slice(0, 80)}\``, 'id');
     const rec = reportRecord(r, svmOfReport(r.id));
     return req.query['fields'] === undefined ? rec : project(rec, q.fields);
@@ -136,7 +136,7 @@ export async function registerAdminRoutes(app: FastifyInstance, rt: ManagedRunti
       throw badField('`day` must be a date, YYYY-MM-DD', 'day');
     }
     services().counter.flush();
-    const r = buildDailyReport(rt, services().db, day === undefined ? {} : { day });
+    const r = await buildDailyReport(rt, services().db, day === undefined ? {} : { day });
     void reply.status(201).header('location', `${kApi}/reports/${encodeURIComponent(r.id)}`);
     return { num_records: 1, records: [reportRecord(r)] };
   });

@@ -48,11 +48,13 @@ export function policyJob(rt: ManagedRuntime, svm: string, p: OdPolicyDoc): JobS
 const kPolicyKey = 'ontap/';
 
 export function startAdminServices(rt: ManagedRuntime, options: AdminOptions = {}): AdminServices {
-  const db = openAppDb(rt.store);
+  const db = openAppDb(rt.appDbFile);
   const jobs = createJobManager(rt, {
     ...options.jobs, db,
     // ONTAP on-demand policies also leave their report as a file under `log_path`.
-    onFinished: (status, spec) => void (spec.kind === 'ontap' ? writeReportFile(rt, spec, status) : undefined),
+    onFinished: async (status, spec) => {
+      if (spec.kind === 'ontap') await writeReportFile(rt, spec, status);
+    },
   });
   const audit = createAuditService(rt, { db, ...(options.auditPollMs === undefined ? {} : { pollMs: options.auditPollMs }) }).start();
   const counter = startOnAccessCounter(rt, db);

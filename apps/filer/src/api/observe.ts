@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { compilePolicy } from '@avscan/policy';
-import { scanStatus, type Attributes } from '@avscan/store';
+import { scanStatus, Store, type Attributes } from '@avscan/store';
 import type { FileAccess } from '@avscan/engine';
 import type { ManagedRuntime } from '../runtime/managed.js';
 import { accessOf, resolveInVolume, type ResolvedPath } from '../paths.js';
@@ -62,10 +62,12 @@ export function resolveSvmPath(rt: ManagedRuntime, svm: string, p: string): Reso
 }
 
 /** A file's scan attributes as the `files` endpoint (and OneFS `quarantine/{path}`) show them. */
-export function fileRecord(rt: ManagedRuntime, svmName: string, resolved: ResolvedPath): Rec {
+export async function fileRecord(rt: ManagedRuntime, svmName: string, resolved: ResolvedPath): Promise<Rec> {
   const access = accessOf(resolved);
-  const attrs: Attributes | undefined = rt.store.getAttributes({ volume: access.volume, fileId: access.fileId });
-  const watermark = rt.dispatcher(svmName)?.signatureWatermark()?.timestamp ?? 0;
+  const attrs: Attributes | undefined = await rt.store.getAttributes({ volume: access.volume, fileId: access.fileId });
+  // On a shared store the cluster's watermark counts too: another node may have seen newer signatures.
+  const shared = rt.store instanceof Store ? 0 : rt.store.signatureWatermark;
+  const watermark = Math.max(rt.dispatcher(svmName)?.signatureWatermark()?.timestamp ?? 0, shared);
   return {
     path: resolved.svmPath, volume: resolved.volume.name, size: access.size,
     scan_status: scanStatus(attrs, access.changeStamp, watermark),
@@ -104,7 +106,7 @@ export async function registerObservability(app: FastifyInstance, rt: ManagedRun
     const maxRaw = oneString(q, 'max_records');
     if (maxRaw !== undefined && (!/^\d{1,9}$/.test(maxRaw) || Number(maxRaw) < 1)) throw badField('`max_records` must be a positive integer', 'max_records');
     const returnRecords = parseMutationQuery({ return_records: q['return_records'] }).returnRecords || q['return_records'] === undefined;
-    const page = rt.store.queryEvents({
+    const page = await rt.store.queryEvents({
       svm: svm.name,
       ...(filters['type'] ? { type: filters['type'] } : {}),
       ...(filters['server'] ? { server: filters['server'] } : {}),
@@ -167,7 +169,7 @@ export async function registerObservability(app: FastifyInstance, rt: ManagedRun
   app.get(`${kApi}/:svm_uuid/files`, { schema: { tags: ['files'], summary: 'Scan attributes of one file: result, time, signature stamp, current or not, quarantined', params: S.svmParams, querystring: fileQuery } }, async (req) => {
     const rq = req as Req;
     const svm = svmOf(rt, rq);
-    return { svm: { name: svm.name, uuid: svm.uuid }, ...fileRecord(rt, svm.name, resolveSvmPath(rt, svm.name, String(rq.query['path']))) };
+    return { svm: { name: svm.name, uuid: svm.uuid }, ...(await fileRecord(rt, svm.name, resolveSvmPath(rt, svm.name, String(rq.query['path'])))) };
   });
   app.patch(`${kApi}/:svm_uuid/files`, { schema: { tags: ['files'], summary: 'Release a quarantined file (`quarantined: false`)', params: S.svmParams, querystring: fileQuery, body: S.filePatch } }, async (req) => {
     const rq = req as Req;

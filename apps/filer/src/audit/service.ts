@@ -13,12 +13,14 @@ import diagnostics_channel from 'node:diagnostics_channel';
 import type Database from 'better-sqlite3';
 import { Cron } from 'croner';
 import type { Answer, FileAccess } from '@avscan/engine';
+import { Store } from '@avscan/store';
 import { openAppDb } from '../db/app-db.js';
 import { FilerErrorCodes, show } from '../errors.js';
 import type { FilerRuntime, SvmModel } from '../model.js';
 import { cronOfFields } from '../schedule/parse.js';
 import { AuditCodes, auditError, resolveLogPath, retentionMs, validateAuditConfig, type AuditConfig } from './config.js';
 import { AuditLogWriter, type AuditWriterOptions } from './writer.js';
+import { AuditStager } from './stage.js';
 
 export interface AuditServiceOptions {
   /** Look for committed events this often (events other processes or nodes appended), ms. @default 1000 */
@@ -67,12 +69,17 @@ export class AuditService {
   readonly #onAnswered: (m: unknown) => void;
   #timer: NodeJS.Timeout | undefined;
   #started = false;
+  /** On a shared (PostgreSQL) store: copies this node's audit events into node.db for the writers (stage.ts). */
+  readonly #stager: AuditStager | undefined;
+  /** A staging pass per SVM while one runs; `again` asks it for one more pass. */
+  readonly #staging = new Map<string, { run: Promise<void>; again: boolean }>();
 
   constructor(runtime: FilerRuntime, options: AuditServiceOptions & { readonly db?: Database.Database } = {}) {
     this.#rt = runtime;
     this.#ownDb = options.db === undefined;
-    this.#db = options.db ?? openAppDb(runtime.store);
+    this.#db = options.db ?? openAppDb(runtime.appDbFile);
     this.#o = options;
+    this.#stager = runtime.store instanceof Store ? undefined : new AuditStager(this.#db, runtime.store);
     for (const row of this.#db.prepare('SELECT config FROM audit_config').all() as Array<{ config: string }>) {
       const c = JSON.parse(row.config) as AuditConfig;
       if (runtime.svm(c.svm.name) !== undefined) this.#configs.set(c.svm.name, c);
@@ -178,6 +185,7 @@ export class AuditService {
     this.#track(this.#rt.store.appendEvent({
       type: 'audit.data',
       svm: c.svm.name,
+      node: this.#rt.store.nodeId,
       filePath: access.path,
       reason: answer.reason,
       details: {
@@ -205,6 +213,7 @@ export class AuditService {
     const p = this.#rt.store.appendEvent({
       type: 'audit.management',
       svm,
+      node: this.#rt.store.nodeId,
       reason: `${change.method} ${change.path}`,
       details: {
         api: change.api,
@@ -274,13 +283,43 @@ export class AuditService {
   }
 
   #pump(svm: string): void {
+    void this.#pumped(svm);
+  }
+
+  /** Writes the SVM's committed events; on SQLite synchronously, on PostgreSQL after staging them. */
+  async #pumped(svm: string): Promise<void> {
     const c = this.#configs.get(svm);
     if (c === undefined || !c.enabled) return;
+    if (this.#stager !== undefined) await this.#stage(svm);
     try {
       this.#writer(svm).pump();
     } catch {
       // The log folder may be gone or full: the events stay committed and are written on a later pump.
     }
+  }
+
+  /** One staging loop per SVM: callers during a pass get one more pass (bounded), not one each. */
+  #stage(svm: string): Promise<void> {
+    const running = this.#staging.get(svm);
+    if (running !== undefined) {
+      running.again = true;
+      return running.run;
+    }
+    const state = { run: Promise.resolve(), again: true };
+    state.run = (async () => {
+      try {
+        for (let pass = 0; state.again && pass < 100; pass++) {
+          state.again = false;
+          // PostgreSQL down: the events stay there and are staged by a later pump (the poll).
+          await this.#stager!.stage(svm).catch(() => 0);
+        }
+      } finally {
+        // In the same step as the last `again` check: a later caller starts a new loop.
+        this.#staging.delete(svm);
+      }
+    })();
+    this.#staging.set(svm, state);
+    return state.run;
   }
 
   /** Subscribes to the engines' answers and starts the writers and the poll. */
@@ -308,7 +347,7 @@ export class AuditService {
   async flush(): Promise<void> {
     await Promise.all([...this.#pending]);
     await this.#rt.store.flush();
-    for (const svm of this.#configs.keys()) this.#pump(svm);
+    await Promise.all([...this.#configs.keys()].map((svm) => this.#pumped(svm)));
   }
 
   async close(): Promise<void> {

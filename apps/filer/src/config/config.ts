@@ -3,9 +3,12 @@
 // SVM vs1 with vol1 (rw) and vol_ro (ro), default_CIFS, one primary pool of two built-in scanner
 // servers on loopback, lab mode. Every refusal is ERR_FILER_INVALID_CONFIG naming the field.
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { PROFILES, type Profile } from '@avscan/engine';
+import { kDefaultStoreOptions } from '@avscan/store';
 import { FilerError, FilerErrorCodes, show } from '../errors.js';
 import type { ManagedSvm } from '../runtime/managed.js';
 import type { VscanDoc } from '../vscan/model.js';
@@ -28,6 +31,21 @@ export interface FilerConfig {
   readonly svms: readonly ManagedSvm[];
   /** The embedded default is in use (no configuration file). */
   readonly embedded: boolean;
+  /**
+   * Where the engine state lives: `undefined` = this node's SQLite `<state>/isi_avscan.db` (the
+   * default); a `postgres://` URL = a PostgreSQL database shared by every node of a cluster.
+   */
+  readonly storeUrl?: string;
+  /**
+   * Watch the volume folders for changes made behind the data path (a file written straight into the
+   * folder is rescanned). In a cluster sharing the folders, one node watching is enough. @default true
+   */
+  readonly watchVolumes: boolean;
+  /**
+   * This node's name in the store (lock owner, events' `node`, jobs). Unique among live nodes.
+   * @default the store's `node1` on SQLite; `<hostname>-<hash of the state folder>` on PostgreSQL
+   */
+  readonly nodeId: string;
 }
 
 export interface Overrides {
@@ -37,6 +55,11 @@ export interface Overrides {
   readonly host?: string;
   readonly user?: string;
   readonly password?: string;
+  readonly store?: string;
+  readonly node?: string;
+  readonly nodeIndex?: string | number;
+  /** `--no-watch-volumes` gives false. */
+  readonly watchVolumes?: boolean;
 }
 
 const bad = (target: string, message: string): FilerError => new FilerError(FilerErrorCodes.INVALID_CONFIG, message, target);
@@ -130,6 +153,40 @@ function builtin(v: unknown, embedded: boolean): { builtinServers: number; built
   return { builtinServers: int(v, 'builtin_servers', 0, 16) };
 }
 
+/**
+ * A PostgreSQL connection URL as the `pg` driver takes it: `postgres://` or `postgresql://`, a database
+ * name, and a host (in the authority or, for a unix socket, as `?host=/socket/dir`). Checked here so
+ * a typo refuses to start instead of surfacing as a connection error later.
+ */
+export function storeUrl(v: unknown, target: string): string {
+  if (typeof v !== 'string' || v === '') throw bad(target, `${show(target)} must be a postgres:// URL, got ${show(v)}`);
+  const scheme = /^(postgres|postgresql):\/\//i.exec(v);
+  if (scheme === null) throw bad(target, `${show(target)} must be a postgres:// or postgresql:// URL (SQLite, the default, needs no URL), got ${show(v.slice(0, 80))}`);
+  let u: URL;
+  try {
+    // WHATWG URL refuses credentials without a host (`postgresql://user@/db?host=/dir`), which pg accepts for a unix socket.
+    u = new URL(v.replace(/^([a-z]+:\/\/[^/@?#]*@)\//i, '$1socket/'));
+  } catch {
+    throw bad(target, `${show(target)} is not a valid URL: ${show(v.slice(0, 80))}`);
+  }
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (database === '' || database.includes('/')) throw bad(target, `${show(target)} must name a database (\`postgresql://host/avscan\`), got ${show(v.slice(0, 80))}`);
+  if (u.hostname === '' && (u.searchParams.get('host') ?? '') === '') throw bad(target, `${show(target)} needs a host, or \`?host=/socket/dir\` for a unix socket`);
+  return v;
+}
+
+const kNodeId = /^[A-Za-z0-9_.:@-]{1,128}$/;
+
+/**
+ * Default node id: the host name plus a short hash of the state folder, so it is stable across restarts
+ * (a restart must release this node's own locks and resume its own jobs) and differs between two
+ * nodes on one machine, which need two state folders anyway.
+ */
+export function defaultNodeId(stateDir: string): string {
+  const host = hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'node';
+  return `${host}-${createHash('sha256').update(path.resolve(stateDir)).digest('hex').slice(0, 8)}`;
+}
+
 /** The embedded default's SVM; its pool is filled with the built-in servers' addresses at start. */
 export function embeddedSvms(): ManagedSvm[] {
   return [{
@@ -158,7 +215,7 @@ export function loadConfig(flags: Overrides = {}, env: NodeJS.ProcessEnv = proce
   const file = flags.config;
   const raw = file === undefined ? {} : readConfigFile(path.resolve(cwd, file));
   if (!isObj(raw)) throw bad('config', 'the configuration must be an object');
-  keys(raw, '', ['state_dir', 'rest', 'users', 'lab_mode', 'node_index', 'builtin_servers', 'svms']);
+  keys(raw, '', ['state_dir', 'rest', 'users', 'lab_mode', 'node', 'node_index', 'store', 'watch_volumes', 'builtin_servers', 'svms']);
   const base = file === undefined ? cwd : path.dirname(path.resolve(cwd, file));
   const rest = raw['rest'] ?? {};
   if (!isObj(rest)) throw bad('rest', '`rest` must be an object');
@@ -188,13 +245,24 @@ export function loadConfig(flags: Overrides = {}, env: NodeJS.ProcessEnv = proce
   const allUsers: { name: string; password?: string }[] = envUser !== undefined || envPassword !== undefined || users.length === 0
     ? [{ name: admin, ...(envPassword === undefined ? {} : { password: envPassword }) }, ...users.filter((u) => u.name !== admin)]
     : users;
+  const [urlGiven, urlAt] = flags.store !== undefined ? [flags.store, '--store'] : env['AVSCAN_STORE_URL'] !== undefined ? [env['AVSCAN_STORE_URL'], 'AVSCAN_STORE_URL'] : [raw['store'], 'store'];
+  const url = urlGiven === undefined ? undefined : storeUrl(urlGiven, urlAt);
+  const [nodeGiven, nodeAt] = flags.node !== undefined ? [flags.node, '--node'] : env['AVSCAN_NODE_ID'] !== undefined ? [env['AVSCAN_NODE_ID'], 'AVSCAN_NODE_ID'] : [raw['node'], 'node'];
+  if (nodeGiven !== undefined && (typeof nodeGiven !== 'string' || !kNodeId.test(nodeGiven))) {
+    throw bad(nodeAt, `${show(nodeAt)} must be 1–128 characters of A–Z, a–z, 0–9, _ . : @ -, got ${show(nodeGiven)}`);
+  }
+  const [indexGiven, indexAt] = flags.nodeIndex !== undefined ? [flags.nodeIndex, '--node-index'] : env['AVSCAN_NODE_INDEX'] !== undefined ? [env['AVSCAN_NODE_INDEX'], 'AVSCAN_NODE_INDEX'] : [raw['node_index'], 'node_index'];
   return {
     stateDir, host, port, portAttempts: portGiven === undefined ? 20 : 0,
     users: allUsers,
     labMode: file === undefined ? true : bool(raw, 'lab_mode', '', false),
-    nodeIndex: raw['node_index'] === undefined ? 0 : int(raw['node_index'], 'node_index', 0, 63),
+    nodeIndex: indexGiven === undefined ? 0 : int(indexGiven, indexAt, 0, 63),
     ...(tls === undefined ? {} : { tls }),
     ...builtin(raw['builtin_servers'], file === undefined),
     svms, embedded: file === undefined,
+    ...(url === undefined ? {} : { storeUrl: url }),
+    watchVolumes: flags.watchVolumes === false ? false : bool(raw, 'watch_volumes', '', true),
+    // One SQLite node keeps the store's own default (its jobs and events name it); a cluster node needs a distinct one.
+    nodeId: (nodeGiven as string | undefined) ?? (url === undefined ? kDefaultStoreOptions.nodeId : defaultNodeId(stateDir)),
   };
 }

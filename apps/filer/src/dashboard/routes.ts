@@ -10,7 +10,7 @@ import type { DashboardStats } from './stats.js';
 
 const percent = (s: JobStatus): number | null => (s.total === null ? null : s.total === 0 ? 100 : Math.min(100, Math.round((s.checked / s.total) * 100)));
 
-export function dashboardState(rt: ManagedRuntime, services: AdminServices, stats: DashboardStats): Record<string, unknown> {
+export async function dashboardState(rt: ManagedRuntime, services: AdminServices, stats: DashboardStats): Promise<Record<string, unknown>> {
   return {
     time: Date.now(),
     svms: rt.svms().map((s) => {
@@ -26,12 +26,12 @@ export function dashboardState(rt: ManagedRuntime, services: AdminServices, stat
     jobs: services.jobs.list({ maxRecords: 10 }).map((j) => ({
       id: j.id, svm: j.svm, name: j.name, state: j.state, percent: percent(j), checked: j.checked, total: j.total, infected: j.infected, rate: Math.round(j.filesPerSec),
     })),
-    reports: rt.store.listReports({ maxRecords: 10 }).records.map((r) => ({ id: r.id, kind: r.kind, state: r.state, files: r.filesScanned, infected: r.infectedCount, start: r.startTime })),
+    reports: (await rt.store.listReports({ maxRecords: 10 })).records.map((r) => ({ id: r.id, kind: r.kind, state: r.state, files: r.filesScanned, infected: r.infectedCount, start: r.startTime })),
   };
 }
 
 export async function registerDashboard(app: FastifyInstance, rt: ManagedRuntime, services: () => AdminServices, stats: () => DashboardStats): Promise<void> {
   app.get('/dashboard', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(kDashboardHtml));
   app.get('/dashboard/app.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(kDashboardJs));
-  app.get('/dashboard/state', async (_req, reply) => reply.header('cache-control', 'no-store').send(dashboardState(rt, services(), stats())));
+  app.get('/dashboard/state', async (_req, reply) => reply.header('cache-control', 'no-store').send(await dashboardState(rt, services(), stats())));
 }

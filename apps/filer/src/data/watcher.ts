@@ -183,7 +183,7 @@ class VolumeWatch {
         const abs = batch[next++]!;
         try {
           const st = await lstat(abs).catch(() => undefined);
-          if (st === undefined) this.#gone(abs);
+          if (st === undefined) await this.#gone(abs);
           else if (st.isFile()) await this.#handleChanged(abs);
         } catch (err) {
           this.#error(err);
@@ -204,7 +204,7 @@ class VolumeWatch {
       return; // gone or not a regular file any more
     }
     const base = { svm: this.#volume.svm, volume: this.#volume.name, path: resolved.svmPath };
-    const prior = this.#runtime.store.getAttributes({ volume: access.volume, fileId: access.fileId });
+    const prior = await this.#runtime.store.getAttributes({ volume: access.volume, fileId: access.fileId });
     const here = storePathOf(resolved);
     if (prior !== undefined && prior.path !== here && sizeAndMtime(prior.changeStamp) === sizeAndMtime(access.changeStamp) && !this.#existsInVolume(prior.path)) {
       const from = `\\${prior.path.slice(1).split('/').join('\\')}`;
@@ -226,16 +226,16 @@ class VolumeWatch {
   }
 
   /** A path that is no longer there: a delete, unless it shows up renamed within the window. */
-  #gone(abs: string): void {
+  async #gone(abs: string): Promise<void> {
     if (this.#closed) return;
     const resolved = this.#resolve(abs);
     if (resolved === undefined) return;
     const storePath = storePathOf(resolved);
-    const attrs = this.#runtime.store.getAttributesByPath(this.#volume.storeKey, storePath);
+    const attrs = await this.#runtime.store.getAttributesByPath(this.#volume.storeKey, storePath);
     if (attrs === undefined) return;
     // Wait for a matching add (a rename) before forgetting the file.
-    this.#later(() => {
-      const now = this.#runtime.store.getAttributes({ volume: attrs.volume, fileId: attrs.fileId });
+    this.#later(async () => {
+      const now = await this.#runtime.store.getAttributes({ volume: attrs.volume, fileId: attrs.fileId });
       if (now === undefined || now.path !== storePath || this.#closed) return;
       // The engine's delete also drops its cached attributes, so a new file reusing the inode starts clean.
       const gone = { volume: attrs.volume, fileId: attrs.fileId, path: resolved.svmPath, size: 0, changeStamp: 'deleted', data: new Uint8Array(0) };
@@ -286,7 +286,7 @@ class VolumeWatch {
         moved = true; // only the first file is asked: the rest of a moved folder moved with it
         const inside = `/${path.relative(abs, file).split(path.sep).join('/')}`;
         const st = await lstat(file).catch(() => undefined);
-        const prior = st === undefined ? undefined : this.#runtime.store.getAttributes({ volume: this.#volume.storeKey, fileId: String(st.ino) });
+        const prior = st === undefined ? undefined : await this.#runtime.store.getAttributes({ volume: this.#volume.storeKey, fileId: String(st.ino) });
         if (prior !== undefined && prior.path.endsWith(inside) && prior.path !== newDir + inside) {
           const oldDir = prior.path.slice(0, -inside.length);
           if (oldDir.length > 1 && !this.#existsInVolume(oldDir)) {
@@ -316,12 +316,12 @@ class VolumeWatch {
    * busy or slow machine must not turn a rename into a delete because the new name was handled late),
    * or after ten windows on a volume that is never quiet.
    */
-  #later(fn: () => void, windows = 1): void {
+  #later(fn: () => void | Promise<void>, windows = 1): void {
     const timer = setTimeout(() => {
       this.#deletes.delete(timer);
       if (this.#closed) return;
       if ((this.#dirty.size > 0 || this.#newDirs.size > 0 || this.#active > 0) && windows < 10) this.#later(fn, windows + 1);
-      else fn();
+      else Promise.resolve(fn()).catch((err: unknown) => this.#error(err));
     }, this.#o.renameWindowMs);
     this.#deletes.add(timer);
   }

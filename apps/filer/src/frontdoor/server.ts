@@ -71,10 +71,10 @@ async function scanReply(runtime: FilerRuntime, raw: string, signal: AbortSignal
     // right after the scan is answered from the engine's cache): wait for it to be durable, so the
     // reply names the threat.
     const key = { volume: access.volume, fileId: access.fileId };
-    let threats = runtime.store.getAttributes(key)?.threats;
+    let threats = (await runtime.store.getAttributes(key))?.threats;
     if (threats === undefined || threats.length === 0) {
       await engine.drain();
-      threats = runtime.store.getAttributes(key)?.threats;
+      threats = (await runtime.store.getAttributes(key))?.threats;
     }
     return replyOf(answer, threats);
   } catch (err) {

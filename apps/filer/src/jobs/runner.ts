@@ -167,6 +167,8 @@ export class JobManager {
     const slash = access.volume.indexOf('/');
     if (slash > 0) this.#lastInteractive.set(access.volume.slice(0, slash), performance.now());
   };
+  /** Report creations PgStore has not answered yet, by job id. */
+  readonly #creating = new Map<string, Promise<void>>();
   readonly #stmt: {
     insert: Database.Statement; get: Database.Statement; list: Database.Statement; save: Database.Statement;
     finish: Database.Statement; infect: Database.Statement; infections: Database.Statement; reportDone: Database.Statement;
@@ -177,7 +179,7 @@ export class JobManager {
   constructor(runtime: FilerRuntime, options: JobManagerOptions & { readonly db?: Database.Database } = {}) {
     this.#rt = runtime;
     this.#ownDb = options.db === undefined;
-    this.#db = options.db ?? openAppDb(runtime.store);
+    this.#db = options.db ?? openAppDb(runtime.appDbFile);
     const concurrency = options.concurrency ?? 4;
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new FilerError(FilerErrorCodes.INVALID_CONFIG, `concurrency must be a positive integer, got ${show(concurrency)}`, 'concurrency');
     this.#o = {
@@ -236,7 +238,9 @@ export class JobManager {
       created: this.#o.clock(), ended: null, counters: JSON.stringify(kZero), checkpoint: null, error: null, report_done: 0,
     };
     this.#stmt.insert.run(row);
-    this.#rt.store.createReport({ kind: 'on-demand', id, policy: spec.name, startTime: row.created, response: this.#rt.engine(spec.svm).infectedAction });
+    const created = this.#rt.store.createReport({ kind: 'on-demand', id, policy: spec.name, startTime: row.created, response: this.#rt.engine(spec.svm).infectedAction });
+    // PgStore answers later: #finished waits for it (it rewrites the report), so a failure here is seen there.
+    if (created instanceof Promise) this.#creating.set(id, created.then(() => {}, () => {}));
     const job = this.#launch(row, spec);
     return { id, done: job.done };
   }
@@ -408,7 +412,7 @@ export class JobManager {
         // Most files of a second pass are current: settle them here, without a queue round trip.
         const state = engine.lookup(access);
         if (state === 'quarantined' || (state === 'current' && !spec.force)) {
-          finish(slot, state === 'current' ? { type: 'current' } : this.#quarantined(access));
+          finish(slot, state === 'current' ? { type: 'current' } : await this.#quarantined(access));
           continue;
         }
         // Fewer scans in flight while clients are being served; never more than one file waiting.
@@ -425,7 +429,7 @@ export class JobManager {
           try {
             const out = await engine.scanOnDemand(access, { force: spec.force });
             if (out.outcome === 'current') r = { type: 'current' };
-            else if (out.outcome === 'quarantined') r = this.#quarantined(access);
+            else if (out.outcome === 'quarantined') r = await this.#quarantined(access);
             else r = { type: 'scanned', bytes: access.size, verdict: out.verdict, path: access.path, worm: access.worm === true };
           } catch (err) {
             r = { type: 'scanned', bytes: access.size, verdict: { result: 'failure', kind: 'error', message: (err as Error).message }, path: access.path, worm: false };
@@ -451,8 +455,8 @@ export class JobManager {
     return this.#finished(row.id, spec);
   }
 
-  #quarantined(access: FileAccess): Result {
-    const attrs = this.#rt.store.getAttributes({ volume: access.volume, fileId: access.fileId });
+  async #quarantined(access: FileAccess): Promise<Result> {
+    const attrs = await this.#rt.store.getAttributes({ volume: access.volume, fileId: access.fileId });
     return { type: 'quarantined', path: access.path, threats: attrs?.threats ?? [] };
   }
 
@@ -465,12 +469,14 @@ export class JobManager {
     const status = this.#status(row);
     if (row.report_done === 0) {
       const store = this.#rt.store;
-      const prior = store.getReport(id);
-      store.deleteReport(id);
-      store.createReport({ kind: 'on-demand', id, policy: row.name, startTime: row.created, response: prior?.response ?? this.#rt.engine(row.svm).infectedAction });
-      store.addReportProgress(id, { files: status.scanned, bytes: status.bytes, fails: status.failed });
-      for (const inf of this.infections(id)) store.addReportInfection(id, inf);
-      store.finishReport(id, row.state === 'completed' ? 'completed' : row.state === 'cancelled' ? 'cancelled' : 'failed', row.ended ?? this.#o.clock());
+      await this.#creating.get(id);
+      this.#creating.delete(id);
+      const prior = await store.getReport(id);
+      await store.deleteReport(id);
+      await store.createReport({ kind: 'on-demand', id, policy: row.name, startTime: row.created, response: prior?.response ?? this.#rt.engine(row.svm).infectedAction });
+      await store.addReportProgress(id, { files: status.scanned, bytes: status.bytes, fails: status.failed });
+      for (const inf of this.infections(id)) await store.addReportInfection(id, inf);
+      await store.finishReport(id, row.state === 'completed' ? 'completed' : row.state === 'cancelled' ? 'cancelled' : 'failed', row.ended ?? this.#o.clock());
       this.#stmt.reportDone.run(id);
     }
     try {

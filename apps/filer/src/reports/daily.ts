@@ -5,7 +5,7 @@
 // response taken from the store's committed `file.infected` events of that day (on-demand jobs'
 // infections are excluded: they are in the jobs' own reports).
 import type Database from 'better-sqlite3';
-import type { Report } from '@avscan/store';
+import { Store, type Report } from '@avscan/store';
 import type { FilerRuntime } from '../model.js';
 import type { JobScheduler } from '../schedule/scheduler.js';
 import { utcDay } from './counter.js';
@@ -21,11 +21,11 @@ export function dailyReportId(day: string): string {
  * `clock`) and returns it. `file.infected` events carry no scan origin, so an infected file that an
  * on-demand job of that day found (its job infections) is left out: the job's report lists it.
  */
-export function buildDailyReport(
+export async function buildDailyReport(
   runtime: FilerRuntime,
   db: Database.Database,
   options: { readonly day?: string; readonly clock?: () => number } = {},
-): Report {
+): Promise<Report> {
   const now = (options.clock ?? Date.now)();
   const day = options.day ?? utcDay(now - kDayMs);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`))) throw new RangeError(`day must be YYYY-MM-DD, got ${day}`);
@@ -40,21 +40,24 @@ export function buildDailyReport(
       .map((r) => r.file_path),
   );
   const svms = new Set(runtime.svms().map((s) => s.name));
-  const id = dailyReportId(day);
-  store.deleteReport(id);
-  store.createReport({ kind: 'on-access-daily', id, startTime: start });
-  store.addReportProgress(id, { files: totals.files, bytes: totals.bytes, fails: totals.fails });
+  // On a shared (PostgreSQL) store every node reports its own day: the counters are the node's, so
+  // are the infections it found, and the id names the node so two nodes never rewrite one report.
+  const shared = !(store instanceof Store);
+  const id = shared ? `${dailyReportId(day)}@${store.nodeId}` : dailyReportId(day);
+  await store.deleteReport(id);
+  await store.createReport({ kind: 'on-access-daily', id, startTime: start });
+  await store.addReportProgress(id, { files: totals.files, bytes: totals.bytes, fails: totals.fails });
   let cursor: string | undefined;
   do {
-    const page = store.queryEvents({ type: 'file.infected', since: start, until: end, maxRecords: 1000, ...(cursor ? { cursor } : {}) });
+    const page = await store.queryEvents({ type: 'file.infected', since: start, until: end, maxRecords: 1000, ...(shared ? { node: store.nodeId } : {}), ...(cursor ? { cursor } : {}) });
     for (const e of page.records) {
       if (e.svm === null || !svms.has(e.svm) || e.filePath === null || byJobs.has(e.filePath)) continue;
       const d = (e.details ?? {}) as { threats?: string[]; response?: string };
-      store.addReportInfection(id, { filePath: e.filePath, threats: d.threats ?? [], response: d.response ?? 'quarantined', time: e.time });
+      await store.addReportInfection(id, { filePath: e.filePath, threats: d.threats ?? [], response: d.response ?? 'quarantined', time: e.time });
     }
     cursor = page.next;
   } while (cursor !== undefined);
-  return store.finishReport(id, 'completed', end + 1);
+  return await store.finishReport(id, 'completed', end + 1);
 }
 
 /** Builds yesterday's report every day at 00:05 UTC (OneFS: "every 24 hours"). */

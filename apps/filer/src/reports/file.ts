@@ -38,10 +38,10 @@ export function formatReport(report: Report, status?: JobStatus): string {
 }
 
 /** Writes the report file of a finished ONTAP job whose policy has a `log_path`; returns its path. */
-export function writeReportFile(runtime: FilerRuntime, spec: JobSpec, status: JobStatus): string | undefined {
+export async function writeReportFile(runtime: FilerRuntime, spec: JobSpec, status: JobStatus): Promise<string | undefined> {
   if (spec.kind !== 'ontap' || spec.logPath === undefined) return undefined;
   const volume = runtime.volume(spec.svm, spec.logPath.volume);
-  const report = runtime.store.getReport(status.reportId);
+  const report = await runtime.store.getReport(status.reportId);
   if (volume === undefined || report === undefined) return undefined;
   const dir = path.join(volume.root, ...spec.logPath.components);
   mkdirSync(dir, { recursive: true });

@@ -1,20 +1,21 @@
 // Reports and threats as plain functions the REST layer and the CLI call: filters and paging over the
 // store's reports, and the OneFS PAPI shapes (`/platform/11/antivirus/reports/scans`,
 // `/platform/3/antivirus/reports/threats`). Times in the OneFS shapes are epoch seconds, as PAPI's.
-import type { InfectionQuery, InfectionRecord, Page, Report, ReportQuery, Store } from '@avscan/store';
+import type { InfectionQuery, InfectionRecord, Page, Report, ReportQuery } from '@avscan/store';
+import type { FilerStore } from '../model.js';
 
 export type { InfectionQuery, ReportQuery };
 
-export function listReports(store: Store, query: ReportQuery = {}): Page<Report> {
-  return store.listReports(query);
+export async function listReports(store: FilerStore, query: ReportQuery = {}): Promise<Page<Report>> {
+  return await store.listReports(query);
 }
 
-export function getReport(store: Store, id: string): Report | undefined {
-  return store.getReport(id);
+export async function getReport(store: FilerStore, id: string): Promise<Report | undefined> {
+  return await store.getReport(id);
 }
 
-export function listThreats(store: Store, query: InfectionQuery = {}): Page<InfectionRecord> {
-  return store.listInfections(query);
+export async function listThreats(store: FilerStore, query: InfectionQuery = {}): Promise<Page<InfectionRecord>> {
+  return await store.listInfections(query);
 }
 
 /** Store report state → OneFS scan report `status` (inferred names: OneFS does not publish the enum). */

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DispatchError, validateDispatcherOptions, type Dispatcher, type DispatcherOptions } from '@avscan/dispatch';
 import { createEngine, type Engine, type EngineOptions } from '@avscan/engine';
-import { openStore, type StoreOptions } from '@avscan/store';
+import type { StoreOptions } from '@avscan/store';
+import type { PgStoreOptions } from '@avscan/store-pg';
 import type { FilerRuntime, SvmModel } from '../model.js';
 import { buildLayout, lookups, need, type LayoutSvm } from './layout.js';
 import { ConfigDb } from './config-db.js';
@@ -20,6 +21,7 @@ import { OntapError, badField } from '../server/ontap-error.js';
 import { FilerError, FilerErrorCodes, show } from '../errors.js';
 import { serverAddress } from '../vscan/validate.js';
 import { kDefaultCifsPolicy } from './static.js';
+import { openFilerStore } from './store.js';
 
 export interface ManagedSvm extends LayoutSvm {
   /** The SVM's Vscan configuration the first time it starts (afterwards the database's copy wins). */
@@ -36,6 +38,11 @@ export interface ManagedRuntimeOptions {
   /** Accept loopback, built-in and unix-socket scanner servers (ONTAP refuses them: 10027261/2). @default false */
   readonly labMode?: boolean;
   readonly store?: StoreOptions;
+  /** A `postgres://` URL: the engines share a cluster's PostgreSQL store. @default SQLite `<stateDir>/isi_avscan.db` */
+  readonly storeUrl?: string | undefined;
+  /** This node's name in the store. @default the store's (`node1`) */
+  readonly nodeId?: string | undefined;
+  readonly pgStore?: PgStoreOptions;
 }
 
 export interface ManagedRuntime extends FilerRuntime {
@@ -125,7 +132,10 @@ export async function createManagedRuntime(options: ManagedRuntimeOptions): Prom
     db.put(s.name, s.uuid, doc);
     docs.set(s.name, doc);
   });
-  const store = openStore(path.join(stateDir, 'isi_avscan.db'), options.store);
+  const { store, appDbFile } = await openFilerStore({ stateDir, url: options.storeUrl, nodeId: options.nodeId, sqlite: options.store, pg: options.pgStore }).catch((err: unknown) => {
+    db.close();
+    throw err;
+  });
   const live = new Map<string, Live>();
   for (const s of withUuid) {
     const doc = docs.get(s.name)!;
@@ -151,7 +161,7 @@ export async function createManagedRuntime(options: ManagedRuntimeOptions): Prom
   }
 
   return {
-    store, labMode, stateDir,
+    store, appDbFile, labMode, stateDir,
     ...look,
     svmByUuid: (uuid) => layout.svms.find((s) => s.uuid === uuid),
     engine: (svm) => need(live.get(svm), 'svm', svm).engine,

@@ -1,13 +1,14 @@
-// A FilerRuntime built once from a fixed description: one SQLite store for the node, and per SVM its
+// A FilerRuntime built once from a fixed description: one store for the node (SQLite, or a cluster's PostgreSQL), and per SVM its
 // own dispatcher (its scanner pools) and engine (its on-access policy, Vscan on/off). Tests, benches
 // and embedders use it directly; the management side builds the same objects from its persisted
 // configuration and changes them through the engines' and dispatchers' own administration calls.
-import path from 'node:path';
 import { createDispatcher, type Dispatcher, type DispatcherOptions, type ScannerPool } from '@avscan/dispatch';
 import { createEngine, type Engine, type EngineOptions } from '@avscan/engine';
-import { openStore, type StoreOptions } from '@avscan/store';
+import type { StoreOptions } from '@avscan/store';
+import type { PgStoreOptions } from '@avscan/store-pg';
 import type { FilerRuntime } from '../model.js';
 import { buildLayout, lookups, need, type LayoutSvm } from './layout.js';
+import { openFilerStore } from './store.js';
 
 export type { StaticShare, StaticVolume } from './layout.js';
 
@@ -26,6 +27,11 @@ export interface StaticRuntimeOptions {
   readonly stateDir: string;
   readonly svms: readonly StaticSvm[];
   readonly store?: StoreOptions;
+  /** A `postgres://` URL: a cluster's shared PostgreSQL store. @default SQLite `<stateDir>/isi_avscan.db` */
+  readonly storeUrl?: string | undefined;
+  /** This node's name in the store. @default the store's (`node1`) */
+  readonly nodeId?: string | undefined;
+  readonly pgStore?: PgStoreOptions;
 }
 
 export interface StaticRuntime extends FilerRuntime {
@@ -39,7 +45,7 @@ export const kDefaultCifsPolicy = Object.freeze({ name: 'default_CIFS', enabled:
 export async function createStaticRuntime(options: StaticRuntimeOptions): Promise<StaticRuntime> {
   const { stateDir } = options;
   const layout = buildLayout(stateDir, options.svms);
-  const store = openStore(path.join(stateDir, 'isi_avscan.db'), options.store);
+  const { store, appDbFile } = await openFilerStore({ stateDir, url: options.storeUrl, nodeId: options.nodeId, sqlite: options.store, pg: options.pgStore });
   const dispatchers = new Map<string, Dispatcher>();
   const engines = new Map<string, Engine>();
   try {
@@ -56,7 +62,7 @@ export async function createStaticRuntime(options: StaticRuntimeOptions): Promis
   }
 
   return {
-    store,
+    store, appDbFile,
     ...lookups(layout),
     engine: (svm) => need(engines.get(svm), 'svm', svm),
     dispatcher: (svm) => need(dispatchers.get(svm), 'svm', svm),

@@ -128,7 +128,7 @@ describe('rotation and retention', () => {
     t.audit = undefined;
     const before = lines(dir);
     appendFileSync(path.join(dir, kActiveLog), '{"id":99999,"torn'); // a write cut short
-    const db = openAppDb(r.rt.store);
+    const db = openAppDb(r.rt.appDbFile);
     db.prepare('UPDATE audit_cursor SET last_id = 0').run(); // the cursor commit was lost
     const w = new AuditLogWriter(db, { svm: 'vs1', dir });
     expect(w.cursor).toBe(before.at(-1)!.id);

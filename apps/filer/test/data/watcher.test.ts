@@ -103,7 +103,7 @@ describe('volume watcher', () => {
     writeFileSync(file('bad.com'), kEicar);
     expect(await rt.engine('vs1').open(access('bad.com'))).toMatchObject({ reason: 'infected' });
     await rt.engine('vs1').drain();
-    const before = rt.store.getAttributesByPath('vs1/vol1', '/vol1/bad.com')!;
+    const before = (await rt.store.getAttributesByPath('vs1/vol1', '/vol1/bad.com'))!;
     mkdirSync(file('moved'), { recursive: true });
     renameSync(file('bad.com'), file('moved/renamed.com'));
     const e = await nextEvent((x) => x.kind === 'renamed' && x.path === '\\vol1\\moved\\renamed.com');
@@ -112,7 +112,7 @@ describe('volume watcher', () => {
     // rename(2) moves the ctime) by the rename trigger's scan.
     expect(e.answer).toMatchObject({ allow: false, reason: expect.stringMatching(/^(quarantined|infected)$/) });
     await rt.engine('vs1').drain();
-    expect(rt.store.getAttributesByPath('vs1/vol1', '/vol1/moved/renamed.com')).toMatchObject({ fileId: before.fileId, quarantined: true });
+    expect(await rt.store.getAttributesByPath('vs1/vol1', '/vol1/moved/renamed.com')).toMatchObject({ fileId: before.fileId, quarantined: true });
     expect(rt.store.getAttributesByPath('vs1/vol1', '/vol1/bad.com')).toBeUndefined();
     expect(events.some((x) => x.kind === 'deleted' && x.path === '\\vol1\\bad.com')).toBe(false);
   });

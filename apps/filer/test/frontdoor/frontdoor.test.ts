@@ -20,8 +20,8 @@ function put(svm: string, vol: string, rel: string, content: string | Buffer): s
   writeFileSync(f, content);
   return f;
 }
-function attrsOf(svm: string, file: string) {
-  return rt.store.getAttributes({ volume: `${svm}/vol1`, fileId: String(statSync(file).ino) });
+async function attrsOf(svm: string, file: string) {
+  return await rt.store.getAttributes({ volume: `${svm}/vol1`, fileId: String(statSync(file).ino) });
 }
 /** Scanner requests the SVM's dispatcher has answered so far (any outcome). */
 function requests(svm: string): number {
@@ -83,7 +83,7 @@ describe('clamd front door: replies', () => {
     expect(await exchange(sock, `SCAN ${clean}\n`)).toBe(`${clean}: OK\n`);
     expect(await zscan(sock, bad)).toMatch(new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: Eicar\\S* FOUND$`));
     await rt.engine('vs1').drain();
-    const attrs = attrsOf('vs1', bad);
+    const attrs = await attrsOf('vs1', bad);
     expect(attrs).toMatchObject({ scanResult: 'infected', quarantined: true });
     // Quarantined: denied from the attributes, still with the threat's name, no new scanner request.
     const before = requests('vs1');
@@ -124,7 +124,7 @@ describe('clamd front door: replies', () => {
     expect(await zscan(sock, d)).toMatch(/: Access denied: no verdict and the policy is on_failure deny \(unavailable: .*\) ERROR$/);
     expect(await zscan(sock, a)).toBe(`${a}: OK`);
     await rt.engine('allow').drain();
-    expect(attrsOf('allow', a)?.scanResult).toBe('unscanned');
+    expect((await attrsOf('allow', a))?.scanResult).toBe('unscanned');
   });
 
   it('quarantine follows the engine\'s infected action: quarantine-move takes the file away', async () => {

@@ -33,7 +33,7 @@ describe('ONTAP on-demand policy', () => {
     expect(first).toMatchObject({ state: 'completed', checked: 7, scanned: 4, skipped: 3, current: 0, infected: 1, failed: 0, total: 7, etaMs: 0 });
     expect(first.bytes).toBe(1 + 2 + kEicar.length + 1);
     expect(t.jobs.infections(first.id)).toEqual([expect.objectContaining({ filePath: '\\vol1\\docs\\evil.com', threats: [expect.stringMatching(/eicar/i)], response: 'quarantined' })]);
-    const report = t.rig.rt.store.getReport(first.reportId)!;
+    const report = (await t.rig.rt.store.getReport(first.reportId))!;
     expect(report).toMatchObject({ kind: 'on-demand', policy: 'task-1', state: 'completed', filesScanned: 4, totalBytes: first.bytes, infectedCount: 1, response: 'none' });
     expect(report.infections.map((i) => i.filePath)).toEqual(['\\vol1\\docs\\evil.com']);
 
@@ -152,7 +152,7 @@ describe('cancel and restart', () => {
     await t.jobs.close();
     t.jobs = createJobManager(t.rig.rt, { onRestart: 'interrupt' });
     expect(t.jobs.recover()).toEqual([id]);
-    await vi.waitFor(() => expect(t.rig!.rt.store.getReport(id)?.state).toBe('failed'));
+    await vi.waitFor(async () => expect((await t.rig!.rt.store.getReport(id))?.state).toBe('failed'));
     expect(t.jobs.get(id)).toMatchObject({ state: 'interrupted', error: expect.stringContaining('stopped') });
   });
 

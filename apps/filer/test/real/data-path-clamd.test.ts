@@ -30,7 +30,7 @@ describe.skipIf(!available)('data path → real clamd', () => {
     const denied = await srv.call('GET', '/data/vs1/vol1/in/eicar.com?op=open');
     expect(denied.status).toBe(403);
     expect(denied.json.error).toMatchObject({ code: 'STATUS_ACCESS_DENIED', reason: 'quarantined' });
-    expect(srv.rt.store.queryEvents({ type: 'file.infected' }).records[0]?.details).toMatchObject({ threats: [expect.stringMatching(/eicar/i)] });
+    expect((await srv.rt.store.queryEvents({ type: 'file.infected' })).records[0]?.details).toMatchObject({ threats: [expect.stringMatching(/eicar/i)] });
 
     await srv.call('PUT', '/data/vs1/vol1/docs/clean.txt', `harmless ${Date.now()}`);
     expect((await srv.call('GET', '/data/vs1/vol1/docs/clean.txt?op=open')).json).toMatchObject({ allow: true, reason: 'clean' });

@@ -41,12 +41,12 @@ afterAll(async () => {
 
 describe.skipIf(!available)('on-demand job with real clamd', () => {
   it('finds what clamd finds, reports it (store and log_path file), and skips scan-current files the second time', async () => {
-    const jobs = createJobManager(rt, { onFinished: (status, spec) => void writeReportFile(rt, spec, status) });
+    const jobs = createJobManager(rt, { onFinished: async (status, spec) => void (await writeReportFile(rt, spec, status)) });
     try {
       const spec = ontapJob(rt, 'vs1', { name: 'nightly', scan_paths: ['/vol1/'], log_path: '/vol2/' });
       const first = await jobs.start(spec).done;
       expect(first).toMatchObject({ state: 'completed', checked: 202, scanned: 202, infected: 2, failed: 0 });
-      const report = rt.store.getReport(first.reportId)!;
+      const report = (await rt.store.getReport(first.reportId))!;
       expect(report.infections.map((i) => [i.filePath, i.threats])).toEqual([
         ['\\vol1\\d1\\eicar.com', [expect.stringMatching(/^Eicar-Test-Signature/)]],
         ['\\vol1\\d3\\marked.doc', [expect.stringMatching(/^Test\.Seed\.Marker/)]],

@@ -96,7 +96,7 @@ describe.skipIf(!available)('Samba vfs_virusfilter → avscan front door → cla
     expect(fd.stats().scans).toBeGreaterThan(scans); // Samba asked ...
     expect(requests('vs1')).toBe(n); // ... and no scanner was
     await rt.engine('vs1').drain();
-    const attrs = rt.store.getAttributes({ volume: 'vs1/vol1', fileId: String(statSync(path.join(root('vs1'), 'eicar.com')).ino) });
+    const attrs = await rt.store.getAttributes({ volume: 'vs1/vol1', fileId: String(statSync(path.join(root('vs1'), 'eicar.com')).ino) });
     expect(attrs).toMatchObject({ scanResult: 'infected', quarantined: true });
     expect(attrs?.threats[0]).toMatch(/^Eicar-Test-Signature/);
   });
@@ -135,7 +135,7 @@ describe.skipIf(!available)('Samba vfs_virusfilter → avscan front door → cla
     const up = await smbd.smbclient('vs1', 'put upload.com dropped.com', local);
     expect(up.stdout + up.stderr).toContain('putting file');
     await rt.engine('vs1').drain();
-    const attrs = rt.store.getAttributes({ volume: 'vs1/vol1', fileId: String(statSync(path.join(root('vs1'), 'dropped.com')).ino) });
+    const attrs = await rt.store.getAttributes({ volume: 'vs1/vol1', fileId: String(statSync(path.join(root('vs1'), 'dropped.com')).ino) });
     expect(attrs).toMatchObject({ scanResult: 'infected', quarantined: true });
     const d = await get('vs1', 'dropped.com');
     expect(d.denied, d.out).toBe(true);
@@ -152,7 +152,7 @@ describe.skipIf(!available)('Samba vfs_virusfilter → avscan front door → cla
     const a = await get('allow', 'f.txt');
     expect(a.content, a.out).toBe('payload');
     await rt.engine('allow').drain();
-    expect(rt.store.getAttributes({ volume: 'allow/vol1', fileId: String(statSync(path.join(root('allow'), 'f.txt')).ino) })?.scanResult).toBe('unscanned');
+    expect((await rt.store.getAttributes({ volume: 'allow/vol1', fileId: String(statSync(path.join(root('allow'), 'f.txt')).ino) }))?.scanResult).toBe('unscanned');
   });
 
   it('the secondary pool takes over when the primary dies', async () => {

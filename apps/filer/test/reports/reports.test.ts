@@ -19,10 +19,10 @@ describe('on-demand job report', () => {
     t.rig.put('vol1', 'data/x-evil.com', kEicar);
     t.rig.put('vol1', 'data/y-evil.exe', kEicar);
     const r = t.rig;
-    t.jobs = createJobManager(r.rt, { onFinished: (status, spec) => void writeReportFile(r.rt, spec, status) });
+    t.jobs = createJobManager(r.rt, { onFinished: async (status, spec) => void (await writeReportFile(r.rt, spec, status)) });
     const spec = ontapJob(r.rt, 'vs1', { name: 'weekly-av', scan_paths: ['/vol1/data/'], log_path: '/vol2/reports' });
     const status = await t.jobs.start(spec).done;
-    const report = getReport(r.rt.store, status.reportId)!;
+    const report = (await getReport(r.rt.store, status.reportId))!;
     const bytes = sizes.reduce((a, b) => a + b, 0) + 2 * kEicar.length;
     expect(report).toMatchObject({ kind: 'on-demand', policy: 'weekly-av', state: 'completed', filesScanned: 5, totalBytes: bytes, scanFails: 0, infectedCount: 2, response: 'none' });
     expect(report.startTime).toBe(status.startTime);
@@ -48,7 +48,7 @@ describe('on-demand job report', () => {
     // OneFS shapes: epoch seconds, one threat record per threat.
     const onefs = toOnefsScanReport(report);
     expect(onefs).toMatchObject({ id: report.id, policy_id: 'weekly-av', job_id: report.id, status: 'Finished', files: 5, size: bytes, infections: 2, scan_fails: 0, start: Math.floor(report.startTime / 1000) });
-    const threats = listThreats(r.rt.store, { reportId: report.id }).records.flatMap(toOnefsThreats);
+    const threats = (await listThreats(r.rt.store, { reportId: report.id })).records.flatMap(toOnefsThreats);
     expect(threats).toHaveLength(2);
     expect(threats[0]).toMatchObject({ scan_id: report.id, policy_id: 'weekly-av', remediation: 'quarantined', threat: expect.stringMatching(/eicar/i) });
   });
@@ -60,11 +60,11 @@ describe('on-demand job report', () => {
     const ids: string[] = [];
     for (const name of ['p1', 'p2', 'p1']) ids.push((await t.jobs.start(ontapJob(t.rig.rt, 'vs1', { name, scan_paths: ['/vol1/'] })).done).id);
     const one = await t.jobs.start(fileJob(t.rig.rt, 'vs1', { volume: 'vol1', path: 'a.txt' })).done;
-    expect(writeReportFile(t.rig.rt, fileJob(t.rig.rt, 'vs1', { volume: 'vol1', path: 'a.txt' }), one)).toBeUndefined();
-    expect(listReports(t.rig.rt.store, { policy: 'p1' }).numRecords).toBe(2);
-    expect(listReports(t.rig.rt.store, { kind: 'on-demand', maxRecords: 2 }).numRecords).toBe(2);
-    expect(listReports(t.rig.rt.store, { kind: 'on-demand', maxRecords: 2, offset: 3 }).numRecords).toBe(1);
-    expect(listReports(t.rig.rt.store, { state: 'running' }).numRecords).toBe(0);
+    expect(await writeReportFile(t.rig.rt, fileJob(t.rig.rt, 'vs1', { volume: 'vol1', path: 'a.txt' }), one)).toBeUndefined();
+    expect((await listReports(t.rig.rt.store, { policy: 'p1' })).numRecords).toBe(2);
+    expect((await listReports(t.rig.rt.store, { kind: 'on-demand', maxRecords: 2 })).numRecords).toBe(2);
+    expect((await listReports(t.rig.rt.store, { kind: 'on-demand', maxRecords: 2, offset: 3 })).numRecords).toBe(1);
+    expect((await listReports(t.rig.rt.store, { state: 'running' })).numRecords).toBe(0);
     expect(t.jobs.list({ svm: 'vs1', maxRecords: 10 }).map((j) => j.id).sort()).toEqual([...ids, one.id].sort());
   });
 });
@@ -72,7 +72,7 @@ describe('on-demand job report', () => {
 describe('daily on-access report', () => {
   it('counts the day\'s on-access scans (not the jobs\') and lists on-access infections from the events', async () => {
     t.rig = await makeRig();
-    const db = openAppDb(t.rig.rt.store);
+    const db = openAppDb(t.rig.rt.appDbFile);
     const counter = startOnAccessCounter(t.rig.rt, db, { flushMs: 60_000 });
     try {
       const vol = t.rig.rt.volume('vs1', 'vol1')!;
@@ -87,18 +87,18 @@ describe('daily on-access report', () => {
       await t.rig.rt.engine('vs1').drain();
       counter.flush();
       const day = utcDay(Date.now());
-      const report = buildDailyReport(t.rig.rt, db, { day });
+      const report = await buildDailyReport(t.rig.rt, db, { day });
       expect(report).toMatchObject({ id: dailyReportId(day), kind: 'on-access-daily', state: 'completed', filesScanned: 3, totalBytes: 4 + 8 + kEicar.length, infectedCount: 1 });
       expect(report.startTime).toBe(Date.parse(`${day}T00:00:00Z`));
       expect(report.durationMs).toBe(24 * 60 * 60 * 1000);
       expect(report.bandwidthBytesPerSec).toBeCloseTo((4 + 8 + kEicar.length) / 86_400, 9);
-      expect(getReport(t.rig.rt.store, report.id)!.infections).toEqual([expect.objectContaining({ filePath: '\\vol1\\open\\bad.com', response: 'quarantined' })]);
+      expect((await getReport(t.rig.rt.store, report.id))!.infections).toEqual([expect.objectContaining({ filePath: '\\vol1\\open\\bad.com', response: 'quarantined' })]);
       // Built again (on demand, or late): replaced, not doubled.
-      expect(buildDailyReport(t.rig.rt, db, { day }).filesScanned).toBe(3);
-      expect(listReports(t.rig.rt.store, { kind: 'on-access-daily' }).numRecords).toBe(1);
+      expect((await buildDailyReport(t.rig.rt, db, { day })).filesScanned).toBe(3);
+      expect((await listReports(t.rig.rt.store, { kind: 'on-access-daily' })).numRecords).toBe(1);
       // Yesterday by default: nothing happened then.
-      expect(buildDailyReport(t.rig.rt, db)).toMatchObject({ filesScanned: 0, infectedCount: 0 });
-      expect(() => buildDailyReport(t.rig!.rt, db, { day: '2026-13-45' })).toThrow(RangeError);
+      expect(await buildDailyReport(t.rig.rt, db)).toMatchObject({ filesScanned: 0, infectedCount: 0 });
+      await expect(buildDailyReport(t.rig!.rt, db, { day: '2026-13-45' })).rejects.toThrow(RangeError);
     } finally {
       counter.close();
       await t.jobs?.close();
