@@ -2,7 +2,10 @@
 // an access zone based at `/ifs/<svm>`, a file is `/ifs/<svm>/<volume>/<path>`. A zone's CAVA job
 // list is a view of the SVM's ONTAP on-demand policies (a policy's `scan_paths` `/vol1/dir/` are
 // the job's `paths_to_include` `/ifs/<svm>/vol1/dir/`); reports and threats are the store's reports,
-// in OneFS's shapes (toOnefsScanReport / toOnefsThreats). Errors keep the filer's one error object.
+// in OneFS's shapes (toOnefsScanReport / toOnefsThreats). Writes (settings, filters, servers, jobs)
+// change the same documents (onefs-settings, onefs-filters, onefs-servers, onefs-jobs). Routes throw
+// the filer's one error class; the server answers it in PAPI's `{"errors": [...]}` (papi-error.ts).
+import type Database from 'better-sqlite3';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Query } from '../api/query.js';
 import { fileRecord, resolveSvmPath } from '../api/observe.js';
@@ -10,8 +13,14 @@ import { fileJob } from '../jobs/spec.js';
 import { accessOf, pathComponents } from '../paths.js';
 import { listReports, listThreats, getReport, toOnefsScanReport, toOnefsThreats } from '../reports/query.js';
 import type { ManagedRuntime } from '../runtime/managed.js';
-import { badField, notFound } from '../server/ontap-error.js';
-import { enabledPolicy, type OdPolicyDoc } from '../vscan/model.js';
+import { OntapCodes, OntapError, badField, notFound } from '../server/ontap-error.js';
+import type { OdPolicyDoc } from '../vscan/model.js';
+import { deleteOdPolicy } from '../vscan/ops.js';
+import { filterView, putFilter } from './onefs-filters.js';
+import { createOnefsJob, modifyOnefsJob, onefsJobRecord } from './onefs-jobs.js';
+import { deleteOnefsJob, getOnefsJob, listOnefsJobs, type StoredOnefsJob } from './onefs-jobs-store.js';
+import { createServer, deleteServers, getServer, listServers, modifyServer, ontapServerRecords, serverRecord } from './onefs-servers.js';
+import { putSettings, settingsView } from './onefs-settings.js';
 import type { AdminServices } from './services.js';
 
 type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Query; Body: unknown }>;
@@ -145,42 +154,69 @@ export async function registerOnefsRoutes(app: FastifyInstance, rt: ManagedRunti
     void reply.status(204);
   });
 
-  // Each zone's CAVA filter: the view of its Vscan state and enabled on-access policy.
-  const filterOf = (zone: string, full: boolean): Record<string, unknown> => {
-    const doc = rt.vscan(zone);
-    const p = enabledPolicy(doc);
-    const scope = p?.scope;
-    const include = scope?.include_extensions ?? ['*'];
-    return {
-      id: zone, zone_name: zone, filter_enabled: doc.enabled && p !== undefined, scan_profile: 'standard',
-      scan_on_read: false, scan_on_close: true, scan_on_rename: true, scan_cloudpool_files: false,
-      ...(full ? {
-        file_extensions: include.includes('*') ? (scope?.exclude_extensions ?? []) : include,
-        file_extension_action: include.includes('*') && (scope?.exclude_extensions ?? []).length > 0 ? 'exclude' : 'include',
-        paths_to_exclude: (scope?.exclude_paths ?? []).map((x) => x.replace(/\\/g, '/').replace(/^\//, '')),
-        scan_if_no_extension: scope?.scan_without_extension ?? true,
-      } : {}),
-    };
+  // Each zone's CAVA filter: the view of its Vscan state and enabled on-access policy (onefs-filters).
+  const db = (): Database.Database => services().db;
+  const zoneOf = (req: Req): string => {
+    const zone = req.params['id']!;
+    if (rt.svm(zone) === undefined) throw notFound(`no filter \`${zone.slice(0, 80)}\``, 'id');
+    return zone;
   };
   app.get('/platform/11/avscan/filters', async (req: Req) => {
     allow(req.query, ['limit', 'resume', 'sort', 'dir']);
-    const filters = rt.svms().map((s) => filterOf(s.name, false));
+    const filters = rt.svms().map((s) => filterView(rt, db(), s.name, false));
     return { filters, resume: null, total: filters.length };
   });
   app.get('/platform/11/avscan/filters/:id', async (req: Req) => {
     allow(req.query, []);
-    const zone = req.params['id']!;
-    if (rt.svm(zone) === undefined) throw notFound(`no filter \`${zone.slice(0, 80)}\``, 'id');
-    return { filters: [filterOf(zone, true)] };
+    return { filters: [filterView(rt, db(), zoneOf(req), true)] };
+  });
+  app.put('/platform/11/avscan/filters/:id', async (req: Req, reply) => {
+    allow(req.query, []);
+    await putFilter(rt, db(), zoneOf(req), req.body);
+    void reply.status(204);
   });
 
-  // Scanner servers: the zones' pool servers (a server is one `server_uri`).
+  // Cluster-wide settings (onefs-settings).
+  app.get('/platform/11/avscan/settings', async (req: Req) => {
+    allow(req.query, []);
+    return settingsView(rt, db());
+  });
+  app.put('/platform/11/avscan/settings', async (req: Req, reply) => {
+    allow(req.query, []);
+    await putSettings(rt, db(), req.body);
+    void reply.status(204);
+  });
+
+  // Scanner servers: the OneFS servers (onefs-servers), then the other pools' servers of each zone.
   app.get('/platform/11/avscan/servers', async (req: Req) => {
     allow(req.query, ['limit', 'resume', 'sort', 'dir']);
-    const servers = rt.svms().flatMap((s) => rt.vscan(s.name).scanner_pools.flatMap((p) => p.servers.map((uri) => ({
-      id: `${s.name}:${uri}`, server_name: uri, server_uri: uri, server_type: 'CAVA', enabled: true, zone: s.name, pool: p.name,
-    }))));
+    const servers = [...listServers(db()).map(serverRecord), ...ontapServerRecords(rt)];
     return { servers, resume: null, total: servers.length };
+  });
+  app.post('/platform/11/avscan/servers', async (req: Req, reply) => {
+    allow(req.query, []);
+    const id = await createServer(rt, db(), req.body);
+    void reply.status(201);
+    return { id };
+  });
+  app.delete('/platform/11/avscan/servers', async (req: Req, reply) => {
+    allow(req.query, []);
+    await deleteServers(rt, db());
+    void reply.status(204);
+  });
+  app.get('/platform/11/avscan/servers/:id', async (req: Req) => {
+    allow(req.query, []);
+    return { servers: [serverRecord(getServer(db(), req.params['id']!))] };
+  });
+  app.put('/platform/11/avscan/servers/:id', async (req: Req, reply) => {
+    allow(req.query, []);
+    await modifyServer(rt, db(), req.params['id']!, req.body);
+    void reply.status(204);
+  });
+  app.delete('/platform/11/avscan/servers/:id', async (req: Req, reply) => {
+    allow(req.query, []);
+    await deleteServers(rt, db(), req.params['id']!);
+    void reply.status(204);
   });
 
   // This node's status: the dispatchers' servers and counters (one node: lnn 1).
@@ -206,11 +242,56 @@ export async function registerOnefsRoutes(app: FastifyInstance, rt: ManagedRunti
     };
   });
 
+  // Jobs: the OneFS jobs (onefs-jobs), then each zone's ONTAP on-demand policies seen as jobs.
+  const policyJobs = (zone?: string): Array<Record<string, unknown>> =>
+    (zone === undefined ? rt.svms() : [rt.svm(zone)!]).flatMap((s) => rt.vscan(s.name).on_demand_policies.map((p) => ({ ...onefsJobView(s.name, p), zone: s.name })));
   app.get('/platform/11/avscan/jobs', async (req: Req) => {
-    allow(req.query, ['zone']);
+    allow(req.query, ['zone', 'limit', 'resume', 'sort', 'dir']);
     const zone = str(req.query, 'zone');
     if (zone !== undefined && rt.svm(zone) === undefined) throw notFound(`no access zone \`${zone.slice(0, 80)}\``, 'zone');
-    const jobs = (zone === undefined ? rt.svms() : [rt.svm(zone)!]).flatMap((s) => rt.vscan(s.name).on_demand_policies.map((p) => ({ ...onefsJobView(s.name, p), zone: s.name })));
+    const onefs = listOnefsJobs(db()).filter((j) => zone === undefined || j.zone === zone).map(onefsJobRecord);
+    const jobs = [...onefs, ...policyJobs(zone)];
     return { jobs, resume: null, total: jobs.length };
+  });
+  app.post('/platform/11/avscan/jobs', async (req: Req, reply) => {
+    allow(req.query, []);
+    const id = createOnefsJob(rt, db(), req.body);
+    void reply.status(201);
+    return { id };
+  });
+  app.delete('/platform/11/avscan/jobs', async (req: Req, reply) => {
+    allow(req.query, []);
+    deleteOnefsJob(db());
+    void reply.status(204);
+  });
+  /** A job by id: a OneFS job, or an ONTAP on-demand policy of some zone. */
+  const jobOf = (req: Req): { onefs: StoredOnefsJob } | { zone: string; policy: OdPolicyDoc } => {
+    const id = req.params['id']!;
+    const j = getOnefsJob(db(), id);
+    if (j !== undefined) return { onefs: j };
+    for (const s of rt.svms()) {
+      const p = rt.vscan(s.name).on_demand_policies.find((x) => x.name === id);
+      if (p !== undefined) return { zone: s.name, policy: p };
+    }
+    throw notFound(`no job \`${id.slice(0, 80)}\``, 'id');
+  };
+  app.get('/platform/11/avscan/jobs/:id', async (req: Req) => {
+    allow(req.query, []);
+    const j = jobOf(req);
+    return { jobs: ['onefs' in j ? onefsJobRecord(j.onefs) : { ...onefsJobView(j.zone, j.policy), zone: j.zone }] };
+  });
+  app.put('/platform/11/avscan/jobs/:id', async (req: Req, reply) => {
+    allow(req.query, []);
+    const j = jobOf(req);
+    if (!('onefs' in j)) throw new OntapError(409, OntapCodes.IN_USE, `job \`${j.policy.name}\` is ONTAP on-demand policy of zone \`${j.zone}\`: change it through /api/protocols/vscan/{svm.uuid}/on-demand-policies`, 'id');
+    modifyOnefsJob(rt, db(), j.onefs, req.body);
+    void reply.status(204);
+  });
+  app.delete('/platform/11/avscan/jobs/:id', async (req: Req, reply) => {
+    allow(req.query, []);
+    const j = jobOf(req);
+    if ('onefs' in j) deleteOnefsJob(db(), j.onefs.name);
+    else await rt.mutate(j.zone, (doc, ctx) => deleteOdPolicy(doc, j.policy.name, ctx));
+    void reply.status(204);
   });
 }
