@@ -118,6 +118,20 @@ describe('settings (§3.1)', () => {
     expect((await vscan()).enabled).toBe(true);
     expect((await settings())['service_enabled']).toBe(true);
   });
+
+  it('turning the service on without ONTAP\'s prerequisites (an active pool) is AEC_CONFLICT, and nothing changes', async () => {
+    expect((await put('/platform/11/avscan/settings', { service_enabled: false })).status).toBe(204);
+    const pool = (await t.api.get(`${base}/scanner-pools?fields=*`)).body.records[0];
+    expect((await t.api.del(`${base}/scanner-pools/${pool.name}`)).status).toBe(200);
+    const before = await snapshot();
+    const r = await put('/platform/11/avscan/settings', { service_enabled: true, scan_timeout: 9 });
+    expectPapiError(r, 409, 'AEC_CONFLICT');
+    expect(r.body.errors[0].message).toMatch(/scanner pool/);
+    expect(await snapshot()).toBe(before);
+    expect((await t.api.post(`${base}/scanner-pools`, { name: pool.name, servers: pool.servers, privileged_users: pool.privileged_users, role: pool.role })).status).toBe(201);
+    expect((await put('/platform/11/avscan/settings', { service_enabled: true })).status).toBe(204);
+    expect((await vscan()).enabled).toBe(true);
+  });
 });
 
 describe('filters (PUT /platform/11/avscan/filters/{zone})', () => {
@@ -311,5 +325,18 @@ describe('session-cookie writes, audit, report expiry', () => {
     expectPapiError(await t.api.get(`/platform/11/antivirus/reports/scans/${id}`), 404, 'AEC_NOT_FOUND');
     expect((await settings())['report_expiry']).toBe(1);
     expect(admin.services()!.scheduler.get('reports/expiry')).toBeDefined();
+  });
+});
+
+describe('restart', () => {
+  it('OneFS settings, filter flags, servers and scheduled jobs survive a restart', async () => {
+    expect((await t.api.post('/platform/11/avscan/servers', { server_name: 'keep', server_uri: `127.0.0.1:${scanner.tcp!.port}` })).status).toBe(201);
+    expect((await t.api.post('/platform/11/avscan/jobs', { job_name: 'persist', paths_to_include: [`/ifs/${svm}/${vol}/in/`], schedule: 'every 4 hours' })).status).toBe(201);
+    const before = await snapshot();
+    t = await t.restart();
+    expect(await snapshot()).toBe(before);
+    expect(admin.services()!.scheduler.get('onefs/persist')!.pattern).toBe('0 */4 * * *');
+    expect((await t.api.get('/platform/11/avscan/servers/keep')).body.servers[0]).toMatchObject({ enabled: true });
+    expect((await t.api.get(`/platform/11/avscan/filters/${svm}`)).body.filters[0]).toMatchObject({ scan_profile: 'strict', scan_on_read: true });
   });
 });

@@ -3,12 +3,13 @@
 // dispatcher), and its name and `enabled` flag live in the app database. A disabled server leaves the
 // pools; the pool goes away with its last enabled server. `server_uri` "host:port/path" (CEE's form)
 // is the clamd server host:port (the path is CEE's and is not used); a URI with a scheme
-// (`clamd://`, `icap://…/svc`, `builtin:`) is used as is. Each change is checked on every zone's copy
-// first (ONTAP's pool rules, the dispatcher's address rules), so a refused one changes nothing.
+// (`clamd://`, `icap://…/svc`, `builtin:`) is used as is. A change reaches every zone or none
+// (onefs-apply), so a refused one changes nothing.
 import type Database from 'better-sqlite3';
 import type { ManagedRuntime } from '../runtime/managed.js';
 import { OntapCodes, OntapError, badField, notFound } from '../server/ontap-error.js';
 import { kOnefsPoolName, setOnefsPool } from '../vscan/onefs.js';
+import { changeZones } from './onefs-apply.js';
 import { boolOf, objectOf, strOf } from './onefs-body.js';
 
 export interface OnefsServer {
@@ -42,9 +43,7 @@ export function ontapServerRecords(rt: ManagedRuntime): Array<Record<string, unk
 /** Makes the zones' OneFS pools hold `servers`' enabled addresses, then saves `servers`. */
 async function commit(rt: ManagedRuntime, db: Database.Database, servers: readonly OnefsServer[]): Promise<void> {
   const addresses = [...new Set(servers.filter((s) => s.enabled).map((s) => addressOfUri(s.uri)))];
-  const zones = rt.svms().map((s) => s.name);
-  for (const z of zones) setOnefsPool(rt.vscan(z), addresses, rt.context(z));
-  for (const z of zones) await rt.mutate(z, (doc, ctx) => setOnefsPool(doc, addresses, ctx));
+  await changeZones(rt, rt.svms().map((s) => s.name), (doc, ctx) => setOnefsPool(doc, addresses, ctx));
   const now = Date.now();
   db.transaction(() => {
     const created = new Map((db.prepare('SELECT name, created FROM onefs_servers').all() as Array<{ name: string; created: number }>).map((r) => [r.name, r.created]));

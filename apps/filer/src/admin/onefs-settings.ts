@@ -4,7 +4,7 @@
 //   service_enabled   ↔ Vscan on/off of every zone in scope (scan_zones, or all zones when empty)
 //   scan_size_maximum ↔ max_file_size of each zone's enabled on-access policy (kB; 0 = the 1 TB cap)
 //   scan_timeout      ↔ each zone's dispatcher request_timeout (s; the dispatcher caps it at 3600)
-// A PUT is checked on every zone's copy before any zone changes: bad input changes nothing.
+// A PUT changes every zone in scope or none (onefs-apply): bad input changes nothing.
 import type Database from 'better-sqlite3';
 import type { ManagedRuntime } from '../runtime/managed.js';
 import { sweepExpiredReports } from '../reports/expiry.js';
@@ -13,6 +13,7 @@ import { cloneVscan, enabledPolicy, kOaScopeDefaults, type VscanDoc } from '../v
 import { editOwnPolicy } from '../vscan/onefs.js';
 import { setVscanEnabled, type SvmContext } from '../vscan/ops.js';
 import { kLimits } from '../vscan/validate.js';
+import { changeZones } from './onefs-apply.js';
 import { boolOf, intOf, listOf, objectOf, strOf } from './onefs-body.js';
 
 export interface StoredSettings {
@@ -113,10 +114,8 @@ export async function putSettings(rt: ManagedRuntime, db: Database.Database, bod
     if (service !== undefined && d.enabled !== service) d = setVscanEnabled(d, service, ctx);
     return d;
   };
-  const zones = zonesInScope(rt, next);
-  // Every zone's change is computed on a copy first: a refusal (no active pool, …) changes nothing.
-  for (const z of zones) change(rt.vscan(z), rt.context(z));
-  for (const z of zones) await rt.mutate(z, change);
+  // All zones or none: a refusal (no active pool, …) changes nothing.
+  await changeZones(rt, zonesInScope(rt, next), change);
   writeSettings(db, next);
   if (expiry !== undefined) sweepExpiredReports(rt.store, expiry, now);
 }

@@ -109,9 +109,10 @@ export function startAdminServices(rt: ManagedRuntime, options: AdminOptions = {
   const onChange = (m: unknown): void => {
     const change = m as ManagementMessage;
     syncSchedules();
-    // A change names its SVM by uuid (ONTAP), or as a zone (OneFS: `?zone=`, or a path under
-    // `/ifs/<zone>/`); one that names none is cluster-wide.
-    const named = rt.svms().filter((s) => change.path.includes(s.uuid) || change.path.includes(`/ifs/${s.name}/`) || change.query['zone'] === s.name);
+    // A change names its SVM by uuid (ONTAP), or as a zone (OneFS: `?zone=`, a path under
+    // `/ifs/<zone>/`, or the zone's filter); one that names none is cluster-wide.
+    const named = rt.svms().filter((s) => change.path.includes(s.uuid) || change.path.includes(`/ifs/${s.name}/`) || change.query['zone'] === s.name
+      || change.path === `/platform/11/avscan/filters/${encodeURIComponent(s.name)}`);
     const api = change.path.startsWith('/platform/') ? 'onefs' : 'ontap';
     const body = redact(change.body);
     for (const s of named.length > 0 ? named : rt.svms()) {
