@@ -23,14 +23,19 @@ export function editOwnPolicy(doc: VscanDoc, ctx: SvmContext, edit: (p: OaPolicy
   const next = cloneVscan(doc);
   let p = next.default_cifs_enabled ? undefined : next.on_access_policies.find((x) => x.enabled);
   if (p === undefined) {
-    p = next.on_access_policies.find((x) => x.name === kOnefsPolicyName);
-    if (p === undefined) {
+    // What OneFS showed was default_CIFS (or no policy): the edit starts from its scope, the
+    // defaults, also when an older `onefs_filter` is reused.
+    const fresh = (): OaPolicyDoc => ({ name: kOnefsPolicyName, enabled: false, mandatory: true, scope: { ...structuredClone(kOaScopeDefaults) } });
+    const i = next.on_access_policies.findIndex((x) => x.name === kOnefsPolicyName);
+    if (i === -1) {
       if (next.on_access_policies.length >= kLimits.oaPolicies) {
         throw new OntapError(409, OntapCodes.TOO_MANY_OA_POLICIES, `zone \`${ctx.svm}\` already has the maximum of ${kLimits.oaPolicies} on-access policies; the OneFS filter needs its own (\`${kOnefsPolicyName}\`)`, 'name');
       }
-      // default_CIFS's scope is the defaults: the copy starts from them.
-      p = { name: kOnefsPolicyName, enabled: false, mandatory: true, scope: { ...structuredClone(kOaScopeDefaults) } };
+      p = fresh();
       next.on_access_policies.push(p);
+    } else {
+      p = fresh();
+      next.on_access_policies[i] = p;
     }
     next.default_cifs_enabled = false;
     for (const x of next.on_access_policies) x.enabled = false;
