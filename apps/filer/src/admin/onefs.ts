@@ -16,10 +16,11 @@ import type { ManagedRuntime } from '../runtime/managed.js';
 import { OntapCodes, OntapError, badField, notFound } from '../server/ontap-error.js';
 import type { OdPolicyDoc } from '../vscan/model.js';
 import { deleteOdPolicy } from '../vscan/ops.js';
+import { serverAddress } from '../vscan/validate.js';
 import { filterView, putFilter } from './onefs-filters.js';
 import { createOnefsJob, modifyOnefsJob, onefsJobRecord } from './onefs-jobs.js';
 import { deleteOnefsJob, getOnefsJob, listOnefsJobs, type StoredOnefsJob } from './onefs-jobs-store.js';
-import { createServer, deleteServers, getServer, listServers, modifyServer, ontapServerRecords, serverRecord } from './onefs-servers.js';
+import { addressOfUri, createServer, deleteServers, getServer, listServers, modifyServer, ontapServerRecords, serverRecord } from './onefs-servers.js';
 import { putSettings, settingsView } from './onefs-settings.js';
 import type { AdminServices } from './services.js';
 
@@ -228,11 +229,13 @@ export async function registerOnefsRoutes(app: FastifyInstance, rt: ManagedRunti
     const up = servers.some((v) => v.state === 'connected');
     const sum = (f: (v: (typeof servers)[number]) => number): number => servers.reduce((a, v) => a + f(v), 0);
     const requests = sum((v) => v.clean + v.infected + v.failure + v.timeout);
+    const names = new Map(listServers(db()).map((x) => [serverAddress(addressOfUri(x.uri)), x.name]));
     return {
       status: [{
         av_vendor: 'avscan', system_status: up ? 'RUNNING' : 'FAULTED', blocking_events: up ? [] : ['no scanner server connected'],
         server_status: servers.map((v) => ({
-          server_name: v.server, server_state: v.state, connections: v.inFlight, scan_requests: v.clean + v.infected + v.failure + v.timeout, scan_rtt: v.mean,
+          // A server created through OneFS is shown by its OneFS name.
+          server_name: names.get(v.server) ?? v.server, server_state: v.state, connections: v.inFlight, scan_requests: v.clean + v.infected + v.failure + v.timeout, scan_rtt: v.mean,
         })),
         system_stats: {
           all_scan_requests: requests, scan_fails: sum((v) => v.failure), scan_timeouts: sum((v) => v.timeout), cee_infected_count: sum((v) => v.infected),
