@@ -1,7 +1,7 @@
 // OneFS CAVA jobs over HTTP (`/platform/11/avscan/jobs[/{name}]`): a OneFS job is checked by the
 // same `onefsJob` that turns it into a job spec (paths under /ifs/<zone>/, extensions, action) and
 // its schedule by `cronOfOnefs`; it is kept by onefs-jobs-store. A zone's ONTAP on-demand policies
-// are listed beside them (onefsJobView); those are changed through the ONTAP API, and deleted by
+// are listed beside them (onefsJobView, onefs-config-routes); those are changed through the ONTAP API, and deleted by
 // either.
 import type Database from 'better-sqlite3';
 import { onefsJob } from '../jobs/spec.js';
