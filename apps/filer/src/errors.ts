@@ -1,6 +1,7 @@
 // Coded errors of @avscan/filer. Callers match on `code`, never on the class. Messages are lowercase,
 // without a trailing period, with user input in backticks. Every code is listed in the README's
-// "Errors" table (a test checks both lists agree). The REST layer maps these to ONTAP's error object.
+// "Errors" table (a test checks both lists agree). The REST layer maps these to ONTAP's error object,
+// answered in OneFS PAPI's shape under /platform/ and /session/ (server/papi-error.ts).
 
 export const FilerErrorCodes = Object.freeze({
   /** A path given for a share or volume is malformed: empty component, NUL, `..`, absolute, a stream, too long. */

@@ -69,10 +69,15 @@ describe('on-demand runs and jobs', () => {
     expect(readdirSync(path.join(root, 'reports')).length).toBe(1);
   });
 
-  it('a second run skips the scan-current files', async () => {
+  it('a second run skips the scan-current files; its report counts what its status shows', async () => {
     const run = await t.api.post(`${base}/on-demand-policies/tree_now/run`);
     const job = await finished(t.api, run.body.job._links.self.href);
-    expect(job.files).toMatchObject({ checked: 21, current: 20 });
+    // The quarantined EICAR's verdict is current too: 21 processed, none rescanned, 1 infected.
+    expect(job.files).toMatchObject({ checked: 21, scanned: 0, current: 21, skipped: 0, infected: 1 });
+    const report = (await t.api.get(job.report._links.self.href)).body;
+    expect(report).toMatchObject({ files_scanned: job.files.scanned + job.files.current, infected_count: job.files.infected });
+    const onefs = (await t.api.get(`/platform/11/antivirus/reports/scans/${job.report.id}`)).body.reports[0];
+    expect(onefs).toMatchObject({ files: 21, infections: 1 });
   });
 
   it('POST …/scan: one file as a job of one file, rescanned even when current', async () => {

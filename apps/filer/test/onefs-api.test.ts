@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminExtension, dataPathExtension } from '../src/index.js';
-import { expectOntapError, kEicar, kPassword, kUser, startTestFiler, type TestFiler } from './helpers/filer.js';
+import { expectPapiError, kEicar, kPassword, kUser, startTestFiler, type TestFiler } from './helpers/filer.js';
 
 let t: TestFiler;
 let svm: string;
@@ -39,18 +39,18 @@ describe('session login (§3.4)', () => {
     const cookie = `isisessid=${c['isisessid']}`;
     expect((await t.api.raw('GET', '/platform/11/avscan/jobs', { auth: null, headers: { cookie } })).status).toBe(200);
     const scan = JSON.stringify({ file: `/ifs/${svm}/${vol}/in/clean.txt` });
-    expectOntapError(await t.api.raw('POST', '/platform/11/antivirus/scan', { auth: null, headers: { cookie, 'content-type': 'application/json' }, body: scan }), 401, '6');
+    expectPapiError(await t.api.raw('POST', '/platform/11/antivirus/scan', { auth: null, headers: { cookie, 'content-type': 'application/json' }, body: scan }), 401, 'AEC_UNAUTHORIZED');
     const ok = await t.api.raw('POST', '/platform/11/antivirus/scan', { auth: null, headers: { cookie, 'x-csrf-token': c['isicsrf']!, 'content-type': 'application/json' }, body: scan });
     expect(ok.status).toBe(200);
     expect((await t.api.raw('DELETE', '/session/1/session', { auth: null, headers: { cookie, 'x-csrf-token': c['isicsrf']! } })).status).toBe(204);
-    expectOntapError(await t.api.raw('GET', '/platform/11/avscan/jobs', { auth: null, headers: { cookie } }), 401, '6');
+    expectPapiError(await t.api.raw('GET', '/platform/11/avscan/jobs', { auth: null, headers: { cookie } }), 401, 'AEC_UNAUTHORIZED');
   });
 
   it('wrong password 401; missing fields 400; no session and no Basic 401', async () => {
     const post = (body: unknown) => t.api.raw('POST', '/session/1/session', { auth: null, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expectOntapError(await post({ username: kUser, password: 'nope' }), 401, '6');
-    expectOntapError(await post({ username: kUser }), 400, '2');
-    expectOntapError(await t.api.raw('GET', '/platform/11/avscan/jobs', { auth: null, headers: { cookie: 'isisessid=forged' } }), 401, '6');
+    expectPapiError(await post({ username: kUser, password: 'nope' }), 401, 'AEC_UNAUTHORIZED');
+    expectPapiError(await post({ username: kUser }), 400, 'AEC_BAD_REQUEST');
+    expectPapiError(await t.api.raw('GET', '/platform/11/avscan/jobs', { auth: null, headers: { cookie: 'isisessid=forged' } }), 401, 'AEC_UNAUTHORIZED');
   });
 });
 
@@ -71,11 +71,11 @@ describe('individual-file scan, reports and threats', () => {
   });
 
   it('refuses paths outside /ifs/<zone>, unknown fields and query parameters; 404 for an unknown report', async () => {
-    expectOntapError(await t.api.post('/platform/11/antivirus/scan', { file: `/${vol}/in/clean.txt` }), 400, '2');
-    expectOntapError(await t.api.post('/platform/11/antivirus/scan', { file: `/ifs/${svm}/${vol}/in/clean.txt`, bogus: 1 }), 400, '2');
-    expectOntapError(await t.api.get('/platform/11/antivirus/reports/scans?bogus=1'), 400, '2');
-    expectOntapError(await t.api.get('/platform/11/antivirus/reports/scans?dir=UP'), 400, '2');
-    expectOntapError(await t.api.get('/platform/11/antivirus/reports/scans/nope'), 404, '4');
+    expectPapiError(await t.api.post('/platform/11/antivirus/scan', { file: `/${vol}/in/clean.txt` }), 400, 'AEC_BAD_REQUEST');
+    expectPapiError(await t.api.post('/platform/11/antivirus/scan', { file: `/ifs/${svm}/${vol}/in/clean.txt`, bogus: 1 }), 400, 'AEC_BAD_REQUEST');
+    expectPapiError(await t.api.get('/platform/11/antivirus/reports/scans?bogus=1'), 400, 'AEC_BAD_REQUEST');
+    expectPapiError(await t.api.get('/platform/11/antivirus/reports/scans?dir=UP'), 400, 'AEC_BAD_REQUEST');
+    expectPapiError(await t.api.get('/platform/11/antivirus/reports/scans/nope'), 404, 'AEC_NOT_FOUND');
   });
 });
 
@@ -92,10 +92,10 @@ describe('quarantine, filters, servers, node status', () => {
     await t.api.post('/platform/11/antivirus/scan', { file: `/ifs/${svm}/${vol}/in/eicar.com` });
     expect((await q('eicar.com')).body).toMatchObject({ quarantined: true });
     const put = (body: unknown) => t.api.raw('PUT', `/platform/3/antivirus/quarantine/ifs/${svm}/${vol}/in/eicar.com`, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expectOntapError(await put({ quarantined: true }), 400, '2');
+    expectPapiError(await put({ quarantined: true }), 400, 'AEC_BAD_REQUEST');
     expect((await put({ quarantined: false })).status).toBe(204);
     expect((await q('eicar.com')).body).toMatchObject({ quarantined: false });
-    expectOntapError(await t.api.get('/platform/3/antivirus/quarantine/ifs/nozone/x'), 404, '4');
+    expectPapiError(await t.api.get('/platform/3/antivirus/quarantine/ifs/nozone/x'), 404, 'AEC_NOT_FOUND');
   });
 
   it("filters are the zones' Vscan state and enabled policy; servers the pools' servers; node 1's status", async () => {
@@ -110,8 +110,8 @@ describe('quarantine, filters, servers, node status', () => {
     expect(node.body.status[0]).toMatchObject({ av_vendor: 'avscan', system_status: 'RUNNING' });
     expect(node.body.status[0].system_stats.all_scan_requests).toBeGreaterThan(0);
     expect(node.body.status[0].server_status.length).toBe(servers.body.total);
-    expectOntapError(await t.api.get('/platform/11/avscan/nodes/2/status'), 404, '4');
-    expectOntapError(await t.api.get('/platform/11/avscan/filters/nope'), 404, '4');
+    expectPapiError(await t.api.get('/platform/11/avscan/nodes/2/status'), 404, 'AEC_NOT_FOUND');
+    expectPapiError(await t.api.get('/platform/11/avscan/filters/nope'), 404, 'AEC_NOT_FOUND');
   });
 });
 
@@ -123,6 +123,6 @@ describe('one data model', () => {
     expect(jobs.body.jobs.find((j: { job_name: string }) => j.job_name === 'weekly_in')).toMatchObject({
       zone: svm, paths_to_include: [`/ifs/${svm}/${vol}/in/`], file_extensions: ['tmp'], file_extension_action: 'exclude',
     });
-    expectOntapError(await t.api.get('/platform/11/avscan/jobs?zone=nope'), 404, '4');
+    expectPapiError(await t.api.get('/platform/11/avscan/jobs?zone=nope'), 404, 'AEC_NOT_FOUND');
   });
 });

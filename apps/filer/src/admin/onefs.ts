@@ -1,60 +1,23 @@
 // The OneFS antivirus PAPI (ONTAP-API.md §3) over the same data model as the ONTAP routes: an SVM is
-// an access zone based at `/ifs/<svm>`, a file is `/ifs/<svm>/<volume>/<path>`. A zone's CAVA job
-// list is a view of the SVM's ONTAP on-demand policies (a policy's `scan_paths` `/vol1/dir/` are
-// the job's `paths_to_include` `/ifs/<svm>/vol1/dir/`); reports and threats are the store's reports,
-// in OneFS's shapes (toOnefsScanReport / toOnefsThreats). Errors keep the filer's one error object.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Query } from '../api/query.js';
+// an access zone based at `/ifs/<svm>`, a file is `/ifs/<svm>/<volume>/<path>`. Here: the
+// individual-file scan, reports and threats (the store's reports in OneFS's shapes:
+// toOnefsScanReport / toOnefsThreats), the per-file view, the node status; settings, filters,
+// servers and jobs are in onefs-config-routes. Routes throw the filer's one error class; the server
+// answers it in PAPI's `{"errors": [...]}` (papi-error.ts).
+import type { FastifyInstance } from 'fastify';
 import { fileRecord, resolveSvmPath } from '../api/observe.js';
 import { fileJob } from '../jobs/spec.js';
 import { accessOf, pathComponents } from '../paths.js';
 import { listReports, listThreats, getReport, toOnefsScanReport, toOnefsThreats } from '../reports/query.js';
 import type { ManagedRuntime } from '../runtime/managed.js';
 import { badField, notFound } from '../server/ontap-error.js';
-import { enabledPolicy, type OdPolicyDoc } from '../vscan/model.js';
+import { serverAddress } from '../vscan/validate.js';
+import { registerOnefsConfigRoutes } from './onefs-config-routes.js';
+import { allow, int, str, type Req } from './onefs-query.js';
+import { addressOfUri, listServers } from './onefs-servers.js';
 import type { AdminServices } from './services.js';
 
-type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Query; Body: unknown }>;
-
 const kPageMax = 10_000;
-
-function str(q: Query, name: string): string | undefined {
-  const v = q[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw badField(`query parameter \`${name}\` is given more than once`, name);
-  return v;
-}
-
-function int(q: Query, name: string, fallback: number): number {
-  const v = str(q, name);
-  if (v === undefined) return fallback;
-  if (!/^\d{1,9}$/.test(v)) throw badField(`query parameter \`${name}\` must be a non-negative integer`, name);
-  return Number(v);
-}
-
-/** Only these query parameters: anything else is a typo the client should hear about. */
-function allow(q: Query, names: readonly string[]): void {
-  for (const k of Object.keys(q)) if (!names.includes(k)) throw badField(`unexpected query parameter \`${k.slice(0, 80)}\``, k);
-}
-
-/** An ONTAP on-demand policy seen as a OneFS CAVA job of the zone. */
-export function onefsJobView(svm: string, p: OdPolicyDoc): Record<string, unknown> {
-  const ifs = (unix: string): string => `/ifs/${svm}${unix.startsWith('/') ? '' : '/'}${unix}`;
-  const s = p.scope ?? {};
-  const include = s.include_extensions ?? ['*'];
-  return {
-    id: p.name,
-    job_name: p.name,
-    enabled: true,
-    paths_to_include: p.scan_paths.map(ifs),
-    paths_to_exclude: (s.exclude_paths ?? []).map((x) => ifs(x.replace(/\\/g, '/'))),
-    file_extensions: include.includes('*') ? (s.exclude_extensions ?? []) : include,
-    file_extension_action: include.includes('*') && (s.exclude_extensions ?? []).length > 0 ? 'exclude' : 'include',
-    scan_if_no_extension: s.scan_without_extension ?? true,
-    ignore_previous_scan_status: false,
-    schedule: p.schedule?.name ?? null,
-  };
-}
 
 export async function registerOnefsRoutes(app: FastifyInstance, rt: ManagedRuntime, services: () => AdminServices): Promise<void> {
   // Individual-file scan: a job of one file, answered when it ends.
@@ -145,44 +108,6 @@ export async function registerOnefsRoutes(app: FastifyInstance, rt: ManagedRunti
     void reply.status(204);
   });
 
-  // Each zone's CAVA filter: the view of its Vscan state and enabled on-access policy.
-  const filterOf = (zone: string, full: boolean): Record<string, unknown> => {
-    const doc = rt.vscan(zone);
-    const p = enabledPolicy(doc);
-    const scope = p?.scope;
-    const include = scope?.include_extensions ?? ['*'];
-    return {
-      id: zone, zone_name: zone, filter_enabled: doc.enabled && p !== undefined, scan_profile: 'standard',
-      scan_on_read: false, scan_on_close: true, scan_on_rename: true, scan_cloudpool_files: false,
-      ...(full ? {
-        file_extensions: include.includes('*') ? (scope?.exclude_extensions ?? []) : include,
-        file_extension_action: include.includes('*') && (scope?.exclude_extensions ?? []).length > 0 ? 'exclude' : 'include',
-        paths_to_exclude: (scope?.exclude_paths ?? []).map((x) => x.replace(/\\/g, '/').replace(/^\//, '')),
-        scan_if_no_extension: scope?.scan_without_extension ?? true,
-      } : {}),
-    };
-  };
-  app.get('/platform/11/avscan/filters', async (req: Req) => {
-    allow(req.query, ['limit', 'resume', 'sort', 'dir']);
-    const filters = rt.svms().map((s) => filterOf(s.name, false));
-    return { filters, resume: null, total: filters.length };
-  });
-  app.get('/platform/11/avscan/filters/:id', async (req: Req) => {
-    allow(req.query, []);
-    const zone = req.params['id']!;
-    if (rt.svm(zone) === undefined) throw notFound(`no filter \`${zone.slice(0, 80)}\``, 'id');
-    return { filters: [filterOf(zone, true)] };
-  });
-
-  // Scanner servers: the zones' pool servers (a server is one `server_uri`).
-  app.get('/platform/11/avscan/servers', async (req: Req) => {
-    allow(req.query, ['limit', 'resume', 'sort', 'dir']);
-    const servers = rt.svms().flatMap((s) => rt.vscan(s.name).scanner_pools.flatMap((p) => p.servers.map((uri) => ({
-      id: `${s.name}:${uri}`, server_name: uri, server_uri: uri, server_type: 'CAVA', enabled: true, zone: s.name, pool: p.name,
-    }))));
-    return { servers, resume: null, total: servers.length };
-  });
-
   // This node's status: the dispatchers' servers and counters (one node: lnn 1).
   app.get('/platform/11/avscan/nodes/:lnn/status', async (req: Req) => {
     allow(req.query, []);
@@ -192,11 +117,13 @@ export async function registerOnefsRoutes(app: FastifyInstance, rt: ManagedRunti
     const up = servers.some((v) => v.state === 'connected');
     const sum = (f: (v: (typeof servers)[number]) => number): number => servers.reduce((a, v) => a + f(v), 0);
     const requests = sum((v) => v.clean + v.infected + v.failure + v.timeout);
+    const names = new Map(listServers(services().db).map((x) => [serverAddress(addressOfUri(x.uri)), x.name]));
     return {
       status: [{
         av_vendor: 'avscan', system_status: up ? 'RUNNING' : 'FAULTED', blocking_events: up ? [] : ['no scanner server connected'],
         server_status: servers.map((v) => ({
-          server_name: v.server, server_state: v.state, connections: v.inFlight, scan_requests: v.clean + v.infected + v.failure + v.timeout, scan_rtt: v.mean,
+          // A server created through OneFS is shown by its OneFS name.
+          server_name: names.get(v.server) ?? v.server, server_state: v.state, connections: v.inFlight, scan_requests: v.clean + v.infected + v.failure + v.timeout, scan_rtt: v.mean,
         })),
         system_stats: {
           all_scan_requests: requests, scan_fails: sum((v) => v.failure), scan_timeouts: sum((v) => v.timeout), cee_infected_count: sum((v) => v.infected),
@@ -206,11 +133,5 @@ export async function registerOnefsRoutes(app: FastifyInstance, rt: ManagedRunti
     };
   });
 
-  app.get('/platform/11/avscan/jobs', async (req: Req) => {
-    allow(req.query, ['zone']);
-    const zone = str(req.query, 'zone');
-    if (zone !== undefined && rt.svm(zone) === undefined) throw notFound(`no access zone \`${zone.slice(0, 80)}\``, 'zone');
-    const jobs = (zone === undefined ? rt.svms() : [rt.svm(zone)!]).flatMap((s) => rt.vscan(s.name).on_demand_policies.map((p) => ({ ...onefsJobView(s.name, p), zone: s.name })));
-    return { jobs, resume: null, total: jobs.length };
-  });
+  registerOnefsConfigRoutes(app, rt, () => services().db);
 }

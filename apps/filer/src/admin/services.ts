@@ -9,15 +9,18 @@ import type Database from 'better-sqlite3';
 import { openAppDb } from '../db/app-db.js';
 import { createAuditService, type AuditService } from '../audit/service.js';
 import { createJobManager, type JobManager, type JobManagerOptions } from '../jobs/runner.js';
-import { ontapJob, type JobSpec } from '../jobs/spec.js';
+import { ontapJob, onefsJob, type JobSpec } from '../jobs/spec.js';
 import { startOnAccessCounter, type OnAccessCounter } from '../reports/counter.js';
 import { scheduleDailyReport } from '../reports/daily.js';
+import { sweepExpiredReports } from '../reports/expiry.js';
 import { writeReportFile } from '../reports/file.js';
-import { cronOfOntap } from '../schedule/parse.js';
+import { cronOfOnefs, cronOfOntap } from '../schedule/parse.js';
 import { createScheduler, scheduleJob, type JobScheduler } from '../schedule/scheduler.js';
 import type { ManagedRuntime } from '../runtime/managed.js';
 import { kManagementChannel, type ManagementMessage } from '../server/server.js';
 import type { OdPolicyDoc } from '../vscan/model.js';
+import { getOnefsJob, kOnefsJobKey, listOnefsJobs, markOnefsJobRun } from './onefs-jobs-store.js';
+import { readSettings } from './onefs-settings.js';
 
 export interface AdminOptions {
   readonly jobs?: Omit<JobManagerOptions, 'onFinished'>;
@@ -62,6 +65,8 @@ export function startAdminServices(rt: ManagedRuntime, options: AdminOptions = {
     ...(options.timezone === undefined ? {} : { timezone: options.timezone }),
   });
   scheduleDailyReport(scheduler, rt, db);
+  // OneFS report_expiry: hourly, besides at once when the setting changes.
+  scheduler.set('reports/expiry', '23 * * * *', () => sweepExpiredReports(rt.store, readSettings(db).report_expiry));
   const recovered = jobs.recover();
 
   const syncSchedules = (): void => {
@@ -72,8 +77,25 @@ export function startAdminServices(rt: ManagedRuntime, options: AdminOptions = {
         wanted.set(`${kPolicyKey}${s.name}/${p.name}`, { svm: s.name, policy: p, pattern: cronOfOntap(p.schedule) });
       }
     }
+    // OneFS jobs: enabled ones with a schedule, on the same scheduler and job manager.
+    const onefs = new Map<string, string>();
+    for (const j of listOnefsJobs(db)) {
+      if (j.doc.enabled === false || j.doc.schedule === undefined) continue;
+      onefs.set(`${kOnefsJobKey}${j.name}`, cronOfOnefs(j.doc.schedule));
+    }
     for (const e of scheduler.list()) {
       if (e.key.startsWith(kPolicyKey) && (!wanted.has(e.key) || wanted.get(e.key)!.pattern !== e.pattern)) scheduler.remove(e.key);
+      if (e.key.startsWith(kOnefsJobKey) && onefs.get(e.key) !== e.pattern) scheduler.remove(e.key);
+    }
+    for (const [key, pattern] of onefs) {
+      if (scheduler.get(key) !== undefined) continue;
+      const name = key.slice(kOnefsJobKey.length);
+      // Read again at each run: the job may have been changed (a rename reschedules under the new key).
+      scheduleJob(scheduler, jobs, key, pattern, () => {
+        const j = getOnefsJob(db, name);
+        if (j === undefined) throw new Error(`OneFS job ${name} is gone`);
+        return onefsJob(rt, j.zone, j.doc);
+      }, () => markOnefsJobRun(db, name, Date.now()));
     }
     for (const [key, w] of wanted) {
       if (scheduler.get(key) !== undefined) continue;
@@ -89,9 +111,10 @@ export function startAdminServices(rt: ManagedRuntime, options: AdminOptions = {
   const onChange = (m: unknown): void => {
     const change = m as ManagementMessage;
     syncSchedules();
-    // A change names its SVM by uuid (ONTAP), or as a zone (OneFS: `?zone=`, or a path under
-    // `/ifs/<zone>/`); one that names none is cluster-wide.
-    const named = rt.svms().filter((s) => change.path.includes(s.uuid) || change.path.includes(`/ifs/${s.name}/`) || change.query['zone'] === s.name);
+    // A change names its SVM by uuid (ONTAP), or as a zone (OneFS: `?zone=`, a path under
+    // `/ifs/<zone>/`, or the zone's filter); one that names none is cluster-wide.
+    const named = rt.svms().filter((s) => change.path.includes(s.uuid) || change.path.includes(`/ifs/${s.name}/`) || change.query['zone'] === s.name
+      || change.path === `/platform/11/avscan/filters/${encodeURIComponent(s.name)}`);
     const api = change.path.startsWith('/platform/') ? 'onefs' : 'ontap';
     const body = redact(change.body);
     for (const s of named.length > 0 ? named : rt.svms()) {

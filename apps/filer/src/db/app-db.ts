@@ -65,6 +65,31 @@ const kMigrations: readonly string[] = [
     last_id INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 2: what the OneFS PAPI keeps beyond the ONTAP document: cluster-wide CAVA settings, the per-zone
+  // filter flags ONTAP has no field for, the CAVA servers' names, and OneFS policy-like jobs.
+  `
+  CREATE TABLE onefs_settings (
+    id  INTEGER PRIMARY KEY CHECK (id = 1),
+    doc TEXT    NOT NULL            -- JSON StoredSettings
+  );
+  CREATE TABLE onefs_filters (
+    zone TEXT PRIMARY KEY,
+    doc  TEXT NOT NULL              -- JSON FilterFlags
+  ) WITHOUT ROWID;
+  CREATE TABLE onefs_servers (
+    name    TEXT    PRIMARY KEY,
+    uri     TEXT    NOT NULL,
+    enabled INTEGER NOT NULL,
+    created INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE onefs_jobs (
+    name     TEXT    PRIMARY KEY,
+    zone     TEXT    NOT NULL,
+    doc      TEXT    NOT NULL,      -- JSON OnefsJobDoc
+    created  INTEGER NOT NULL,
+    last_run INTEGER
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const kAppSchemaVersion = kMigrations.length;

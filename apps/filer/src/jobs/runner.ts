@@ -39,7 +39,7 @@ export interface JobCounters {
   scanned: number;
   /** Files out of the job's scope (path, extension, size), vanished, or quarantined before. */
   skipped: number;
-  /** Files skipped because they were scan current. */
+  /** Files not rescanned because their verdict was current (clean, or infected and quarantined). */
   current: number;
   infected: number;
   failed: number;
@@ -361,8 +361,10 @@ export class JobManager {
       if (r.type === 'skipped') c.skipped++;
       else if (r.type === 'current') c.current++;
       else if (r.type === 'quarantined') {
-        // Found infected before and quarantined: the tree holds it, so the report lists it.
-        c.skipped++;
+        // Found infected before and quarantined: its verdict is current (not rescanned), and the tree
+        // holds it, so the report lists it. Counted as current, not skipped: every infected file is
+        // then among the files the report counts.
+        c.current++;
         c.infected++;
         infections?.push({ filePath: r.path, threats: r.threats, response: 'quarantined', time: this.#o.clock() });
       } else {
@@ -474,7 +476,10 @@ export class JobManager {
       const prior = await store.getReport(id);
       await store.deleteReport(id);
       await store.createReport({ kind: 'on-demand', id, policy: row.name, startTime: row.created, response: prior?.response ?? this.#rt.engine(row.svm).infectedAction });
-      await store.addReportProgress(id, { files: status.scanned, bytes: status.bytes, fails: status.failed });
+      // `files` counts the files the job processed (OneFS: files_processed, not skipped per filter):
+      // scanned now or scan current. Counting only fresh scans gave a rerun whose infected file was
+      // already quarantined a report of 0 files with 1 infected.
+      await store.addReportProgress(id, { files: status.scanned + status.current, bytes: status.bytes, fails: status.failed });
       for (const inf of this.infections(id)) await store.addReportInfection(id, inf);
       await store.finishReport(id, row.state === 'completed' ? 'completed' : row.state === 'cancelled' ? 'cancelled' : 'failed', row.ended ?? this.#o.clock());
       this.#stmt.reportDone.run(id);

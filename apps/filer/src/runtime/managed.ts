@@ -75,6 +75,7 @@ function dispatcherOptions(s: ManagedSvm, doc: VscanDoc): DispatcherOptions | nu
   if (doc.scanner_pools.length === 0) return null;
   return {
     ...s.dispatcher,
+    ...(doc.request_timeout === undefined ? {} : { request_timeout: doc.request_timeout }),
     scanner_pools: doc.scanner_pools.map((p) => ({ name: p.name, servers: p.servers.map(serverAddress), privileged_users: p.privileged_users, role: p.role ?? 'primary' })),
   };
 }
@@ -143,7 +144,7 @@ export async function createManagedRuntime(options: ManagedRuntimeOptions): Prom
     slot.replace(dispatcherOptions(s, doc));
     const policy = enabledPolicy(doc);
     const engine = createEngine({ ...s.engine, store, dispatcher: slot, policy: policy ?? kDefaultCifsPolicy, enabled: doc.enabled && policy !== undefined, svm: s.name });
-    live.set(s.name, { engine, slot, svm: s, doc, policyJson: JSON.stringify(policy ?? null), poolsJson: JSON.stringify(doc.scanner_pools) });
+    live.set(s.name, { engine, slot, svm: s, doc, policyJson: JSON.stringify(policy ?? null), poolsJson: JSON.stringify([doc.scanner_pools, doc.request_timeout]) });
   }
 
   let chain: Promise<unknown> = Promise.resolve();
@@ -153,7 +154,8 @@ export async function createManagedRuntime(options: ManagedRuntimeOptions): Prom
     if (policy !== undefined && policyJson !== l.policyJson) await l.engine.setPolicy(policy);
     l.policyJson = policyJson;
     l.engine.setEnabled(next.enabled && policy !== undefined);
-    const poolsJson = JSON.stringify(next.scanner_pools);
+    // A new timeout needs a new dispatcher, as new pools do.
+    const poolsJson = JSON.stringify([next.scanner_pools, next.request_timeout]);
     if (poolsJson !== l.poolsJson) l.slot.replace(dispatcherOptions(l.svm, next));
     l.poolsJson = poolsJson;
     if (cacheClear) for (const v of look.volumes(l.svm.name)) await l.engine.clearCache(v.storeKey);

@@ -73,6 +73,14 @@ export class JobScheduler {
     return e === undefined ? undefined : { key, pattern: e.pattern, next: e.cron.nextRun(), lastRun: e.lastRun, runs: e.runs };
   }
 
+  /** Runs an entry now, as its time would (the same callback and overlap rule); false when there is none. */
+  async runNow(key: string): Promise<boolean> {
+    const e = this.#entries.get(key);
+    if (e === undefined) return false;
+    await e.cron.trigger();
+    return true;
+  }
+
   list(): ScheduledEntry[] {
     return [...this.#entries.keys()].map((k) => this.get(k)!);
   }

@@ -11,6 +11,7 @@ import type { ManagedRuntime } from '../runtime/managed.js';
 import { makeAuthenticator, type User } from './auth.js';
 import { expandDotted } from './body.js';
 import { OntapCodes, OntapError, toOntapError } from './ontap-error.js';
+import { errorBodyFor } from './papi-error.js';
 import type { TlsFiles } from './tls.js';
 import { createSessions, kSessionPath } from './session.js';
 import { registerApi } from '../api/routes.js';
@@ -74,7 +75,7 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
       }
       // The reply is not yet typed by a route here.
       const untyped = reply as unknown as { status(n: number): { type(t: string): { send(b: unknown): void } } };
-      untyped.status(e.status).type('application/json').send(e.toJSON());
+      untyped.status(e.status).type('application/json').send(errorBodyFor(req.url, e));
     },
     logger: options.logger ?? false,
     bodyLimit: kMaxBody,
@@ -130,11 +131,12 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
     kManagement.publish(change);
     return payload;
   });
-  app.setErrorHandler((err, _req, reply) => {
+  app.setErrorHandler((err, req, reply) => {
     const e = toOntapError(err);
     if (e.status >= 500) app.log.error(err);
     if (e.status === 401) void reply.header('www-authenticate', 'Basic realm="avscan"');
-    void reply.status(e.status).type('application/json').send(e.toJSON());
+    // One error class inside; the OneFS routes answer in PAPI's shape, the rest in ONTAP's.
+    void reply.status(e.status).type('application/json').send(errorBodyFor(req.url, e));
   });
   // A known path with a method it does not take is 405 (ONTAP's code 3), with the methods it takes.
   const routes: { re: RegExp; method: string }[] = [];
@@ -146,10 +148,10 @@ export async function buildApp(options: ServerOptions): Promise<FastifyInstance>
     const p = req.url.split('?')[0]!;
     const allowed = [...new Set(routes.filter((r) => r.re.test(p)).map((r) => r.method))];
     if (allowed.length > 0) {
-      void reply.status(405).header('allow', allowed.join(', ')).send(new OntapError(405, OntapCodes.UNSUPPORTED, `\`${req.method}\` is not supported on \`${p.slice(0, 200)}\`; use ${allowed.join(', ')}`).toJSON());
+      void reply.status(405).header('allow', allowed.join(', ')).send(errorBodyFor(p, new OntapError(405, OntapCodes.UNSUPPORTED, `\`${req.method}\` is not supported on \`${p.slice(0, 200)}\`; use ${allowed.join(', ')}`)));
       return;
     }
-    void reply.status(404).send(new OntapError(404, OntapCodes.NOT_FOUND, `no such resource \`${req.method} ${p.slice(0, 200)}\``).toJSON());
+    void reply.status(404).send(errorBodyFor(p, new OntapError(404, OntapCodes.NOT_FOUND, `no such resource \`${req.method} ${p.slice(0, 200)}\``)));
   });
 
   await app.register(swagger, {

@@ -53,6 +53,12 @@ export interface VscanDoc {
   scanner_pools: PoolDoc[];
   on_access_policies: OaPolicyDoc[];
   on_demand_policies: OdPolicyDoc[];
+  /**
+   * Seconds the dispatcher waits for a scanner's answer (its `request_timeout`), when set through
+   * OneFS `scan_timeout`; absent = the configuration's (or the dispatcher's default). ONTAP's REST
+   * API does not show it.
+   */
+  request_timeout?: number;
 }
 
 export const kDefaultPolicyName = 'default_CIFS';

@@ -86,6 +86,14 @@ export function expectOntapError(r: Reply, status: number, code: string): void {
   }
 }
 
+/** OneFS PAPI's error body (`{"errors":[{code, message, field?}]}`), checked for shape. */
+export function expectPapiError(r: Reply, status: number, code: string): void {
+  const e = r.body?.errors;
+  if (r.status !== status || !Array.isArray(e) || e.length !== 1 || e[0]?.code !== code || typeof e[0]?.message !== 'string' || r.body?.error !== undefined) {
+    throw new Error(`expected ${status} with PAPI error ${code}, got ${r.status} ${r.text.slice(0, 400)}`);
+  }
+}
+
 /** A TCP port free on loopback right now. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

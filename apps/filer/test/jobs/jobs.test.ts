@@ -39,7 +39,10 @@ describe('ONTAP on-demand policy', () => {
 
     // Unchanged tree: nothing is sent to a scanner; the infected file is quarantined and still listed.
     const second = await t.jobs.start(spec).done;
-    expect(second).toMatchObject({ state: 'completed', checked: 7, scanned: 0, current: 3, infected: 1 });
+    expect(second).toMatchObject({ state: 'completed', checked: 7, scanned: 0, current: 4, skipped: 3, infected: 1 });
+    // The report counts what the status shows: every processed file (scanned or current), the infected one among them.
+    expect(t.rig.rt.store.getReport(second.reportId)).toMatchObject({ filesScanned: second.scanned + second.current, infectedCount: second.infected });
+    expect(t.rig.rt.store.getReport(second.reportId)!.filesScanned).toBe(4);
     expect(t.rig.rt.engine('vs1').metrics().scansStarted).toBe(4);
   });
 
@@ -113,7 +116,7 @@ describe('cancel and restart', () => {
     expect(await done).toEqual(status);
     expect(status.state).toBe('cancelled');
     expect(status.checked).toBeLessThan(3000);
-    expect(t.rig.rt.store.getReport(id)).toMatchObject({ state: 'cancelled', filesScanned: status.scanned });
+    expect(t.rig.rt.store.getReport(id)).toMatchObject({ state: 'cancelled', filesScanned: status.scanned + status.current });
     await expect(t.jobs.cancel(id)).rejects.toMatchObject({ code: FilerErrorCodes.JOB_STATE });
     await expect(t.jobs.cancel('nope')).rejects.toMatchObject({ code: FilerErrorCodes.NOT_FOUND });
     expect(t.jobs.list({ state: 'cancelled' }).map((j) => j.id)).toEqual([id]);
