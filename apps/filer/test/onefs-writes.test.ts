@@ -303,7 +303,7 @@ describe('session-cookie writes, audit, report expiry', () => {
     let events: ReadonlyArray<{ reason: string | null; details: unknown }> = [];
     for (let i = 0; i < 200; i++) {
       await rt.store.flush();
-      events = rt.store.queryEvents({ type: 'audit.management' }).records;
+      events = (await rt.store.queryEvents({ type: 'audit.management' })).records;
       if (events.some((e) => e.reason === 'DELETE /platform/11/avscan/jobs/od1')) break;
       await new Promise((res) => setTimeout(res, 10));
     }
