@@ -41,9 +41,9 @@ describe('ONTAP on-demand policy', () => {
     const second = await t.jobs.start(spec).done;
     expect(second).toMatchObject({ state: 'completed', checked: 7, scanned: 0, current: 4, skipped: 3, infected: 1 });
     // The report counts what the status shows: every processed file (scanned or current), the infected one among them.
-    const report = await t.rig.rt.store.getReport(second.reportId);
-    expect(report).toMatchObject({ filesScanned: second.scanned + second.current, infectedCount: second.infected });
-    expect(report!.filesScanned).toBe(4);
+    const rerun = await t.rig.rt.store.getReport(second.reportId);
+    expect(rerun).toMatchObject({ filesScanned: second.scanned + second.current, infectedCount: second.infected });
+    expect(rerun!.filesScanned).toBe(4);
     expect(t.rig.rt.engine('vs1').metrics().scansStarted).toBe(4);
   });
 
