@@ -97,3 +97,11 @@ export function equalsFolded(s: string, a: number, k: string): boolean {
   for (let j = 0; j < k.length; j++) if (fold(s.charCodeAt(a + j)) !== k.charCodeAt(j)) return false;
   return true;
 }
+
+/**
+ * A 32-bit hash cut to 30 bits for use as a Map key: V8 keeps such numbers as small integers (Smis,
+ * 31 bits with pointer compression); a larger int32 is boxed into a heap number on every lookup.
+ */
+export function mapKeyHash(h: number): number {
+  return h & 0x3fffffff;
+}

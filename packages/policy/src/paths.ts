@@ -2,9 +2,9 @@
 // component; each glob hangs on the trie node of its leading literal components, so it is only tried
 // for paths under that prefix. One walk of the access path answers "which is the lowest-index entry
 // that matches?" for thousands of entries.
-import { ensureOffsets, isSeparator, scratch } from './access.js';
+import { ensureOffsets, hasNonAscii, isSeparator, scratch } from './access.js';
 import { kAnyComponentSegment, kGlobstarSegment, kShapeLiteral, matchSegments, type Segment } from './glob.js';
-import { equalsFolded, fold } from './normalize.js';
+import { equalsFolded, fold, mapKeyHash } from './normalize.js';
 
 export type PathMatchMode = 'prefix' | 'component';
 
@@ -29,11 +29,11 @@ export function globSegments(components: readonly Segment[], trailing: boolean):
 /** Above this many keys a node switches from a linear scan (no allocation) to a Map (one slice per lookup). */
 const kSmallFanout = 8;
 
-/** 32-bit polynomial hash of a component, computed the same way during the walk (no slicing). */
+/** Polynomial hash of a component (a Map key: see mapKeyHash), computed the same way during the walk (no slicing). */
 export function forwardHash(text: string): number {
   let h = 0;
   for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
-  return h;
+  return mapKeyHash(h);
 }
 
 class TrieNode {
@@ -149,6 +149,9 @@ class TrieNode {
   }
 }
 
+/** PathMatcher.match: the raw path holds a character outside ASCII where it matters; normalise it first. */
+export const kNeedsGeneral = -2;
+
 const min = (a: number, b: number): number => (a < 0 || (b >= 0 && b < a) ? b : a);
 
 
@@ -187,10 +190,12 @@ export class PathMatcher {
 
   /**
    * Lowest index of an entry matching the normalised path `s` (components separated by runs of
-   * `\` or `/`, A–Z not yet lower-cased: see normalizeAccessPath), or -1. Walks components left to right only as deep as
-   * the trie goes; full component offsets are computed only when a glob has to be tried.
+   * `\` or `/`: see normalizeAccessPath), or -1; or kNeedsGeneral when `raw` (s is a fast-path
+   * string, A–Z not yet lower-cased) and a character the match reads is not ASCII. Walks components
+   * left to right only as deep as the trie goes; full component offsets are computed only when a glob
+   * has to be tried.
    */
-  match(s: string): number {
+  match(s: string, raw: boolean): number {
     let best = -1;
     let node = this.#root;
     const len = s.length;
@@ -199,10 +204,14 @@ export class PathMatcher {
     for (;;) {
       // Invariant: `node` is the trie node for the components before `pos`.
       if (node.globs !== null) {
+        // A glob may read every component: all of them must fold like ASCII.
+        if (raw && lower === null && hasNonAscii(s)) return kNeedsGeneral;
         ensureOffsets(s);
-        lower ??= s.toLowerCase(); // ASCII when it holds A–Z (see normalizeAccessPath): same offsets
+        lower ??= s.toLowerCase(); // ASCII on the raw path: same offsets
         best = firstGlob(node.globs, best, lower, scratch.starts, scratch.ends, scratch.count);
       }
+      // Nothing below this node reads the next component: do not even scan it.
+      if (node.keys.length === 0 && node.partialKeys.length === 0) break;
       while (pos < len && isSeparator(s.charCodeAt(pos))) pos++;
       if (pos >= len) break;
       const a = pos;
@@ -212,13 +221,14 @@ export class PathMatcher {
       while (pos < len) {
         const c = s.charCodeAt(pos);
         if (c === 0x5c || c === 0x2f) break;
+        if (c > 0x7f && raw) return kNeedsGeneral;
         if (hashed) h = (Math.imul(h, 31) + fold(c)) | 0;
         pos++;
       }
       const b = pos;
       if (node.partialKeys.length > 0) best = min(best, node.partialMatch(s, a, b));
       if (node.keys.length === 0) break;
-      const child = node.find(s, a, b, h);
+      const child = node.find(s, a, b, mapKeyHash(h));
       if (child === undefined) break;
       node = child;
       if (node.exact >= 0) best = min(best, node.exact);
@@ -226,7 +236,6 @@ export class PathMatcher {
     }
     return best;
   }
-
 }
 
 function hasComponentAfter(s: string, pos: number): boolean {
