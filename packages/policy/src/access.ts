@@ -38,18 +38,11 @@ function grow(n: number): void {
  *
  * Non-ASCII (NFC, Unicode case) and `:` (streams) are not looked for here: they only matter in a
  * component the decider reads, and each reader checks the characters it reads (the last component in
- * normalizeAccessPath, the trie walk in PathMatcher.match, the whole path before a glob is tried).
+ * normalizeAccessPath, the trie walk in PathMatcher.match, every component before a glob is tried:
+ * ensureOffsets).
  * A whole-path class scan cost as much as the rest of the fast path (~70 ns for 55 characters).
  */
 const kNeedsGeneralPath = /[. ][\\/]|[. ]$|\0/;
-
-/** Any character outside ASCII: a raw fast-path string holding one cannot be folded A–Z only. */
-const kNonAscii = /[^\0-\x7f]/;
-
-/** `s` (a raw fast-path string) holds a character outside ASCII anywhere. */
-export function hasNonAscii(s: string): boolean {
-  return kNonAscii.test(s);
-}
 
 export function isSeparator(c: number): boolean {
   return c === 0x5c || c === 0x2f;
@@ -99,31 +92,43 @@ export function normalizeAccessPath(path: string, general: boolean, maxDots: num
   return s;
 }
 
-/** Fills starts/ends/count for `s` (the last normalised path) if the fast path skipped them. */
-export function ensureOffsets(s: string): void {
-  if (scratch.complete) return;
+/**
+ * Fills starts/ends/count for `s` (the last normalised path) if the fast path skipped them. Returns
+ * false, leaving them incomplete, when `s` is a raw path holding a character outside ASCII (the
+ * caller then needs the general normaliser): one pass both finds the components and checks them.
+ */
+export function ensureOffsets(s: string): boolean {
+  if (scratch.complete) return true;
+  let starts = scratch.starts;
+  let ends = scratch.ends;
+  const len = s.length;
   let n = 0;
-  let start = -1;
-  for (let i = 0; i <= s.length; i++) {
-    const sep = i === s.length || isSeparator(s.charCodeAt(i));
-    if (!sep) {
-      if (start < 0) start = i;
+  let i = 0;
+  while (i < len) {
+    let c = s.charCodeAt(i);
+    if (c === 0x5c || c === 0x2f) {
+      i++;
       continue;
     }
-    if (start < 0) continue;
-    if (n === scratch.starts.length) {
-      const starts = scratch.starts;
-      const ends = scratch.ends;
+    if (n === starts.length) {
       grow(n + 1);
       scratch.starts.set(starts);
       scratch.ends.set(ends);
+      starts = scratch.starts;
+      ends = scratch.ends;
     }
-    scratch.starts[n] = start;
-    scratch.ends[n++] = i;
-    start = -1;
+    starts[n] = i;
+    for (;;) {
+      if (c > 0x7f) return false;
+      if (++i === len) break;
+      c = s.charCodeAt(i);
+      if (c === 0x5c || c === 0x2f) break;
+    }
+    ends[n++] = i;
   }
   scratch.count = n;
   scratch.complete = true;
+  return true;
 }
 
 /** Caller bugs are errors; path content never is. */

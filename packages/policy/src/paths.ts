@@ -2,7 +2,7 @@
 // component; each glob hangs on the trie node of its leading literal components, so it is only tried
 // for paths under that prefix. One walk of the access path answers "which is the lowest-index entry
 // that matches?" for thousands of entries.
-import { ensureOffsets, hasNonAscii, isSeparator, scratch } from './access.js';
+import { ensureOffsets, isSeparator, scratch } from './access.js';
 import { kAnyComponentSegment, kGlobstarSegment, kShapeLiteral, matchSegments, type Segment } from './glob.js';
 import { equalsFolded, fold, mapKeyHash } from './normalize.js';
 
@@ -204,9 +204,8 @@ export class PathMatcher {
     for (;;) {
       // Invariant: `node` is the trie node for the components before `pos`.
       if (node.globs !== null) {
-        // A glob may read every component: all of them must fold like ASCII.
-        if (raw && lower === null && hasNonAscii(s)) return kNeedsGeneral;
-        ensureOffsets(s);
+        // A glob may read every component: on a raw path all of them must be ASCII.
+        if (!ensureOffsets(s)) return kNeedsGeneral;
         lower ??= s.toLowerCase(); // ASCII on the raw path: same offsets
         best = firstGlob(node.globs, best, lower, scratch.starts, scratch.ends, scratch.count);
       }
