@@ -49,6 +49,11 @@ class TrieNode {
    */
   readonly keys: string[] = [];
   readonly nodes: TrieNode[] = [];
+  /**
+   * keyTags[j] = keyTag(keys[j].length, last code unit of keys[j]): the linear scan's filter is one
+   * small-integer compare per key, with no read of the key string.
+   */
+  readonly keyTags: number[] = [];
   /** Children by forwardHash(key), each bucket a short collision list (verified with startsWith). */
   map: Map<number, TrieNode[]> | null = null;
   /** Lowest index of a component-mode entry without trailing separator ending here (matches here and below), or -1. */
@@ -64,6 +69,8 @@ class TrieNode {
    */
   readonly partialKeys: string[] = [];
   readonly partialIndex: number[] = [];
+  /** partialFirst[j] = the first code unit of partialKeys[j] (the linear scan's filter). */
+  readonly partialFirst: number[] = [];
   partialMap: Map<string, number> | null = null;
   partialLengths: number[] = [];
   /**
@@ -78,6 +85,7 @@ class TrieNode {
     const node = new TrieNode(key);
     this.keys.push(key);
     this.nodes.push(node);
+    this.keyTags.push(keyTag(key.length, key.charCodeAt(key.length - 1)));
     if (this.keys.length > kSmallFanout) {
       this.map = new Map();
       for (let i = 0; i < this.keys.length; i++) {
@@ -94,6 +102,7 @@ class TrieNode {
     if (this.partialKeys.includes(key)) return; // entries arrive in index order: the first is the lowest
     this.partialKeys.push(key);
     this.partialIndex.push(index);
+    this.partialFirst.push(key.charCodeAt(0));
     if (this.partialKeys.length > kSmallFanout) {
       this.partialMap = new Map(this.partialKeys.map((k, i) => [k, this.partialIndex[i]!]));
       this.partialLengths = [...new Set(this.partialKeys.map((k) => k.length))].sort((a, b) => a - b);
@@ -102,10 +111,11 @@ class TrieNode {
 
   /**
    * The child for component s[a, b), or undefined; `h` is the component's forwardHash with A–Z folded
-   * (read only when the node is hashed). A–Z in `s` compare as a–z (keys are lower-case), so an ASCII
-   * access path needs no lower-cased copy.
+   * (read only when the node is hashed), `last` its last code unit with A–Z folded (read only when it
+   * is not). A–Z in `s` compare as a–z (keys are lower-case), so an ASCII access path needs no
+   * lower-cased copy.
    */
-  find(s: string, a: number, b: number, h: number): TrieNode | undefined {
+  find(s: string, a: number, b: number, h: number, last: number): TrieNode | undefined {
     const keys = this.keys;
     const len = b - a;
     if (this.map !== null) {
@@ -118,17 +128,17 @@ class TrieNode {
       }
       return undefined;
     }
-    // Cheap filters first (length, last character), then the comparison.
-    const lastChar = fold(s.charCodeAt(b - 1));
-    for (let j = 0; j < keys.length; j++) {
-      const k = keys[j]!;
-      if (k.length === len && k.charCodeAt(len - 1) === lastChar && equalsFolded(s, a, k)) return this.nodes[j];
+    // Cheap filter first (length and last character in one tag), then the comparison.
+    const tag = keyTag(len, last);
+    const tags = this.keyTags;
+    for (let j = 0; j < tags.length; j++) {
+      if (tags[j] === tag && equalsFolded(s, a, keys[j]!)) return this.nodes[j];
     }
     return undefined;
   }
 
-  /** Lowest index of a partial key that is a prefix of s[a, b), or -1. */
-  partialMatch(s: string, a: number, b: number): number {
+  /** Lowest index of a partial key that is a prefix of s[a, b), or -1; `first` is s[a] with A–Z folded. */
+  partialMatch(s: string, a: number, b: number, first: number): number {
     let best = -1;
     if (this.partialMap !== null) {
       const lengths = this.partialLengths;
@@ -141,9 +151,11 @@ class TrieNode {
       return best;
     }
     const keys = this.partialKeys;
+    const firsts = this.partialFirst;
     for (let j = 0; j < keys.length; j++) {
+      if (firsts[j] !== first) continue;
       const k = keys[j]!;
-      if (k.length <= b - a && k.charCodeAt(0) === fold(s.charCodeAt(a)) && equalsFolded(s, a, k)) best = min(best, this.partialIndex[j]!);
+      if (k.length <= b - a && equalsFolded(s, a, k)) best = min(best, this.partialIndex[j]!);
     }
     return best;
   }
@@ -151,6 +163,11 @@ class TrieNode {
 
 /** PathMatcher.match: the raw path holds a character outside ASCII where it matters; normalise it first. */
 export const kNeedsGeneral = -2;
+
+/** A key's length and last code unit as one small integer (lengths stay far below 2^14). */
+function keyTag(length: number, last: number): number {
+  return length * 0x10000 + last;
+}
 
 const min = (a: number, b: number): number => (a < 0 || (b >= 0 && b < a) ? b : a);
 
@@ -211,23 +228,31 @@ export class PathMatcher {
       }
       // Nothing below this node reads the next component: do not even scan it.
       if (node.keys.length === 0 && node.partialKeys.length === 0) break;
-      while (pos < len && isSeparator(s.charCodeAt(pos))) pos++;
+      let c = 0;
+      for (; pos < len; pos++) {
+        c = s.charCodeAt(pos);
+        if (c !== 0x5c && c !== 0x2f) break;
+      }
       if (pos >= len) break;
+      // One read per character: the filters' first and last characters and a hashed node's hash
+      // come from this scan, not from second reads of the path.
       const a = pos;
-      // A hashed node gets the component's hash from this scan, not from a second pass over it.
+      const first = fold(c);
       const hashed = node.map !== null;
       let h = 0;
-      while (pos < len) {
-        const c = s.charCodeAt(pos);
-        if (c === 0x5c || c === 0x2f) break;
+      let last;
+      for (;;) {
         if (c > 0x7f && raw) return kNeedsGeneral;
         if (hashed) h = (Math.imul(h, 31) + fold(c)) | 0;
-        pos++;
+        last = c;
+        if (++pos === len) break;
+        c = s.charCodeAt(pos);
+        if (c === 0x5c || c === 0x2f) break;
       }
       const b = pos;
-      if (node.partialKeys.length > 0) best = min(best, node.partialMatch(s, a, b));
+      if (node.partialKeys.length > 0) best = min(best, node.partialMatch(s, a, b, first));
       if (node.keys.length === 0) break;
-      const child = node.find(s, a, b, mapKeyHash(h));
+      const child = node.find(s, a, b, mapKeyHash(h), fold(last));
       if (child === undefined) break;
       node = child;
       if (node.exact >= 0) best = min(best, node.exact);
