@@ -1,6 +1,7 @@
 // Extension rules (SPEC §3 "Extensions"): a pattern of n dot-separated parts matches when it equals
 // the last n extension parts of the file's last component, part by part, `*`/`?` staying inside a part.
 import { kAny, kLit, kStar, matchAtoms, type Atom } from './glob.js';
+import { HashTable } from './hash-table.js';
 import { equalsFolded, fold, mapKeyHash } from './normalize.js';
 
 /** One compiled extension pattern (already validated, NFC, lower-case). */
@@ -117,7 +118,7 @@ export class ExtensionList {
   /** A 1-part `*` is present: every file with an extension matches at length ≥ 1. */
   readonly matchesAnyOne: ExtensionPattern | null;
   /** literal[n]: backwardHash(text) → the n-part literal patterns with that hash, in index order, distinct texts. */
-  readonly #literal: (Map<number, ExtensionPattern[]> | undefined)[];
+  readonly #literal: (HashTable<ExtensionPattern[]> | undefined)[];
   readonly #wild: (ExtensionPattern[] | undefined)[];
 
   constructor(patterns: readonly ExtensionPattern[]) {
@@ -141,7 +142,7 @@ export class ExtensionList {
     }
     this.maxParts = max;
     this.matchesAnyOne = any;
-    this.#literal = literal;
+    this.#literal = literal.map((m) => (m === undefined ? undefined : new HashTable(m)));
     this.#wild = wild;
   }
 

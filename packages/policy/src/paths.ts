@@ -4,6 +4,7 @@
 // that matches?" for thousands of entries.
 import { ensureOffsets, isSeparator, scratch } from './access.js';
 import { kAnyComponentSegment, kGlobstarSegment, kShapeLiteral, matchSegments, type Segment } from './glob.js';
+import { HashTable } from './hash-table.js';
 import { equalsFolded, fold, mapKeyHash } from './normalize.js';
 
 export type PathMatchMode = 'prefix' | 'component';
@@ -55,7 +56,7 @@ class TrieNode {
    */
   readonly keyTags: number[] = [];
   /** Children by forwardHash(key), each bucket a short collision list (verified with startsWith). */
-  map: Map<number, TrieNode[]> | null = null;
+  map: HashTable<TrieNode[]> | null = null;
   /** Lowest index of a component-mode entry without trailing separator ending here (matches here and below), or -1. */
   exact = -1;
   /** Lowest index of an entry with a trailing separator ending here (matches strictly below), or -1. */
@@ -86,16 +87,21 @@ class TrieNode {
     this.keys.push(key);
     this.nodes.push(node);
     this.keyTags.push(keyTag(key.length, key.charCodeAt(key.length - 1)));
+    return node;
+  }
+
+  /** Builds this node's hashed lookup, once all entries are in (see PathMatcher's constructor). */
+  seal(): void {
     if (this.keys.length > kSmallFanout) {
-      this.map = new Map();
+      const buckets = new Map<number, TrieNode[]>();
       for (let i = 0; i < this.keys.length; i++) {
         const h = forwardHash(this.keys[i]!);
-        let bucket = this.map.get(h);
-        if (bucket === undefined) this.map.set(h, (bucket = []));
+        let bucket = buckets.get(h);
+        if (bucket === undefined) buckets.set(h, (bucket = []));
         bucket.push(this.nodes[i]!);
       }
+      this.map = new HashTable(buckets);
     }
-    return node;
   }
 
   addPartial(key: string, index: number): void {
@@ -181,6 +187,12 @@ export class PathMatcher {
     for (const e of entries) {
       if (e.segments !== null) this.#insertGlob(e);
       else this.#insert(e, mode);
+    }
+    // Every node, without recursion (entries may be deep).
+    const pending = [this.#root];
+    for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
+      node.seal();
+      pending.push(...node.nodes);
     }
   }
 
