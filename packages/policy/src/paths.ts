@@ -55,6 +55,11 @@ class TrieNode {
    * small-integer compare per key, with no read of the key string.
    */
   readonly keyTags: number[] = [];
+  /**
+   * firsts[c] = 1 when a key or a partial key starts with the ASCII code unit c: a component whose
+   * first character is none of them matches nothing here, and the walk stops without reading the rest.
+   */
+  readonly firsts = new Uint8Array(128);
   /** Children by forwardHash(key), each bucket a short collision list (verified with startsWith). */
   map: HashTable<TrieNode[]> | null = null;
   /** Lowest index of a component-mode entry without trailing separator ending here (matches here and below), or -1. */
@@ -87,7 +92,13 @@ class TrieNode {
     this.keys.push(key);
     this.nodes.push(node);
     this.keyTags.push(keyTag(key.length, key.charCodeAt(key.length - 1)));
+    this.#markFirst(key);
     return node;
+  }
+
+  #markFirst(key: string): void {
+    const c = key.charCodeAt(0);
+    if (c < 0x80) this.firsts[c] = 1;
   }
 
   /** Builds this node's hashed lookup, once all entries are in (see PathMatcher's constructor). */
@@ -109,6 +120,7 @@ class TrieNode {
     this.partialKeys.push(key);
     this.partialIndex.push(index);
     this.partialFirst.push(key.charCodeAt(0));
+    this.#markFirst(key);
     if (this.partialKeys.length > kSmallFanout) {
       this.partialMap = new Map(this.partialKeys.map((k, i) => [k, this.partialIndex[i]!]));
       this.partialLengths = [...new Set(this.partialKeys.map((k) => k.length))].sort((a, b) => a - b);
@@ -250,6 +262,9 @@ export class PathMatcher {
       // come from this scan, not from second reads of the path.
       const a = pos;
       const first = fold(c);
+      // No key starts with this character. It is the normalised component's first character too
+      // when it is ASCII and so is the next one (NFC composes a letter only with the marks after it).
+      if (first < 0x80 && node.firsts[first] === 0 && (pos + 1 === len || s.charCodeAt(pos + 1) < 0x80)) break;
       const hashed = node.map !== null;
       let h = 0;
       let last;

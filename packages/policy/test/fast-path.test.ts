@@ -170,3 +170,24 @@ describe('fast path boundaries', () => {
     expect(d(`\\vol\\k\\${'x\\'.repeat(300)}...\\f.txt`).reason).toBe('invalid-path');
   });
 });
+
+describe('fast path boundaries without globs (the walk alone decides)', () => {
+  const q = { name: 'q', scope: { exclude_paths: ['\\vol\\é', '\\vol\\k\\', '\\vol\\data'], path_match: 'prefix' } };
+  const compiled = compilePolicy(q);
+
+  it.each([
+    ['\\VOL\\E\u0301\\f.txt', 'excluded-path', '\\vol\\é'], // `E` has no key, but NFC composes it with the mark
+    ['\\vol\\e\u0301x\\f.txt', 'excluded-path', '\\vol\\é'],
+    ['\\vol\\ex\\f.txt', 'in-scope', undefined], // no key starts with `e`: the walk stops at the first character
+    ['\\vol\\\u212A\\a\\f.txt', 'excluded-path', '\\vol\\k\\'],
+    ['\\vol\\\u212A.\\f.txt', 'excluded-path', '\\vol\\k\\'], // trailing dot stripped, then NFC
+    ['\\vol\\k', 'in-scope', undefined], // `\vol\k\` covers only what lies below it
+    ['\\vol\\Datax\\f.txt', 'excluded-path', '\\vol\\data'],
+    ['\\vol\\zz\u00e9\\f.txt', 'in-scope', undefined],
+  ] as const)('%s → %s', (path, reason, rule) => {
+    const got = compiled.decide({ path, size: 1 });
+    expect(got).toEqual(referenceDecide(q, { path, size: 1 }));
+    expect(got.reason).toBe(reason);
+    expect(got.rule).toBe(rule);
+  });
+});
