@@ -92,6 +92,19 @@ export function fold(c: number): number {
   return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
 }
 
+/** The code units of `text`, for comparisons that read them often (typed-array reads are cheap). */
+export function codeUnits(text: string): Uint16Array {
+  const out = new Uint16Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+/** s[a, a + k.length) equals the code units `k` (lower-case) with A–Z in `s` folded to a–z. */
+export function equalsFoldedUnits(s: string, a: number, k: Uint16Array): boolean {
+  for (let j = 0; j < k.length; j++) if (fold(s.charCodeAt(a + j)) !== k[j]) return false;
+  return true;
+}
+
 /** s[a, a + k.length) equals `k` (lower-case) with A–Z in `s` folded to a–z. */
 export function equalsFolded(s: string, a: number, k: string): boolean {
   for (let j = 0; j < k.length; j++) if (fold(s.charCodeAt(a + j)) !== k.charCodeAt(j)) return false;

@@ -5,7 +5,7 @@
 import { ensureOffsets, isSeparator, scratch } from './access.js';
 import { kAnyComponentSegment, kGlobstarSegment, kShapeLiteral, matchSegments, type Segment } from './glob.js';
 import { HashTable } from './hash-table.js';
-import { equalsFolded, fold, mapKeyHash } from './normalize.js';
+import { codeUnits, equalsFoldedUnits, fold, mapKeyHash } from './normalize.js';
 
 export type PathMatchMode = 'prefix' | 'component';
 
@@ -40,8 +40,11 @@ export function forwardHash(text: string): number {
 class TrieNode {
   /** The component leading to this node ('' for the root). */
   readonly key: string;
+  /** codeUnits(key): what the walk compares against. */
+  readonly units: Uint16Array;
   constructor(key: string) {
     this.key = key;
+    this.units = codeUnits(key);
   }
   /**
    * Children by exact normalised component. Invariant: keys[j] ↦ nodes[j]; `map` mirrors them once
@@ -77,6 +80,8 @@ class TrieNode {
   readonly partialIndex: number[] = [];
   /** partialFirst[j] = the first code unit of partialKeys[j] (the linear scan's filter). */
   readonly partialFirst: number[] = [];
+  /** partialUnits[j] = codeUnits(partialKeys[j]). */
+  readonly partialUnits: Uint16Array[] = [];
   partialMap: Map<string, number> | null = null;
   partialLengths: number[] = [];
   /**
@@ -120,6 +125,7 @@ class TrieNode {
     this.partialKeys.push(key);
     this.partialIndex.push(index);
     this.partialFirst.push(key.charCodeAt(0));
+    this.partialUnits.push(codeUnits(key));
     this.#markFirst(key);
     if (this.partialKeys.length > kSmallFanout) {
       this.partialMap = new Map(this.partialKeys.map((k, i) => [k, this.partialIndex[i]!]));
@@ -134,7 +140,6 @@ class TrieNode {
    * lower-cased copy.
    */
   find(s: string, a: number, b: number, h: number, last: number): TrieNode | undefined {
-    const keys = this.keys;
     const len = b - a;
     if (this.map !== null) {
       const bucket = this.map.get(h);
@@ -142,7 +147,7 @@ class TrieNode {
       for (let j = 0; j < bucket.length; j++) {
         const node = bucket[j]!;
         const k = node.key;
-        if (k.length === len && equalsFolded(s, a, k)) return node;
+        if (k.length === len && equalsFoldedUnits(s, a, node.units)) return node;
       }
       return undefined;
     }
@@ -150,7 +155,10 @@ class TrieNode {
     const tag = keyTag(len, last);
     const tags = this.keyTags;
     for (let j = 0; j < tags.length; j++) {
-      if (tags[j] === tag && equalsFolded(s, a, keys[j]!)) return this.nodes[j];
+      if (tags[j] === tag) {
+        const node = this.nodes[j]!;
+        if (equalsFoldedUnits(s, a, node.units)) return node;
+      }
     }
     return undefined;
   }
@@ -168,12 +176,12 @@ class TrieNode {
       }
       return best;
     }
-    const keys = this.partialKeys;
+    const units = this.partialUnits;
     const firsts = this.partialFirst;
-    for (let j = 0; j < keys.length; j++) {
+    for (let j = 0; j < units.length; j++) {
       if (firsts[j] !== first) continue;
-      const k = keys[j]!;
-      if (k.length <= b - a && equalsFolded(s, a, k)) best = min(best, this.partialIndex[j]!);
+      const k = units[j]!;
+      if (k.length <= b - a && equalsFoldedUnits(s, a, k)) best = min(best, this.partialIndex[j]!);
     }
     return best;
   }
