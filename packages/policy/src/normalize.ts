@@ -1,6 +1,6 @@
 // Path normalisation, SPEC §3 "Paths" steps 1–6. This is the general (slow) normaliser: the decider's
-// ASCII fast path in decide.ts only hands paths here when they need stream cutting, trailing-dot
-// stripping, `.`/`..` resolution or Unicode work.
+// fast path (access.ts) only hands paths here when they need stream cutting, trailing-dot stripping,
+// `.`/`..` resolution, or Unicode work in a component the decision reads.
 
 const kBackslash = 0x5c;
 const kSlash = 0x2f;
