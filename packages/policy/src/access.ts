@@ -54,10 +54,11 @@ export function isSeparator(c: number): boolean {
  * has scanName record the last `maxDots` dots of the file name (dotsFound, dotAt).
  *
  * Fast path (`general` false, scratch.raw true): the path itself, when it has no NUL, no component
- * ending in `.` or space, and a last component of ASCII without `:` (checked by scanName). Its other components may still
- * hold A–Z and any non-ASCII character: consumers fold A–Z as they compare (equalsFolded, fold) and
- * must hand the path back (kNeedsGeneral) when a character they read is not ASCII. The general path
- * (`general` true or any of the above) returns lower-case NFC text (scratch.raw false).
+ * ending in `.` or space, and a last component of ASCII without `:` (checked by scanName). Its other
+ * components may still hold A–Z and any non-ASCII character: consumers fold A–Z as they compare
+ * (equalsFoldedUnits, fold) and must hand the path back (kNeedsGeneral) when a character they read is
+ * not ASCII. The general path (`general` true, or any of the above) returns lower-case NFC text
+ * (scratch.raw false).
  */
 export function normalizeAccessPath(path: string, general: boolean, maxDots: number): string | null {
   if (!general && !kNeedsGeneralPath.test(path)) {

@@ -56,7 +56,7 @@ let kDots = new Int32Array(16);
 /** kSuffixHash[k] = backwardHash(s[kDots[k] + 1, end)): the hash of the last k+1 parts, same call. */
 let kSuffixHash = new Int32Array(16);
 
-/** Polynomial hash (a Map key: see mapKeyHash) over the text read from its end backwards (as scanName reads names). */
+/** Polynomial hash (a table key: see mapKeyHash) over the text read backwards (as scanName reads names). */
 export function backwardHash(text: string): number {
   let h = 0;
   for (let i = text.length - 1; i >= 0; i--) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;

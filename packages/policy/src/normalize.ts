@@ -112,8 +112,9 @@ export function equalsFolded(s: string, a: number, k: string): boolean {
 }
 
 /**
- * A 32-bit hash cut to 30 bits for use as a Map key: V8 keeps such numbers as small integers (Smis,
- * 31 bits with pointer compression); a larger int32 is boxed into a heap number on every lookup.
+ * A 32-bit hash cut to 30 bits for use as a table key: V8 keeps such numbers as small integers (Smis,
+ * 31 bits with pointer compression; a larger int32 may be boxed into a heap number), and HashTable
+ * stores key + 1 in an Int32Array.
  */
 export function mapKeyHash(h: number): number {
   return h & 0x3fffffff;

@@ -30,7 +30,7 @@ export function globSegments(components: readonly Segment[], trailing: boolean):
 /** Above this many keys a node switches from a linear scan (no allocation) to a Map (one slice per lookup). */
 const kSmallFanout = 8;
 
-/** Polynomial hash of a component (a Map key: see mapKeyHash), computed the same way during the walk (no slicing). */
+/** Polynomial hash of a component (a table key: see mapKeyHash), computed the same way during the walk (no slicing). */
 export function forwardHash(text: string): number {
   let h = 0;
   for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
@@ -47,9 +47,9 @@ class TrieNode {
     this.units = codeUnits(key);
   }
   /**
-   * Children by exact normalised component. Invariant: keys[j] ↦ nodes[j]; `map` mirrors them once
-   * there are more than kSmallFanout keys (small nodes are scanned with startsWith, which allocates
-   * nothing and hashes nothing).
+   * Children by exact normalised component. Invariant: keys[j] ↦ nodes[j]; once sealed, `map`
+   * mirrors them when there are more than kSmallFanout keys (small nodes are scanned linearly through
+   * keyTags, which allocates nothing and hashes nothing).
    */
   readonly keys: string[] = [];
   readonly nodes: TrieNode[] = [];
@@ -63,7 +63,7 @@ class TrieNode {
    * first character is none of them matches nothing here, and the walk stops without reading the rest.
    */
   readonly firsts = new Uint8Array(128);
-  /** Children by forwardHash(key), each bucket a short collision list (verified with startsWith). */
+  /** Children by forwardHash(key), each bucket a short collision list (confirmed against `units`). */
   map: HashTable<TrieNode[]> | null = null;
   /** Lowest index of a component-mode entry without trailing separator ending here (matches here and below), or -1. */
   exact = -1;
