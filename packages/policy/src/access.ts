@@ -1,6 +1,7 @@
 // Turning an access path into normalised components without allocating on the common path.
 import { PolicyError, PolicyErrorCodes, show, typeName } from './errors.js';
 import type { Access } from './decision.js';
+import { scanName } from './extension.js';
 import { normalizeComponents } from './normalize.js';
 
 /**
@@ -17,6 +18,8 @@ export const scratch = {
   complete: false,
   lastStart: 0,
   lastEnd: 0,
+  /** The string is the raw access path (fast path), not the general normaliser's lower-case output. */
+  raw: false,
 };
 
 function grow(n: number): void {
@@ -28,14 +31,18 @@ function grow(n: number): void {
 }
 
 /**
- * Paths that need the general normaliser: NUL, non-ASCII (NFC, Unicode case), `:` (streams), or a
- * component ending in `.` or space (`.`, `..`, trailing dots and spaces). Everything else is
- * already normalised up to ASCII lower-casing and dropping empty components.
- * Compiled once; one native scan per access. The `[. ]` alternatives come first: irregexp then scans
- * for their lead characters, which most paths hold once (~12 % less time than the class first).
+ * Paths that need the general normaliser whatever the policy reads of them: NUL (invalid), or a
+ * component ending in `.` or space (`.`, `..`, trailing dots and spaces change which components the
+ * path has). Compiled once; one native scan per access. The `[. ]` alternatives come first: irregexp
+ * then scans for their lead characters, which most paths hold once.
+ *
+ * Non-ASCII (NFC, Unicode case) and `:` (streams) are not looked for here: they only matter in a
+ * component the decider reads, and each reader checks the characters it reads (the last component in
+ * normalizeAccessPath, the trie walk in PathMatcher.match, every component before a glob is tried:
+ * ensureOffsets).
+ * A whole-path class scan cost as much as the rest of the fast path (~70 ns for 55 characters).
  */
-// eslint-disable-next-line no-control-regex -- NUL (outside \x01-\x7f) is one of the characters it looks for
-const kNeedsGeneralPath = /[. ][\\/]|[. ]$|[^\x01-\x39\x3b-\x7f]/;
+const kNeedsGeneralPath = /[. ][\\/]|[. ]$|\0/;
 
 export function isSeparator(c: number): boolean {
   return c === 0x5c || c === 0x2f;
@@ -43,22 +50,28 @@ export function isSeparator(c: number): boolean {
 
 /**
  * Normalises an access path (SPEC §3 steps 1–6) into a string whose components are separated by `\`
- * or `/` runs, or returns null for an invalid path. Sets scratch.lastStart/lastEnd. Fast-path strings
- * are ASCII and may still hold A–Z: every consumer folds them (equalsFolded, fold) or lower-cases a
- * copy when it needs one (globs, wildcard extensions); the general path returns lower-case text.
+ * or `/` runs, or returns null for an invalid path. Sets scratch.lastStart/lastEnd and scratch.raw, and
+ * has scanName record the last `maxDots` dots of the file name (dotsFound, dotAt).
+ *
+ * Fast path (`general` false, scratch.raw true): the path itself, when it has no NUL, no component
+ * ending in `.` or space, and a last component of ASCII without `:` (checked by scanName). Its other
+ * components may still hold A–Z and any non-ASCII character: consumers fold A–Z as they compare
+ * (equalsFoldedUnits, fold) and must hand the path back (kNeedsGeneral) when a character they read is
+ * not ASCII. The general path (`general` true, or any of the above) returns lower-case NFC text
+ * (scratch.raw false).
  */
-export function normalizeAccessPath(path: string): string | null {
-  if (!kNeedsGeneralPath.test(path)) {
+export function normalizeAccessPath(path: string, general: boolean, maxDots: number): string | null {
+  if (!general && !kNeedsGeneralPath.test(path)) {
     let end = path.length;
     while (end > 0 && isSeparator(path.charCodeAt(end - 1))) end--;
     if (end === 0) return null;
-    let start = end - 1;
-    while (start > 0 && !isSeparator(path.charCodeAt(start - 1))) start--;
+    const start = scanName(path, end, maxDots, true);
+    if (start < 0) return normalizeAccessPath(path, true, maxDots);
     scratch.lastStart = start;
     scratch.lastEnd = end;
     scratch.complete = false;
-    // Not lower-cased: the matchers fold A–Z as they compare (a copy costs more than the folding),
-    // and ASCII lower-casing would keep every offset anyway.
+    scratch.raw = true;
+    // Not lower-cased: the matchers fold A–Z as they compare (a copy costs more than the folding).
     return path;
   }
   const comps = normalizeComponents(path, true);
@@ -72,36 +85,51 @@ export function normalizeAccessPath(path: string): string | null {
   }
   scratch.count = comps.length;
   scratch.complete = true;
+  scratch.raw = false;
   scratch.lastStart = scratch.starts[comps.length - 1]!;
   scratch.lastEnd = pos;
-  return `/${comps.join('/')}`;
+  const s = `/${comps.join('/')}`;
+  scanName(s, pos, maxDots, false);
+  return s;
 }
 
-/** Fills starts/ends/count for `s` (the last normalised path) if the fast path skipped them. */
-export function ensureOffsets(s: string): void {
-  if (scratch.complete) return;
+/**
+ * Fills starts/ends/count for `s` (the last normalised path) if the fast path skipped them. Returns
+ * false, leaving them incomplete, when `s` is a raw path holding a character outside ASCII (the
+ * caller then needs the general normaliser): one pass both finds the components and checks them.
+ */
+export function ensureOffsets(s: string): boolean {
+  if (scratch.complete) return true;
+  let starts = scratch.starts;
+  let ends = scratch.ends;
+  const len = s.length;
   let n = 0;
-  let start = -1;
-  for (let i = 0; i <= s.length; i++) {
-    const sep = i === s.length || isSeparator(s.charCodeAt(i));
-    if (!sep) {
-      if (start < 0) start = i;
+  let i = 0;
+  while (i < len) {
+    let c = s.charCodeAt(i);
+    if (c === 0x5c || c === 0x2f) {
+      i++;
       continue;
     }
-    if (start < 0) continue;
-    if (n === scratch.starts.length) {
-      const starts = scratch.starts;
-      const ends = scratch.ends;
+    if (n === starts.length) {
       grow(n + 1);
       scratch.starts.set(starts);
       scratch.ends.set(ends);
+      starts = scratch.starts;
+      ends = scratch.ends;
     }
-    scratch.starts[n] = start;
-    scratch.ends[n++] = i;
-    start = -1;
+    starts[n] = i;
+    for (;;) {
+      if (c > 0x7f) return false;
+      if (++i === len) break;
+      c = s.charCodeAt(i);
+      if (c === 0x5c || c === 0x2f) break;
+    }
+    ends[n++] = i;
   }
   scratch.count = n;
   scratch.complete = true;
+  return true;
 }
 
 /** Caller bugs are errors; path content never is. */

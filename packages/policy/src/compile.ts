@@ -18,8 +18,8 @@ import {
   type Access,
   type Decision,
 } from './decision.js';
-import { collectDots, ExtensionList } from './extension.js';
-import { PathMatcher } from './paths.js';
+import { dotsFound, ExtensionList } from './extension.js';
+import { kNeedsGeneral, PathMatcher } from './paths.js';
 import { prepare, type NormalizedPolicy } from './validate.js';
 
 /** One consulted rule in an explanation. */
@@ -84,19 +84,26 @@ export class CompiledPolicy {
 
   /** Decides one access. Throws PolicyError(ERR_POLICY_BAD_ACCESS) only for caller bugs. */
   decide(a: Access): Decision {
-    return this.#evaluate(a, null);
+    checkAccess(a);
+    return this.#evaluate(a, null, false);
   }
 
   /** Every rule consulted, in order, and what it said; ends with the same decision as `decide`. */
   explain(a: Access): Explanation {
+    checkAccess(a);
     const steps: ExplainStep[] = [];
-    const d = this.#evaluate(a, steps);
+    // The general normaliser: the trace prints the normalised path, which the fast path never builds.
+    const d = this.#evaluate(a, steps, true);
     return Object.freeze({ steps: Object.freeze(steps), decision: d });
   }
 
-  #evaluate(a: Access, trace: ExplainStep[] | null): Decision {
-    checkAccess(a);
-    const s = normalizeAccessPath(a.path);
+  /**
+   * `general`: normalise the path in full first (see normalizeAccessPath). A fast-path walk that reads
+   * a character outside ASCII starts over with it; the trace is only kept on the general path, so the
+   * restart never repeats a step.
+   */
+  #evaluate(a: Access, trace: ExplainStep[] | null, general: boolean): Decision {
+    const s = normalizeAccessPath(a.path, general, this.#maxParts);
     if (s === null) {
       if (trace !== null) trace.push(step('path', `\`${a.path}\` cannot be normalised`, true));
       return kInvalidPath;
@@ -121,8 +128,10 @@ export class CompiledPolicy {
     }
     if (trace !== null) trace.push(step('scope.only_execute_access', this.#onlyExecute ? 'this is an execute open' : 'every open is scanned', false));
 
+    const raw = scratch.raw;
     if (this.#exclude.size > 0) {
-      const hit = this.#exclude.match(s);
+      const hit = this.#exclude.match(s, raw);
+      if (hit === kNeedsGeneral) return this.#evaluate(a, trace, true);
       if (hit >= 0) {
         const d = this.#excludedPath[hit]!;
         if (trace !== null) trace.push(step('scope.exclude_paths', `entry \`${d.rule}\` excludes the path`, true));
@@ -132,7 +141,8 @@ export class CompiledPolicy {
     } else if (trace !== null) trace.push(step('scope.exclude_paths', 'empty', false));
 
     if (this.#include.size > 0) {
-      const hit = this.#include.match(s);
+      const hit = this.#include.match(s, raw);
+      if (hit === kNeedsGeneral) return this.#evaluate(a, trace, true);
       if (hit < 0) {
         if (trace !== null) trace.push(step('scope.include_paths', 'the path is under no entry', true));
         return kNotIncludedPath;
@@ -140,9 +150,8 @@ export class CompiledPolicy {
       if (trace !== null) trace.push(step('scope.include_paths', `entry \`${this.policy.scope.includePaths[hit]}\` includes the path`, false));
     } else if (trace !== null) trace.push(step('scope.include_paths', 'empty: every path is included', false));
 
-    const ls = scratch.lastStart;
     const le = scratch.lastEnd;
-    const found = collectDots(s, ls, le, this.#maxParts);
+    const found = dotsFound();
     if (found === 0) {
       if (!this.#scanWithoutExtension) {
         if (trace !== null) trace.push(step('scope.scan_without_extension', 'the file has no extension and such files are not scanned', true));

@@ -1,7 +1,8 @@
 // Extension rules (SPEC §3 "Extensions"): a pattern of n dot-separated parts matches when it equals
 // the last n extension parts of the file's last component, part by part, `*`/`?` staying inside a part.
 import { kAny, kLit, kStar, matchAtoms, type Atom } from './glob.js';
-import { equalsFolded, fold } from './normalize.js';
+import { HashTable } from './hash-table.js';
+import { equalsFolded, fold, mapKeyHash } from './normalize.js';
 
 /** One compiled extension pattern (already validated, NFC, lower-case). */
 export interface ExtensionPattern {
@@ -55,36 +56,53 @@ let kDots = new Int32Array(16);
 /** kSuffixHash[k] = backwardHash(s[kDots[k] + 1, end)): the hash of the last k+1 parts, same call. */
 let kSuffixHash = new Int32Array(16);
 
-/** 32-bit polynomial hash over the text read from its end backwards (as collectDots reads names). */
+/** Polynomial hash (a table key: see mapKeyHash) over the text read backwards (as scanName reads names). */
 export function backwardHash(text: string): number {
   let h = 0;
   for (let i = text.length - 1; i >= 0; i--) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
-  return h;
+  return mapKeyHash(h);
 }
 
+/** How many dots the last scanName recorded (kDots/kSuffixHash entries [0, kFound) are its). */
+let kFound = 0;
+
 /**
- * Fills kDots and kSuffixHash for s[start, end) up to `max` dots; returns how many were found.
- * Hashes A–Z as a–z, so a raw ASCII name hashes like its lower-cased form.
+ * Reads the file name s[start, end) backwards from `end` to the separator before it (or the string's
+ * start) and returns `start`. On the way it records the positions of the last `max` dots and the
+ * suffix hashes after them (kDots, kSuffixHash, kFound; A–Z hashed as a–z, so a raw ASCII name hashes
+ * like its lower-cased form). With `raw` (a fast-path access path, see normalizeAccessPath) it
+ * returns -1 instead when the name holds a character outside ASCII or a `:` (a stream name): such a
+ * name needs the general normaliser. One pass serves both: the name is the part of the path that
+ * every decision reads, so it is checked where it is read.
  */
-export function collectDots(s: string, start: number, end: number, max: number): number {
+export function scanName(s: string, end: number, max: number, raw: boolean): number {
   if (kDots.length < max) {
     kDots = new Int32Array(max);
     kSuffixHash = new Int32Array(max);
   }
   let found = 0;
   let h = 0;
-  for (let i = end - 1; i >= start && found < max; i--) {
+  let i = end - 1;
+  for (; i >= 0; i--) {
     const c = s.charCodeAt(i);
-    if (c === 0x2e) {
+    if (c === 0x5c || c === 0x2f) break;
+    if (raw && (c > 0x7f || c === 0x3a)) return -1;
+    if (c === 0x2e && found < max) {
       kDots[found] = i;
-      kSuffixHash[found++] = h;
+      kSuffixHash[found++] = mapKeyHash(h);
     }
     h = (Math.imul(h, 31) + fold(c)) | 0;
   }
-  return found;
+  kFound = found;
+  return i + 1;
 }
 
-/** Position of the (k+1)-th dot from the end, after collectDots. */
+/** Dots recorded by the last scanName (at most its `max`). */
+export function dotsFound(): number {
+  return kFound;
+}
+
+/** Position of the (k+1)-th dot from the end, after scanName. */
 export function dotAt(k: number): number {
   return kDots[k]!;
 }
@@ -100,7 +118,7 @@ export class ExtensionList {
   /** A 1-part `*` is present: every file with an extension matches at length ≥ 1. */
   readonly matchesAnyOne: ExtensionPattern | null;
   /** literal[n]: backwardHash(text) → the n-part literal patterns with that hash, in index order, distinct texts. */
-  readonly #literal: (Map<number, ExtensionPattern[]> | undefined)[];
+  readonly #literal: (HashTable<ExtensionPattern[]> | undefined)[];
   readonly #wild: (ExtensionPattern[] | undefined)[];
 
   constructor(patterns: readonly ExtensionPattern[]) {
@@ -124,19 +142,21 @@ export class ExtensionList {
     }
     this.maxParts = max;
     this.matchesAnyOne = any;
-    this.#literal = literal;
+    this.#literal = literal.map((m) => (m === undefined ? undefined : new HashTable(m)));
     this.#wild = wild;
   }
 
   /**
    * The longest pattern (lowest index among equally long ones) matching the last component
    * s[start, end), considering only lengths in (minExclusive, found]; null if none.
-   * Requires collectDots(s, start, end, ≥ maxParts) to have run; `found` is its result. `s` may hold
-   * A–Z: literal patterns compare them folded, wildcard ones get a lower-cased copy.
+   * Requires scanName(s, end, ≥ maxParts, …) to have run; `found` is dotsFound(). `s` may hold
+   * A–Z (the last component is then ASCII): literal patterns compare them folded, wildcard ones get a
+   * lower-cased copy of the extension.
    */
   longest(s: string, end: number, found: number, minExclusive: number): ExtensionPattern | null {
     const top = found < this.maxParts ? found : this.maxParts;
     let lower: string | null = null;
+    const base = top > 0 ? kDots[top - 1]! + 1 : end;
     for (let n = top; n > minExclusive; n--) {
       const from = kDots[n - 1]! + 1;
       let best: ExtensionPattern | null = null;
@@ -158,8 +178,10 @@ export class ExtensionList {
         for (let j = 0; j < wilds.length; j++) {
           const w = wilds[j]!;
           if (best !== null && best.index < w.index) break;
-          lower ??= s.toLowerCase(); // ASCII when it holds A–Z: same offsets
-          if (matchesParts(w, lower, from, end)) {
+          // Only the last component is lower-cased: on a raw path it is the part known to be ASCII
+          // (other components may change length when lower-cased), so the offsets carry over.
+          lower ??= s.slice(base, end).toLowerCase();
+          if (matchesParts(w, lower, from - base, end - base)) {
             best = w;
             break;
           }

@@ -1,6 +1,6 @@
 // Path normalisation, SPEC §3 "Paths" steps 1–6. This is the general (slow) normaliser: the decider's
-// ASCII fast path in decide.ts only hands paths here when they need stream cutting, trailing-dot
-// stripping, `.`/`..` resolution or Unicode work.
+// fast path (access.ts) only hands paths here when they need stream cutting, trailing-dot stripping,
+// `.`/`..` resolution, or Unicode work in a component the decision reads.
 
 const kBackslash = 0x5c;
 const kSlash = 0x2f;
@@ -92,8 +92,30 @@ export function fold(c: number): number {
   return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
 }
 
+/** The code units of `text`, for comparisons that read them often (typed-array reads are cheap). */
+export function codeUnits(text: string): Uint16Array {
+  const out = new Uint16Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+/** s[a, a + k.length) equals the code units `k` (lower-case) with A–Z in `s` folded to a–z. */
+export function equalsFoldedUnits(s: string, a: number, k: Uint16Array): boolean {
+  for (let j = 0; j < k.length; j++) if (fold(s.charCodeAt(a + j)) !== k[j]) return false;
+  return true;
+}
+
 /** s[a, a + k.length) equals `k` (lower-case) with A–Z in `s` folded to a–z. */
 export function equalsFolded(s: string, a: number, k: string): boolean {
   for (let j = 0; j < k.length; j++) if (fold(s.charCodeAt(a + j)) !== k.charCodeAt(j)) return false;
   return true;
+}
+
+/**
+ * A 32-bit hash cut to 30 bits for use as a table key: V8 keeps such numbers as small integers (Smis,
+ * 31 bits with pointer compression; a larger int32 may be boxed into a heap number), and HashTable
+ * stores key + 1 in an Int32Array.
+ */
+export function mapKeyHash(h: number): number {
+  return h & 0x3fffffff;
 }

@@ -4,7 +4,8 @@
 // that matches?" for thousands of entries.
 import { ensureOffsets, isSeparator, scratch } from './access.js';
 import { kAnyComponentSegment, kGlobstarSegment, kShapeLiteral, matchSegments, type Segment } from './glob.js';
-import { equalsFolded, fold } from './normalize.js';
+import { HashTable } from './hash-table.js';
+import { codeUnits, equalsFoldedUnits, fold, mapKeyHash } from './normalize.js';
 
 export type PathMatchMode = 'prefix' | 'component';
 
@@ -29,28 +30,41 @@ export function globSegments(components: readonly Segment[], trailing: boolean):
 /** Above this many keys a node switches from a linear scan (no allocation) to a Map (one slice per lookup). */
 const kSmallFanout = 8;
 
-/** 32-bit polynomial hash of a component, computed the same way during the walk (no slicing). */
+/** Polynomial hash of a component (a table key: see mapKeyHash), computed the same way during the walk (no slicing). */
 export function forwardHash(text: string): number {
   let h = 0;
   for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
-  return h;
+  return mapKeyHash(h);
 }
 
 class TrieNode {
   /** The component leading to this node ('' for the root). */
   readonly key: string;
+  /** codeUnits(key): what the walk compares against. */
+  readonly units: Uint16Array;
   constructor(key: string) {
     this.key = key;
+    this.units = codeUnits(key);
   }
   /**
-   * Children by exact normalised component. Invariant: keys[j] ↦ nodes[j]; `map` mirrors them once
-   * there are more than kSmallFanout keys (small nodes are scanned with startsWith, which allocates
-   * nothing and hashes nothing).
+   * Children by exact normalised component. Invariant: keys[j] ↦ nodes[j]; once sealed, `map`
+   * mirrors them when there are more than kSmallFanout keys (small nodes are scanned linearly through
+   * keyTags, which allocates nothing and hashes nothing).
    */
   readonly keys: string[] = [];
   readonly nodes: TrieNode[] = [];
-  /** Children by forwardHash(key), each bucket a short collision list (verified with startsWith). */
-  map: Map<number, TrieNode[]> | null = null;
+  /**
+   * keyTags[j] = keyTag(keys[j].length, last code unit of keys[j]): the linear scan's filter is one
+   * small-integer compare per key, with no read of the key string.
+   */
+  readonly keyTags: number[] = [];
+  /**
+   * firsts[c] = 1 when a key or a partial key starts with the ASCII code unit c: a component whose
+   * first character is none of them matches nothing here, and the walk stops without reading the rest.
+   */
+  readonly firsts = new Uint8Array(128);
+  /** Children by forwardHash(key), each bucket a short collision list (confirmed against `units`). */
+  map: HashTable<TrieNode[]> | null = null;
   /** Lowest index of a component-mode entry without trailing separator ending here (matches here and below), or -1. */
   exact = -1;
   /** Lowest index of an entry with a trailing separator ending here (matches strictly below), or -1. */
@@ -64,6 +78,10 @@ class TrieNode {
    */
   readonly partialKeys: string[] = [];
   readonly partialIndex: number[] = [];
+  /** partialFirst[j] = the first code unit of partialKeys[j] (the linear scan's filter). */
+  readonly partialFirst: number[] = [];
+  /** partialUnits[j] = codeUnits(partialKeys[j]). */
+  readonly partialUnits: Uint16Array[] = [];
   partialMap: Map<string, number> | null = null;
   partialLengths: number[] = [];
   /**
@@ -78,22 +96,37 @@ class TrieNode {
     const node = new TrieNode(key);
     this.keys.push(key);
     this.nodes.push(node);
+    this.keyTags.push(keyTag(key.length, key.charCodeAt(key.length - 1)));
+    this.#markFirst(key);
+    return node;
+  }
+
+  #markFirst(key: string): void {
+    const c = key.charCodeAt(0);
+    if (c < 0x80) this.firsts[c] = 1;
+  }
+
+  /** Builds this node's hashed lookup, once all entries are in (see PathMatcher's constructor). */
+  seal(): void {
     if (this.keys.length > kSmallFanout) {
-      this.map = new Map();
+      const buckets = new Map<number, TrieNode[]>();
       for (let i = 0; i < this.keys.length; i++) {
         const h = forwardHash(this.keys[i]!);
-        let bucket = this.map.get(h);
-        if (bucket === undefined) this.map.set(h, (bucket = []));
+        let bucket = buckets.get(h);
+        if (bucket === undefined) buckets.set(h, (bucket = []));
         bucket.push(this.nodes[i]!);
       }
+      this.map = new HashTable(buckets);
     }
-    return node;
   }
 
   addPartial(key: string, index: number): void {
     if (this.partialKeys.includes(key)) return; // entries arrive in index order: the first is the lowest
     this.partialKeys.push(key);
     this.partialIndex.push(index);
+    this.partialFirst.push(key.charCodeAt(0));
+    this.partialUnits.push(codeUnits(key));
+    this.#markFirst(key);
     if (this.partialKeys.length > kSmallFanout) {
       this.partialMap = new Map(this.partialKeys.map((k, i) => [k, this.partialIndex[i]!]));
       this.partialLengths = [...new Set(this.partialKeys.map((k) => k.length))].sort((a, b) => a - b);
@@ -102,11 +135,11 @@ class TrieNode {
 
   /**
    * The child for component s[a, b), or undefined; `h` is the component's forwardHash with A–Z folded
-   * (read only when the node is hashed). A–Z in `s` compare as a–z (keys are lower-case), so an ASCII
-   * access path needs no lower-cased copy.
+   * (read only when the node is hashed), `last` its last code unit with A–Z folded (read only when it
+   * is not). A–Z in `s` compare as a–z (keys are lower-case), so an ASCII access path needs no
+   * lower-cased copy.
    */
-  find(s: string, a: number, b: number, h: number): TrieNode | undefined {
-    const keys = this.keys;
+  find(s: string, a: number, b: number, h: number, last: number): TrieNode | undefined {
     const len = b - a;
     if (this.map !== null) {
       const bucket = this.map.get(h);
@@ -114,21 +147,24 @@ class TrieNode {
       for (let j = 0; j < bucket.length; j++) {
         const node = bucket[j]!;
         const k = node.key;
-        if (k.length === len && equalsFolded(s, a, k)) return node;
+        if (k.length === len && equalsFoldedUnits(s, a, node.units)) return node;
       }
       return undefined;
     }
-    // Cheap filters first (length, last character), then the comparison.
-    const lastChar = fold(s.charCodeAt(b - 1));
-    for (let j = 0; j < keys.length; j++) {
-      const k = keys[j]!;
-      if (k.length === len && k.charCodeAt(len - 1) === lastChar && equalsFolded(s, a, k)) return this.nodes[j];
+    // Cheap filter first (length and last character in one tag), then the comparison.
+    const tag = keyTag(len, last);
+    const tags = this.keyTags;
+    for (let j = 0; j < tags.length; j++) {
+      if (tags[j] === tag) {
+        const node = this.nodes[j]!;
+        if (equalsFoldedUnits(s, a, node.units)) return node;
+      }
     }
     return undefined;
   }
 
-  /** Lowest index of a partial key that is a prefix of s[a, b), or -1. */
-  partialMatch(s: string, a: number, b: number): number {
+  /** Lowest index of a partial key that is a prefix of s[a, b), or -1; `first` is s[a] with A–Z folded. */
+  partialMatch(s: string, a: number, b: number, first: number): number {
     let best = -1;
     if (this.partialMap !== null) {
       const lengths = this.partialLengths;
@@ -140,13 +176,23 @@ class TrieNode {
       }
       return best;
     }
-    const keys = this.partialKeys;
-    for (let j = 0; j < keys.length; j++) {
-      const k = keys[j]!;
-      if (k.length <= b - a && k.charCodeAt(0) === fold(s.charCodeAt(a)) && equalsFolded(s, a, k)) best = min(best, this.partialIndex[j]!);
+    const units = this.partialUnits;
+    const firsts = this.partialFirst;
+    for (let j = 0; j < units.length; j++) {
+      if (firsts[j] !== first) continue;
+      const k = units[j]!;
+      if (k.length <= b - a && equalsFoldedUnits(s, a, k)) best = min(best, this.partialIndex[j]!);
     }
     return best;
   }
+}
+
+/** PathMatcher.match: the raw path holds a character outside ASCII where it matters; normalise it first. */
+export const kNeedsGeneral = -2;
+
+/** A key's length and last code unit as one small integer (lengths stay far below 2^14). */
+function keyTag(length: number, last: number): number {
+  return length * 0x10000 + last;
 }
 
 const min = (a: number, b: number): number => (a < 0 || (b >= 0 && b < a) ? b : a);
@@ -161,6 +207,12 @@ export class PathMatcher {
     for (const e of entries) {
       if (e.segments !== null) this.#insertGlob(e);
       else this.#insert(e, mode);
+    }
+    // Every node, without recursion (entries may be deep).
+    const pending = [this.#root];
+    for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
+      node.seal();
+      pending.push(...node.nodes);
     }
   }
 
@@ -187,10 +239,12 @@ export class PathMatcher {
 
   /**
    * Lowest index of an entry matching the normalised path `s` (components separated by runs of
-   * `\` or `/`, A–Z not yet lower-cased: see normalizeAccessPath), or -1. Walks components left to right only as deep as
-   * the trie goes; full component offsets are computed only when a glob has to be tried.
+   * `\` or `/`: see normalizeAccessPath), or -1; or kNeedsGeneral when `raw` (s is a fast-path
+   * string, A–Z not yet lower-cased) and a character the match reads is not ASCII. Walks components
+   * left to right only as deep as the trie goes; full component offsets are computed only when a glob
+   * has to be tried.
    */
-  match(s: string): number {
+  match(s: string, raw: boolean): number {
     let best = -1;
     let node = this.#root;
     const len = s.length;
@@ -199,26 +253,41 @@ export class PathMatcher {
     for (;;) {
       // Invariant: `node` is the trie node for the components before `pos`.
       if (node.globs !== null) {
-        ensureOffsets(s);
-        lower ??= s.toLowerCase(); // ASCII when it holds A–Z (see normalizeAccessPath): same offsets
+        // A glob may read every component: on a raw path all of them must be ASCII.
+        if (!ensureOffsets(s)) return kNeedsGeneral;
+        lower ??= s.toLowerCase(); // ASCII on the raw path: same offsets
         best = firstGlob(node.globs, best, lower, scratch.starts, scratch.ends, scratch.count);
       }
-      while (pos < len && isSeparator(s.charCodeAt(pos))) pos++;
+      // Nothing below this node reads the next component: do not even scan it.
+      if (node.keys.length === 0 && node.partialKeys.length === 0) break;
+      let c = 0;
+      for (; pos < len; pos++) {
+        c = s.charCodeAt(pos);
+        if (c !== 0x5c && c !== 0x2f) break;
+      }
       if (pos >= len) break;
+      // One read per character: the filters' first and last characters and a hashed node's hash
+      // come from this scan, not from second reads of the path.
       const a = pos;
-      // A hashed node gets the component's hash from this scan, not from a second pass over it.
+      const first = fold(c);
+      // No key starts with this character. It is the normalised component's first character too
+      // when it is ASCII and so is the next one (NFC composes a letter only with the marks after it).
+      if (first < 0x80 && node.firsts[first] === 0 && (pos + 1 === len || s.charCodeAt(pos + 1) < 0x80)) break;
       const hashed = node.map !== null;
       let h = 0;
-      while (pos < len) {
-        const c = s.charCodeAt(pos);
-        if (c === 0x5c || c === 0x2f) break;
+      let last;
+      for (;;) {
+        if (c > 0x7f && raw) return kNeedsGeneral;
         if (hashed) h = (Math.imul(h, 31) + fold(c)) | 0;
-        pos++;
+        last = c;
+        if (++pos === len) break;
+        c = s.charCodeAt(pos);
+        if (c === 0x5c || c === 0x2f) break;
       }
       const b = pos;
-      if (node.partialKeys.length > 0) best = min(best, node.partialMatch(s, a, b));
+      if (node.partialKeys.length > 0) best = min(best, node.partialMatch(s, a, b, first));
       if (node.keys.length === 0) break;
-      const child = node.find(s, a, b, h);
+      const child = node.find(s, a, b, mapKeyHash(h), fold(last));
       if (child === undefined) break;
       node = child;
       if (node.exact >= 0) best = min(best, node.exact);
@@ -226,7 +295,6 @@ export class PathMatcher {
     }
     return best;
   }
-
 }
 
 function hasComponentAfter(s: string, pos: number): boolean {
