@@ -49,6 +49,8 @@ export interface ClamdOptions {
    * world-readable and the socket lives in a `run/` directory owned by that user. @default clamd's own (root here)
    */
   readonly user?: { readonly name: string; readonly uid: number; readonly gid: number };
+  /** More clamd.conf lines (e.g. `ExcludePath …`), appended last. @default [] */
+  readonly extraConfig?: readonly string[];
   /** Bound on the wait for the first PONG. @default 15000 */
   readonly startTimeoutMs?: number;
 }
@@ -131,6 +133,7 @@ export async function startClamd(opts: ClamdOptions = {}): Promise<ClamdHandle> 
     'Bytecode no',
     ...(opts.disableCache ? ['DisableCache yes'] : []),
     ...(opts.logClean ? ['LogClean yes'] : []),
+    ...(opts.extraConfig ?? []),
   ];
   const conf = path.join(dir, 'clamd.conf');
   writeFileSync(conf, lines.join('\n') + '\n');

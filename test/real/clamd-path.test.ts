@@ -1,6 +1,8 @@
 // Scan by path (`?scan=path`) against a real clamd that runs as `nobody`: clamd reads readable files
 // itself (zSCAN on the kept IDSESSION, or one connection per request with `session=0`), and files it
-// cannot read (mode 000, or behind a 0700 directory) fall back once to INSTREAM, counted per server.
+// cannot read (mode 000, or behind a 0700 directory) or will not scan (its ExcludePath) fall back once
+// to INSTREAM, counted per server. A FIFO is an error, not a fallback, and leaves the server healthy.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,10 +25,15 @@ describe.skipIf(!available || !root)('real clamd, scan by path', () => {
     chmodSync(p, mode);
     return p;
   };
+  /** clamd writes its log line after the reply: wait for it (bounded). */
+  const logged = async (text: string): Promise<string> => {
+    for (let i = 0; i < 100 && !clamd.log().includes(text); i++) await new Promise((r) => setTimeout(r, 20));
+    return clamd.log();
+  };
   const clean = (): Buffer => Buffer.concat([Buffer.from('clean '), randomBytes(2048)]);
 
   beforeAll(async () => {
-    clamd = await startClamd({ unix: true, logClean: true, user: { name: 'nobody', uid: 65534, gid: 65534 } });
+    clamd = await startClamd({ unix: true, logClean: true, user: { name: 'nobody', uid: 65534, gid: 65534 }, extraConfig: ['ExcludePath skipped-by-clamd'] });
     dir = mkdtempSync(path.join(os.tmpdir(), 'real-clamd-path-'));
     // mkdtemp makes the directory 0700: clamd (nobody) must be able to enter it.
     chmodSync(dir, 0o755);
@@ -56,8 +63,8 @@ describe.skipIf(!available || !root)('real clamd, scan by path', () => {
       expect(await d.scan({ file: ok })).toMatchObject({ result: 'clean', attempts: 1 });
       expect(await d.scan({ file: bad })).toMatchObject({ result: 'infected', threats: ['Eicar-Test-Signature'] });
       // clamd logs a path it scanned by name; a stream would be logged as `stream(...)`.
-      expect(clamd.log()).toContain(`${ok}: OK`);
-      expect(clamd.log()).toContain(`${bad}: Eicar-Test-Signature.UNOFFICIAL FOUND`);
+      expect(await logged(`${ok}: OK`)).toContain(`${ok}: OK`);
+      expect(await logged(`${bad}: Eicar-Test-Signature.UNOFFICIAL FOUND`)).toContain(`${bad}: Eicar-Test-Signature.UNOFFICIAL FOUND`);
       expect(d.metrics().servers[0]).toMatchObject({ pathFallbacks: 0 });
     });
 
@@ -69,12 +76,27 @@ describe.skipIf(!available || !root)('real clamd, scan by path', () => {
       writeFileSync(path.join(hidden, 'eicar.com'), kEicar);
       expect(await d.scan({ file: locked })).toMatchObject({ result: 'clean', attempts: 1 });
       expect(await d.scan({ file: path.join(hidden, 'eicar.com') })).toMatchObject({ result: 'infected', threats: ['Eicar-Test-Signature'], attempts: 1 });
-      expect(clamd.log()).toContain(`File path check failure on: ${hidden}/eicar.com`);
+      expect(await logged(`File path check failure on: ${hidden}/eicar.com`)).toContain(`File path check failure on: ${hidden}/eicar.com`);
       expect(d.metrics().servers[0]).toMatchObject({ pathFallbacks: 2, failure: 0 });
       expect(d.serverStatus()[0]).toMatchObject({ state: 'connected', path_fallbacks: 2 });
       // The server stays usable by path afterwards.
       expect(await d.scan({ file: file(`after-${tag}.com`, kEicar) })).toMatchObject({ result: 'infected' });
       expect(d.metrics().servers[0]).toMatchObject({ pathFallbacks: 2 });
+    });
+
+    it('a path clamd excludes (ExcludePath) is streamed instead; a FIFO is a scanner error and the server stays healthy', async () => {
+      const tag = query.length;
+      const before = d.metrics().servers[0]!.pathFallbacks;
+      expect(await d.scan({ file: file(`skipped-by-clamd-${tag}.com`, kEicar) })).toMatchObject({ result: 'infected', threats: ['Eicar-Test-Signature'] });
+      expect(d.metrics().servers[0]!.pathFallbacks).toBe(before + 1);
+      const fifo = path.join(dir, `fifo-${tag}`);
+      execFileSync('mkfifo', [fifo]);
+      // clamd answers `Not supported file type ERROR` and then `OK` under the same session id.
+      expect(await d.scan({ file: fifo })).toMatchObject({ result: 'failure', code: 'ERR_DISPATCH_SCANNER_ERROR', attempts: 1 });
+      expect(d.metrics().servers[0]!.pathFallbacks).toBe(before + 1);
+      expect(d.serverStatus()[0]).toMatchObject({ state: 'connected' });
+      expect(await d.scan({ file: file(`after-fifo-${tag}.bin`, clean()) })).toMatchObject({ result: 'clean', attempts: 1 });
+      expect(d.serverStatus()[0]).toMatchObject({ state: 'connected' });
     });
 
     it('a missing file fails the same way as in INSTREAM mode (the node cannot read it either)', async () => {

@@ -64,8 +64,12 @@ export function clamdExchange(ep: Endpoint, target: string, signal: AbortSignal,
 /** A request ready to write, and the file it holds open (if any) to dispose after it. */
 interface Prepared { readonly sender: Sender; readonly src: FileSource | null }
 
-/** zSCAN error replies after which clamd keeps the IDSESSION open (checked with clamd 1.4.6). */
-const kKeepAfterErrorRe = /: (?:Access denied|File path check failure)[^\0]* ERROR$/;
+/**
+ * zSCAN replies other than verdicts after which clamd keeps the IDSESSION usable (checked with clamd
+ * 1.4.6). Any other error drops the session — e.g. a special file, for which clamd sends a second
+ * reply with the same id (`… Not supported file type ERROR`, then `… OK`).
+ */
+const kKeepAfterErrorRe = /: (?:(?:Access denied|File path check failure)[^\0]* ERROR|Excluded)$/;
 
 export interface ClamdClientOptions {
   /**

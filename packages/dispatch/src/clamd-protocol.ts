@@ -110,6 +110,8 @@ function parseLine(line: string, subject: string): ClamdVerdict {
   if (line === 'UNKNOWN COMMAND') throw protocolError('clamd answered `UNKNOWN COMMAND`');
   // `<subject>: OK` — the subject (a path) may itself contain `: `, so anchor at the end.
   if (line.endsWith(': OK')) return { kind: 'clean' };
+  // zSCAN of a path matching clamd's ExcludePath: not scanned at all (clamd keeps the session).
+  if (line.endsWith(': Excluded')) return { kind: 'error', message: 'Excluded' };
   if (line.endsWith(' FOUND')) {
     const body = line.slice(0, -' FOUND'.length);
     const at = body.lastIndexOf(': ');
@@ -126,10 +128,12 @@ function parseLine(line: string, subject: string): ClamdVerdict {
  * clamd's answers to a zSCAN when IT cannot read the path (REAL-SCANNERS, and verified with clamd
  * 1.4.6 running as `User nobody`): `Access denied.`, `File path check failure: Permission denied.`
  * (a directory on the way it cannot enter), `lstat() failed`, `Can't open file`, symbolic links it
- * will not follow, special files, and `No such file` (the path is not visible from clamd's mount
- * namespace). The node may still read such a file, so the request falls back to INSTREAM.
+ * will not follow, `No such file` (the path is not visible from clamd's mount namespace), and
+ * `Excluded` (the path matches clamd's ExcludePath, which does not apply to streams). The node may
+ * still read such a file, so the request falls back to INSTREAM. NOT a refusal: `Not supported file
+ * type` (a FIFO, socket or device) — streaming it would not work either (opening a FIFO blocks).
  */
-const kPathRefusalRe = /^(?:Access denied|File path check failure|lstat\(\) failed|Can't open|Symbolic link|Not supported file type|Not a regular file)/i;
+const kPathRefusalRe = /^(?:Access denied|File path check failure|lstat\(\) failed|Can't open|Symbolic link|Excluded$)/i;
 
 /** Whether a zSCAN error verdict says clamd could not read the path (so INSTREAM may still work). */
 export function pathRefused(v: ClamdVerdict): boolean {

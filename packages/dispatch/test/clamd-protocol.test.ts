@@ -85,13 +85,21 @@ describe('clamd zSCAN replies (scan by path)', () => {
 
   it.each([
     'Access denied.', 'File path check failure: Permission denied.', 'File path check failure: No such file or directory.',
-    'lstat() failed: Permission denied.', "Can't open file or directory", 'Symbolic link', 'Not supported file type',
+    'lstat() failed: Permission denied.', "Can't open file or directory", 'Symbolic link',
   ])('a refusal to read the path (%s) is a fallback case', (msg) => {
     expect(pathRefused(parseClamdReply(`${p}: ${msg} ERROR`, p))).toBe(true);
   });
 
+  it('`Excluded` (clamd ExcludePath) is a fallback case, not a protocol error; a file NAMED so is not', () => {
+    expect(parseClamdReply(`${p}: Excluded\0`, p)).toEqual({ kind: 'error', message: 'Excluded' });
+    expect(pathRefused(parseClamdReply(`${p}: Excluded`, p))).toBe(true);
+    expect(parseClamdReply('/v/x: Excluded: OK', '/v/x: Excluded')).toEqual({ kind: 'clean' });
+  });
+
   it('other errors and verdicts are not', () => {
     expect(pathRefused(parseClamdReply(`${p}: Can't allocate memory ERROR`, p))).toBe(false);
+    // A FIFO or device: streaming it would not work either.
+    expect(pathRefused(parseClamdReply(`${p}: Not supported file type ERROR`, p))).toBe(false);
     expect(pathRefused(parseClamdReply(`${p}: OK`, p))).toBe(false);
     expect(pathRefused(parseClamdReply(`${p}: Access.denied FOUND`, p))).toBe(false);
     expect(pathRefused({ kind: 'too-large', message: 'Access denied' })).toBe(false);
