@@ -1,10 +1,13 @@
 // engine-clamd: on-access opens of unique, unscanned files through the whole engine (policy, lookup,
-// lock, dispatcher, SQLite record) to one real clamd, against two raw clients that read the same
-// kind of file and stream it to clamd with zINSTREAM, at the same concurrency, in the same run:
-// - IDSESSION: kept connections (one per concurrency lane), the best raw client — BENCH.md's baseline;
-// - connection per file: a new connection per request, what a minimal client does (for reference).
-// Sizes 1 KiB / 64 KiB / 1 MiB. Targets (BENCH.md): ≥ 0.95× the IDSESSION baseline's throughput;
-// added p50 ≤ 0.3 ms. `ENGINE_CLAMD_SIZES=1024` runs one size. Needs clamd
+// lock, dispatcher, SQLite record) to one real clamd, in two modes, each against the raw client of
+// the same mode, at the same concurrency, in the same run:
+// - INSTREAM (the default address): the engine streams each file; baselines read the file and stream it
+//   with zINSTREAM — IDSESSION with kept connections (one per concurrency lane), the best raw client and
+//   BENCH.md's baseline, and a new connection per file (what a minimal client does, for reference);
+// - path (`?scan=path`): clamd reads each file itself; the baseline sends `zSCAN <path>` on kept
+//   IDSESSION connections, one per lane.
+// Sizes 1 KiB / 64 KiB / 1 MiB. Targets (BENCH.md): ≥ 0.95× the same-mode IDSESSION baseline's
+// throughput; added p50 ≤ 0.3 ms. `ENGINE_CLAMD_SIZES=1024` runs one size. Needs clamd
 // (bash scripts/real-scanners.sh install).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -23,6 +26,8 @@ if (!clamdAvailable()) {
 const clamd = await startClamd({ maxThreads: 16, streamMaxLength: '4M', maxFileSize: '4M' });
 const sock = clamd.socketPath!;
 const rig = await makeBenchRig([`clamd+unix://${sock}`]);
+// Its own store, so the two engines never share attributes or locks; same clamd, same files dir.
+const rigPath = await makeBenchRig([`clamd+unix://${sock}?scan=path`]);
 const filesDir = path.join(rig.dir, 'files');
 mkdirSync(filesDir);
 
@@ -60,6 +65,10 @@ const engineOne = async (a: FileAccess): Promise<void> => {
   const answer = await rig.engine.open(a);
   if (answer.reason !== 'clean') throw new Error(`engine answered ${answer.reason}`);
 };
+const enginePathOne = async (a: FileAccess): Promise<void> => {
+  const answer = await rigPath.engine.open(a);
+  if (answer.reason !== 'clean') throw new Error(`engine (scan=path) answered ${answer.reason}`);
+};
 /** Connection per file: read the file, a new connection, zINSTREAM. */
 const connOne: One = async (a) => {
   const reply = await rawInstream(sock, readFileSync(a.file!));
@@ -71,26 +80,35 @@ const sessionOne: One = async (a, lane) => {
   const reply = await sessions[lane]!.scan(readFileSync(a.file!));
   if (!reply.startsWith('stream: OK')) throw new Error(reply);
 };
-const clients = { idsession: sessionOne, conn: connOne, engine: engineOne } as const;
+/** IDSESSION, path mode: `zSCAN <path>` on the lane's kept session; clamd reads the file. */
+const sessionPathOne: One = async (a, lane) => {
+  const reply = await sessions[lane]!.scanPath(a.file!);
+  if (!reply.endsWith(': OK')) throw new Error(reply);
+};
+const clients = { idsession: sessionOne, conn: connOne, engine: engineOne, 'idsession-path': sessionPathOne, 'engine-path': enginePathOne } as const;
 type Who = keyof typeof clients;
 
 const kSizes = [[1024, 400], [64 * 1024, 160], [1024 * 1024, 24]] as const;
 const only = process.env.ENGINE_CLAMD_SIZES?.split(',').map(Number);
 const rows = [];
+const pathRows = [];
 let worstRatio = Infinity;
 let worstConnRatio = Infinity;
 let worstAddedP50 = 0;
+let worstPathRatio = Infinity;
+let worstPathAddedP50 = 0;
+const kWho = Object.keys(clients) as Who[];
 for (const [size, count] of kSizes.filter(([s]) => only === undefined || only.includes(s))) {
   for (const concurrency of [1, 4]) {
     for (const s of sessions.splice(0)) s.close();
     for (let lane = 0; lane < concurrency; lane++) sessions.push(await RawIdSession.open(sock));
-    const rates: Record<Who, number[]> = { idsession: [], conn: [], engine: [] };
-    const p50: Record<Who, number[]> = { idsession: [], conn: [], engine: [] };
+    const rates = Object.fromEntries(kWho.map((w) => [w, [] as number[]])) as Record<Who, number[]>;
+    const p50 = Object.fromEntries(kWho.map((w) => [w, [] as number[]])) as Record<Who, number[]>;
     // Warm every path (JIT, kept scanner sessions) before timing any.
-    for (const who of Object.keys(clients) as Who[]) await run(Array.from({ length: count / 4 }, () => makeFile(size)), concurrency, clients[who]);
+    for (const who of kWho) await run(Array.from({ length: count / 4 }, () => makeFile(size)), concurrency, clients[who]);
     for (let round = 0; round < 5; round++) {
       // Rotate which goes first so machine drift hits all alike.
-      const order = (['idsession', 'engine', 'conn'] as Who[]).map((_, j, a) => a[(j + round) % a.length]!);
+      const order = kWho.map((_, j, a) => a[(j + round) % a.length]!);
       for (const who of order) {
         const files = Array.from({ length: count }, () => makeFile(size));
         const r = await run(files, concurrency, clients[who]);
@@ -110,13 +128,30 @@ for (const [size, count] of kSizes.filter(([s]) => only === undefined || only.in
       'vs idsession': ratio, 'vs conn/file': connRatio,
       'idsession p50 ms': median(p50.idsession), 'engine p50 ms': median(p50.engine), 'added p50 ms': added,
     });
+    const pathRatio = median(rates['engine-path']) / median(rates['idsession-path']);
+    const pathAdded = median(p50['engine-path']) - median(p50['idsession-path']);
+    worstPathRatio = Math.min(worstPathRatio, pathRatio);
+    worstPathAddedP50 = Math.max(worstPathAddedP50, pathAdded);
+    pathRows.push({
+      size: size >= 1024 * 1024 ? '1 MiB' : `${size / 1024} KiB`, concurrency,
+      'idsession zSCAN files/s': median(rates['idsession-path']), 'engine scan=path files/s': median(rates['engine-path']),
+      'vs idsession zSCAN': pathRatio, 'vs idsession INSTREAM': median(rates['engine-path']) / median(rates.idsession),
+      'zSCAN p50 ms': median(p50['idsession-path']), 'engine p50 ms': median(p50['engine-path']), 'added p50 ms': pathAdded,
+    });
   }
 }
 for (const s of sessions.splice(0)) s.close();
+console.log('INSTREAM mode (the engine streams each file)');
 console.log(table(rows));
 console.log('baseline: raw zINSTREAM on kept IDSESSION connections, one per concurrency lane (BENCH.md); conn/file: a new connection per file');
+console.log('\npath mode (`?scan=path`: clamd reads each file itself)');
+console.log(table(pathRows));
+console.log('baseline: raw `zSCAN <path>` on kept IDSESSION connections, one per concurrency lane; "vs idsession INSTREAM" is the path-mode engine over the INSTREAM baseline');
 result('engine-clamd', 'worst_throughput_vs_idsession', worstRatio, '>=', 0.95, 'x');
 result('engine-clamd', 'worst_throughput_vs_conn_per_file', worstConnRatio, '>=', 0.95, 'x');
 result('engine-clamd', 'worst_added_p50_vs_idsession', worstAddedP50, '<=', 0.3, 'ms');
+result('engine-clamd', 'path_worst_throughput_vs_idsession_zscan', worstPathRatio, '>=', 0.95, 'x');
+result('engine-clamd', 'path_worst_added_p50_vs_idsession_zscan', worstPathAddedP50, '<=', 0.3, 'ms');
+await rigPath.close();
 await rig.close();
 await clamd.stop();

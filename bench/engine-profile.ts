@@ -3,7 +3,7 @@
 // unscanned 1 KiB files one at a time through the whole engine to one real clamd, then prints the
 // CPU per file by package and by function of ours (time in Node internals and native bindings is
 // charged to the function of ours that called it), beside the raw IDSESSION client profiled the
-// same way. Needs clamd.
+// same way; then both again in scan-by-path mode (`?scan=path` engine, raw `zSCAN` client). Needs clamd.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -23,7 +23,7 @@ const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'pr
 const perFile: Record<string, number> = {};
 const cpuPerFile: Record<string, number> = {};
 const wallPerFile: Record<string, number> = {};
-for (const who of ['engine', 'idsession'] as const) {
+for (const who of ['engine', 'idsession', 'engine-path', 'zscan'] as const) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'avscan-prof-'));
   const file = path.join(dir, `${who}.cpuprofile`);
   const r = spawnSync(process.execPath, [child, who, String(kFiles), file], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
@@ -35,7 +35,7 @@ for (const who of ['engine', 'idsession'] as const) {
   perFile[who] = pkgs.reduce((s, x) => s + x.usPerUnit, 0);
   console.log(`\n${who}: CPU per 1 KiB file by package (${kFiles} files)`);
   console.log(table(pkgs.slice(0, 12).map((x) => ({ where: x.where, 'µs/file': formatNumber(x.usPerUnit), share: `${(x.share * 100).toFixed(1)} %` }))));
-  if (who === 'engine') {
+  if (who === 'engine' || who === 'engine-path') {
     console.log(`\n${who}: top functions of ours (inclusive of the Node/native work they call)`);
     console.log(table(costTable(file, kFiles, true).slice(0, 25).map((x) => ({ where: x.where, 'µs/file': formatNumber(x.usPerUnit), share: `${(x.share * 100).toFixed(1)} %` }))));
   }
@@ -43,5 +43,6 @@ for (const who of ['engine', 'idsession'] as const) {
 }
 console.log(`\nsampled (non-idle) time per file: engine ${formatNumber(perFile.engine!)} µs, raw IDSESSION client ${formatNumber(perFile.idsession!)} µs`);
 console.log(`process CPU (user+sys) per file: engine ${formatNumber(cpuPerFile.engine!)} µs, raw ${formatNumber(cpuPerFile.idsession!)} µs; wall per file: engine ${formatNumber(wallPerFile.engine!)} µs, raw ${formatNumber(wallPerFile.idsession!)} µs`);
+console.log(`scan=path: sampled time per file: engine ${formatNumber(perFile['engine-path']!)} µs, raw zSCAN client ${formatNumber(perFile.zscan!)} µs; process CPU per file: engine ${formatNumber(cpuPerFile['engine-path']!)} µs, raw ${formatNumber(cpuPerFile.zscan!)} µs; wall per file: engine ${formatNumber(wallPerFile['engine-path']!)} µs, raw ${formatNumber(wallPerFile.zscan!)} µs`);
 // Informational (no target of its own in BENCH.md): the engine's CPU per small file over the raw client's.
 result('engine-profile', 'engine_cpu_per_small_file_vs_raw', cpuPerFile.engine! / cpuPerFile.idsession!, '<=', 3, 'x');

@@ -1,7 +1,9 @@
 // samba-frontdoor: smbclient `mget` of a directory (300 × 1 KiB, 100 × 64 KiB, 20 × 1 MiB, unique
 // random files) from one smbd through three shares on the same folder, in the same run, against the
 // same clamd:
-//   (a) Samba vfs_virusfilter → avscan front door → engine → clamd
+//   (a) Samba vfs_virusfilter → avscan front door → engine → clamd, the pool with `?scan=path` (clamd
+//       reads the file itself, as in (b): the like-for-like comparison; the RESULT rows)
+//   (i) the same through a second front door whose pool streams files (INSTREAM, the default), for reference
 //   (b) Samba vfs_virusfilter → clamd directly (zSCAN of the path)
 //   (c) a plain share (no scanning): the cost of SMB itself.
 // Pass 1 reads files nobody has scanned; pass 2 reads them again, unchanged, in new sessions (Samba's
@@ -31,22 +33,30 @@ const sets = [
   { name: '64 KiB', count: 100, size: 64 * 1024 },
   { name: '1 MiB', count: 20, size: 1024 * 1024 },
 ] as const;
-type Config = 'a' | 'b' | 'c';
-const configs: readonly Config[] = ['a', 'b', 'c'];
-const share: Record<Config, string> = { a: 'avscan', b: 'clamd', c: 'plain' };
+type Config = 'a' | 'i' | 'b' | 'c';
+const configs: readonly Config[] = ['a', 'i', 'b', 'c'];
+const share: Record<Config, string> = { a: 'avscan', i: 'avscan-instream', b: 'clamd', c: 'plain' };
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'avscan-bench-smb-'));
 const clamd = await startClamd({ maxThreads: 16, disableCache: !clamdCache, streamMaxLength: '4M', maxFileSize: '4M' });
 const rt = await createStaticRuntime({
   stateDir: path.join(tmp, 'state'),
-  svms: [{ name: 'vs1', volumes: [{ name: 'vol1' }], scanner_pools: [{ name: 'p', servers: [`clamd+unix://${clamd.socketPath}`] }] }],
+  svms: [{ name: 'vs1', volumes: [{ name: 'vol1' }], scanner_pools: [{ name: 'p', servers: [`clamd+unix://${clamd.socketPath}?scan=path`] }] }],
 });
 const fd = await startFrontdoor(rt, { stateDir: path.join(tmp, 'state'), env: {} });
 const volume = rt.volume('vs1', 'vol1')!.root;
+// (i): its own store and front door over the same folder, streaming to the same clamd.
+mkdirSync(path.join(tmp, 'state-instream'));
+const rtStream = await createStaticRuntime({
+  stateDir: path.join(tmp, 'state-instream'),
+  svms: [{ name: 'vs1', volumes: [{ name: 'vol1', root: volume }], scanner_pools: [{ name: 'p', servers: [`clamd+unix://${clamd.socketPath}`] }] }],
+});
+const fdStream = await startFrontdoor(rtStream, { stateDir: path.join(tmp, 'state-instream'), env: {} });
 // Reads only: `scan on close` would add nothing (no file is written) and is left at Samba's default.
 const vf = (socket: string) => ({ socket, scanOnClose: false });
 const smbd = await startSmbd([
   { name: share.a, path: volume, virusfilter: vf(fd.socketPath!) },
+  { name: share.i, path: volume, virusfilter: vf(fdStream.socketPath!) },
   { name: share.b, path: volume, virusfilter: vf(clamd.socketPath!) },
   { name: share.c, path: volume },
 ]);
@@ -72,7 +82,7 @@ async function mget(config: Config, dir: string, count: number): Promise<number>
 }
 
 // times[pass][set][config] = seconds per round
-const times = [0, 1].map(() => sets.map(() => ({ a: [] as number[], b: [] as number[], c: [] as number[] })));
+const times = [0, 1].map(() => sets.map(() => ({ a: [] as number[], i: [] as number[], b: [] as number[], c: [] as number[] })));
 let scannerRequestsPass2 = 0;
 try {
   for (let round = 0; round < rounds; round++) {
@@ -91,11 +101,14 @@ try {
       }
       if (pass === 1) scannerRequestsPass2 += rt.dispatcher('vs1').metrics().results.clean - before;
       await rt.engine('vs1').drain();
+      await rtStream.engine('vs1').drain();
     }
   }
 } finally {
   const replies = fd.stats().replies;
-  console.log(`front door replies: ${replies.OK} OK, ${replies.FOUND} FOUND, ${replies.ERROR} ERROR`);
+  console.log(`front door replies: ${replies.OK} OK, ${replies.FOUND} FOUND, ${replies.ERROR} ERROR (scan=path; path fallbacks: ${String(rt.dispatcher('vs1').metrics().servers[0]?.pathFallbacks ?? 0)})`);
+  const rs = fdStream.stats().replies;
+  console.log(`front door (INSTREAM) replies: ${rs.OK} OK, ${rs.FOUND} FOUND, ${rs.ERROR} ERROR`);
   for (const line of clamd.log().split('\n').filter((l) => /FOUND|ERROR|WARNING/.test(l)).slice(0, 10)) console.log(`clamd: ${line}`);
   // Samba's own scan errors, by message (paths cut), with the share's socket: which path failed.
   const errors = new Map<string, number>();
@@ -107,6 +120,8 @@ try {
   }
   for (const [msg, n] of errors) console.log(`smbd: ${n} × ${msg}`);
   await smbd.stop();
+  await fdStream.close();
+  await rtStream.close();
   await fd.close();
   await rt.close();
   await clamd.stop();
@@ -118,16 +133,18 @@ const ratio: number[][] = [[], []];
 for (let pass = 0; pass < 2; pass++) {
   for (const [i, set] of sets.entries()) {
     const t = times[pass]![i]!;
-    const m = { a: median(t.a), b: median(t.b), c: median(t.c) };
+    const m = { a: median(t.a), i: median(t.i), b: median(t.b), c: median(t.c) };
     const fps = (s: number): number => set.count / s;
     ratio[pass]!.push(fps(m.a) / fps(m.b));
     rows.push({
       pass: pass === 0 ? '1 (unscanned)' : '2 (unchanged)',
       set: `${set.count} × ${set.name}`,
-      '(a) front door files/s': fps(m.a),
+      '(a) front door scan=path files/s': fps(m.a),
+      '(i) front door INSTREAM files/s': fps(m.i),
       '(b) clamd direct files/s': fps(m.b),
       '(c) plain files/s': fps(m.c),
       'a / b': fps(m.a) / fps(m.b),
+      'i / b': fps(m.i) / fps(m.b),
       'a extra ms/file over c': ((m.a - m.c) * 1000) / set.count,
       'b extra ms/file over c': ((m.b - m.c) * 1000) / set.count,
     });

@@ -3,7 +3,7 @@
 // unix socket and/or 127.0.0.1, `Foreground yes` so the spawned PID is clamd itself, and a bounded wait
 // until zPING answers. Shared by bench/ and test/support (which re-exports it).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,6 +43,14 @@ export interface ClamdOptions {
   readonly logClean?: boolean;
   /** For benchmarks that repeat payloads. @default false */
   readonly disableCache?: boolean;
+  /**
+   * Run clamd as this user (`User` in clamd.conf, needs root), e.g. `nobody`: clamd then cannot read
+   * files the test makes unreadable, the real case behind scan-by-path fallbacks. The temp dir is made
+   * world-readable and the socket lives in a `run/` directory owned by that user. @default clamd's own (root here)
+   */
+  readonly user?: { readonly name: string; readonly uid: number; readonly gid: number };
+  /** More clamd.conf lines (e.g. `ExcludePath …`), appended last. @default [] */
+  readonly extraConfig?: readonly string[];
   /** Bound on the wait for the first PONG. @default 15000 */
   readonly startTimeoutMs?: number;
 }
@@ -93,7 +101,15 @@ export async function startClamd(opts: ClamdOptions = {}): Promise<ClamdHandle> 
   mkdirSync(db);
   for (const [name, content] of Object.entries(signatureFiles())) writeFileSync(path.join(db, name), content);
   const unix = opts.unix ?? true;
-  const socketPath = unix ? path.join(dir, 'clamd.sock') : null;
+  // clamd drops to `User` before binding its socket and writing its pid: both go where that user may write.
+  let runDir = dir;
+  if (opts.user !== undefined) {
+    chmodSync(dir, 0o755);
+    runDir = path.join(dir, 'run');
+    mkdirSync(runDir);
+    chownSync(runDir, opts.user.uid, opts.user.gid);
+  }
+  const socketPath = unix ? path.join(runDir, 'clamd.sock') : null;
   const port = opts.tcp ? await freePort() : null;
   const lines = [
     `DatabaseDirectory ${db}`,
@@ -101,7 +117,8 @@ export async function startClamd(opts: ClamdOptions = {}): Promise<ClamdHandle> 
     ...(port !== null ? [`TCPSocket ${port}`, 'TCPAddr 127.0.0.1'] : []),
     'Foreground yes',
     `LogFile ${path.join(dir, 'clamd.log')}`,
-    `PidFile ${path.join(dir, 'clamd.pid')}`,
+    `PidFile ${path.join(runDir, 'clamd.pid')}`,
+    ...(opts.user !== undefined ? [`User ${opts.user.name}`] : []),
     `MaxThreads ${opts.maxThreads ?? 10}`,
     `MaxConnectionQueueLength ${opts.maxConnectionQueueLength ?? 200}`,
     'MaxQueue 200',
@@ -116,6 +133,7 @@ export async function startClamd(opts: ClamdOptions = {}): Promise<ClamdHandle> 
     'Bytecode no',
     ...(opts.disableCache ? ['DisableCache yes'] : []),
     ...(opts.logClean ? ['LogClean yes'] : []),
+    ...(opts.extraConfig ?? []),
   ];
   const conf = path.join(dir, 'clamd.conf');
   writeFileSync(conf, lines.join('\n') + '\n');
@@ -226,6 +244,14 @@ export class RawIdSession {
       const len = Buffer.allocUnsafe(4);
       len.writeUInt32BE(data.length, 0);
       this.#sock.write(Buffer.concat([Buffer.from('zINSTREAM\0'), len, data, kInstreamEnd]));
+    });
+  }
+
+  /** `zSCAN <path>` on the session: clamd reads the file itself (the path-mode baseline). */
+  scanPath(file: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+      this.#sock.write(`zSCAN ${file}\0`);
     });
   }
 

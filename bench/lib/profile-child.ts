@@ -1,6 +1,7 @@
 // The profiled workload of engine-profile: `engine N out` opens N unique 1 KiB files one at a time
 // through the engine to a private clamd; `idsession N out` sends the same files with the raw
-// IDSESSION client. Only the loop runs under V8's CPU profiler (the one `node --cpu-prof` uses,
+// IDSESSION client. `engine-path` and `zscan` are the same in scan-by-path mode (the engine's pool has
+// `?scan=path`; the raw client sends `zSCAN <path>` on its IDSESSION). Only the loop runs under V8's CPU profiler (the one `node --cpu-prof` uses,
 // started through the inspector so set-up is left out); the profile is written to `out`.
 import { randomBytes } from 'node:crypto';
 import { Session } from 'node:inspector/promises';
@@ -13,7 +14,7 @@ import { makeBenchRig } from './engine-rig.js';
 
 const [who, n, out] = [process.argv[2], Number(process.argv[3]), process.argv[4]!];
 const clamd = await startClamd({ maxThreads: 4 });
-const rig = await makeBenchRig([`clamd+unix://${clamd.socketPath}`]);
+const rig = await makeBenchRig([`clamd+unix://${clamd.socketPath}${who === 'engine-path' ? '?scan=path' : ''}`]);
 const dir = path.join(rig.dir, 'files');
 mkdirSync(dir);
 const files: FileAccess[] = [];
@@ -33,11 +34,18 @@ await session.post('Profiler.setSamplingInterval', { interval: 100 });
 await session.post('Profiler.start');
 const cpu0 = process.cpuUsage();
 const t0 = process.hrtime.bigint();
-if (who === 'engine') {
+if (who === 'engine' || who === 'engine-path') {
   for (const a of files) {
     const answer = await rig.engine.open(a);
     if (answer.reason !== 'clean') throw new Error(answer.reason);
   }
+} else if (who === 'zscan') {
+  const s = await RawIdSession.open(clamd.socketPath!);
+  for (const a of files) {
+    const reply = await s.scanPath(a.file!);
+    if (!reply.endsWith(': OK')) throw new Error(reply);
+  }
+  s.close();
 } else {
   const s = await RawIdSession.open(clamd.socketPath!);
   for (const a of files) {

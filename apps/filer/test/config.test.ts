@@ -110,6 +110,18 @@ describe('a filer from a configuration file (no lab mode)', () => {
     expect((await t.api.post(p, { name: 'ok', servers: ['10.0.0.7', '2001:db8::7'], privileged_users: users })).status).toBe(201);
   });
 
+  it('clamd address options flow through to the dispatcher (`?scan=path`, `?session=0`); a typo is refused', async () => {
+    const p = `/api/protocols/vscan/${t.uuid}/scanner-pools`;
+    const users = ['CORP\\svc'];
+    const servers = ['clamd://10.0.0.9:3310?session=0&scan=path', 'clamd://10.0.0.10?scan=path'];
+    expect((await t.api.post(p, { name: 'bypath', servers, privileged_users: users })).status).toBe(201);
+    const pools = (await t.api.get(`/api/protocols/vscan/${t.uuid}/scanner-pools?fields=servers`)).body.records;
+    expect(pools.find((x: { name: string }) => x.name === 'bypath').servers).toEqual(servers);
+    const typo = await t.api.post(p, { name: 'typo', servers: ['clamd://10.0.0.9?scan=paths'], privileged_users: users });
+    expect(typo.status).toBe(400);
+    expect(JSON.stringify(typo.body)).toContain('scan');
+  });
+
   it('Vscan cannot be enabled on an SVM without a CIFS server (10027011)', async () => {
     const b = t.filer.runtime.svm('vs_b')!;
     expect((await t.api.post(`/api/protocols/vscan/${b.uuid}/scanner-pools`, { name: 'p', servers: ['10.0.0.8'], privileged_users: ['CORP\\svc'] })).status).toBe(201);

@@ -1,11 +1,13 @@
-// clamd client: zINSTREAM of a buffer or a file over a kept IDSESSION connection from a per-server
-// pool (default) or a fresh connection per request; zSCAN of a path; zPING + zVERSION on a fresh
-// connection as the probe (it proves the server still accepts). Replies are parsed by clamd-protocol.ts,
+// clamd client: zINSTREAM of a buffer or a file, or (scan-by-path mode) zSCAN of a file's path, over a
+// kept IDSESSION connection from a per-server pool (default) or a fresh connection per request; zPING +
+// zVERSION on a fresh connection as the probe (it proves the server still accepts). Replies are parsed by clamd-protocol.ts,
 // requests framed by clamd-instream.ts.
 import type { Endpoint } from './address.js';
 import { FileSource, instreamBuffer, instreamFile, type Sender } from './clamd-instream.js';
 import { SessionPool } from './clamd-pool.js';
-import { clamdVerdict, kPingCommand, kVersionCommand, parseClamdReply, parsePing, parseVersion, replyEnd, scanCommand } from './clamd-protocol.js';
+import {
+  clamdVerdict, kPingCommand, kVersionCommand, parseClamdReply, parsePing, parseVersion, pathRefused, pathSendable, replyEnd, scanCommand,
+} from './clamd-protocol.js';
 import type { ClamdSession } from './clamd-session.js';
 import { connect, socketError, throwIfAborted, type ProbeResult, type ScanInput, type ScannerClient, type ScannerVerdict } from './client.js';
 import { DispatchError, DispatchErrorCodes } from './errors.js';
@@ -59,8 +61,21 @@ export function clamdExchange(ep: Endpoint, target: string, signal: AbortSignal,
 }
 
 
+/** A request ready to write, and the file it holds open (if any) to dispose after it. */
+interface Prepared { readonly sender: Sender; readonly src: FileSource | null }
+
+/**
+ * zSCAN replies other than verdicts after which clamd keeps the IDSESSION usable (checked with clamd
+ * 1.4.6). Any other error drops the session — e.g. a special file, for which clamd sends a second
+ * reply with the same id (`… Not supported file type ERROR`, then `… OK`).
+ */
+const kKeepAfterErrorRe = /: (?:(?:Access denied|File path check failure)[^\0]* ERROR|Excluded)$/;
+
 export interface ClamdClientOptions {
-  /** Send `zSCAN <path>` for files instead of streaming them (clamd must be able to read the path). @default false */
+  /**
+   * Send `zSCAN <path>` for files instead of streaming them: clamd reads the file itself. Paths clamd
+   * cannot take (relative, NUL, newline) and paths clamd says it cannot read go by INSTREAM. @default false
+   */
   readonly scanByPath?: boolean;
   /** Stream over kept IDSESSION connections instead of a new connection per request. @default true */
   readonly sessions?: boolean;
@@ -76,6 +91,7 @@ export class ClamdClient implements ScannerClient {
   readonly #byPath: boolean;
   /** `null` when sessions are off: one connection per request. */
   readonly #pool: SessionPool | null;
+  #pathFallbacks = 0;
 
   constructor(endpoint: Endpoint, target: string, options: ClamdClientOptions = {}) {
     this.#ep = endpoint;
@@ -91,6 +107,11 @@ export class ClamdClient implements ScannerClient {
     return { open: this.#pool?.size ?? 0, idle: this.#pool?.idle ?? 0 };
   }
 
+  /** Path-mode requests that clamd could not read and that were streamed instead. */
+  get pathFallbacks(): number {
+    return this.#pathFallbacks;
+  }
+
   async probe(signal: AbortSignal): Promise<ProbeResult> {
     parsePing(await clamdExchange(this.#ep, this.#target, signal, (s) => void s.write(kPingCommand)));
     const v = parseVersion(await clamdExchange(this.#ep, this.#target, signal, (s) => void s.write(kVersionCommand)));
@@ -98,13 +119,15 @@ export class ClamdClient implements ScannerClient {
   }
 
   async scan(input: ScanInput, signal: AbortSignal): Promise<ScannerVerdict> {
-    if (input.file !== undefined && this.#byPath) {
-      const cmd = scanCommand(input.file);
-      return clamdVerdict(parseClamdReply(await clamdExchange(this.#ep, this.#target, signal, (s) => void s.write(cmd)), input.file), this.#target);
+    if (this.#byPath && input.file !== undefined && pathSendable(input.file)) {
+      const v = parseClamdReply(await this.#scanPath(input.file, signal), input.file);
+      if (!pathRefused(v)) return clamdVerdict(v, this.#target);
+      // clamd cannot read it (permissions, another mount namespace): the node may; stream it once.
+      this.#pathFallbacks++;
     }
     let reply: string;
     try {
-      reply = this.#pool === null ? await this.#oneShot(input, signal) : await this.#onSession(this.#pool, input, signal);
+      reply = this.#pool === null ? await this.#oneShot(input, signal) : await this.#onSession(this.#pool, () => this.#prepare(input), signal);
     } catch (e) {
       throw await this.#explainUploadReset(e, signal);
     }
@@ -120,10 +143,17 @@ export class ClamdClient implements ScannerClient {
     await this.#pool?.close();
   }
 
-  #prepare(input: ScanInput): { sender: Sender; src: FileSource | null } {
+  #prepare(input: ScanInput): Prepared {
     if (input.data !== undefined) return { sender: instreamBuffer(input.data), src: null };
     const src = FileSource.open(input.file!, this.#target);
     return { sender: instreamFile(src, this.#target), src };
+  }
+
+  #scanPath(path: string, signal: AbortSignal): Promise<string> {
+    const cmd = scanCommand(path);
+    const sender: Sender = (sock) => void sock.write(cmd);
+    if (this.#pool === null) return clamdExchange(this.#ep, this.#target, signal, sender);
+    return this.#onSession(this.#pool, () => ({ sender, src: null }), signal);
   }
 
   async #oneShot(input: ScanInput, signal: AbortSignal): Promise<string> {
@@ -136,20 +166,20 @@ export class ClamdClient implements ScannerClient {
   }
 
   /**
-   * INSTREAM on a kept session. A reused session can die under us for a harmless reason (clamd's
+   * A request on a kept session. A reused session can die under us for a harmless reason (clamd's
    * IdleTimeout closed it as we wrote): when it ends with no reply, the request is sent once more on
    * a NEW session, so only a server that also fails a fresh connection is reported dead.
    */
-  async #onSession(pool: SessionPool, input: ScanInput, signal: AbortSignal): Promise<string> {
+  async #onSession(pool: SessionPool, prepare: () => Prepared, signal: AbortSignal): Promise<string> {
     const kept = pool.take();
     if (kept !== null) {
       try {
-        return await this.#request(pool, kept, input, signal);
+        return await this.#request(pool, kept, prepare, signal);
       } catch (e) {
         if (signal.aborted || !(e instanceof DispatchError) || e.code !== DispatchErrorCodes.SERVER_DIED) throw e;
       }
     }
-    const { sender, src } = this.#prepare(input);
+    const { sender, src } = prepare();
     try {
       return await this.#send(pool, await pool.open(signal), sender, signal);
     } finally {
@@ -157,10 +187,10 @@ export class ClamdClient implements ScannerClient {
     }
   }
 
-  async #request(pool: SessionPool, s: ClamdSession, input: ScanInput, signal: AbortSignal): Promise<string> {
-    let prepared: { sender: Sender; src: FileSource | null };
+  async #request(pool: SessionPool, s: ClamdSession, prepare: () => Prepared, signal: AbortSignal): Promise<string> {
+    let prepared: Prepared;
     try {
-      prepared = this.#prepare(input);
+      prepared = prepare();
     } catch (e) {
       pool.release(s);
       throw e;
@@ -174,8 +204,9 @@ export class ClamdClient implements ScannerClient {
 
   async #send(pool: SessionPool, s: ClamdSession, sender: Sender, signal: AbortSignal): Promise<string> {
     const reply = await s.request(sender, signal);
-    // clamd closes the connection after an error reply (size limit): only verdicts keep the session.
-    if (reply.endsWith(': OK') || reply.endsWith(' FOUND')) pool.release(s);
+    // clamd closes the connection after an INSTREAM error reply (size limit): only verdicts keep the
+    // session — and a zSCAN's path refusal, after which clamd keeps the session going (verified).
+    if (reply.endsWith(': OK') || reply.endsWith(' FOUND') || kKeepAfterErrorRe.test(reply)) pool.release(s);
     else s.destroy();
     return reply;
   }

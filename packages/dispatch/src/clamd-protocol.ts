@@ -36,6 +36,15 @@ function protocolError(message: string): DispatchError {
   return new DispatchError(DispatchErrorCodes.PROTOCOL, message);
 }
 
+/**
+ * Whether clamd can be given `path` in a zSCAN: absolute (clamd resolves a relative path against ITS
+ * working directory, not ours) and free of the NUL that ends the command and of newlines (clamd's
+ * reply lines would split).
+ */
+export function pathSendable(path: string): boolean {
+  return path.startsWith('/') && !path.includes('\0') && !path.includes('\n');
+}
+
 /** `zSCAN <path>\0`; refuses paths clamd could not receive intact. */
 export function scanCommand(path: string): Buffer {
   if (path.length === 0 || path.includes('\0') || path.includes('\n')) {
@@ -101,6 +110,8 @@ function parseLine(line: string, subject: string): ClamdVerdict {
   if (line === 'UNKNOWN COMMAND') throw protocolError('clamd answered `UNKNOWN COMMAND`');
   // `<subject>: OK` — the subject (a path) may itself contain `: `, so anchor at the end.
   if (line.endsWith(': OK')) return { kind: 'clean' };
+  // zSCAN of a path matching clamd's ExcludePath: not scanned at all (clamd keeps the session).
+  if (line.endsWith(': Excluded')) return { kind: 'error', message: 'Excluded' };
   if (line.endsWith(' FOUND')) {
     const body = line.slice(0, -' FOUND'.length);
     const at = body.lastIndexOf(': ');
@@ -111,6 +122,22 @@ function parseLine(line: string, subject: string): ClamdVerdict {
     return { kind: 'infected', threats: [stripUnofficial(name)] };
   }
   throw protocolError(`unrecognised clamd reply ${quote(line)}`);
+}
+
+/**
+ * clamd's answers to a zSCAN when IT cannot read the path (REAL-SCANNERS, and verified with clamd
+ * 1.4.6 running as `User nobody`): `Access denied.`, `File path check failure: Permission denied.`
+ * (a directory on the way it cannot enter), `lstat() failed`, `Can't open file`, symbolic links it
+ * will not follow, `No such file` (the path is not visible from clamd's mount namespace), and
+ * `Excluded` (the path matches clamd's ExcludePath, which does not apply to streams). The node may
+ * still read such a file, so the request falls back to INSTREAM. NOT a refusal: `Not supported file
+ * type` (a FIFO, socket or device) — streaming it would not work either (opening a FIFO blocks).
+ */
+const kPathRefusalRe = /^(?:Access denied|File path check failure|lstat\(\) failed|Can't open|Symbolic link|Excluded$)/i;
+
+/** Whether a zSCAN error verdict says clamd could not read the path (so INSTREAM may still work). */
+export function pathRefused(v: ClamdVerdict): boolean {
+  return v.kind === 'error' && kPathRefusalRe.test(v.message);
 }
 
 /** Splits an IDSESSION reply `<id>: <body>` (1-based request number). */

@@ -7,7 +7,10 @@ import type { Endpoint } from './address.js';
 import { DispatchError, DispatchErrorCodes } from './errors.js';
 
 export interface ScanInput {
-  /** Absolute path: streamed by the client (INSTREAM / RESPMOD); clamd never needs to read it. */
+  /**
+   * Absolute path: streamed by the client (INSTREAM / RESPMOD), or named to clamd in a zSCAN when
+   * the server's address says `?scan=path` (then clamd reads it).
+   */
   readonly file?: string | undefined;
   readonly data?: Uint8Array | undefined;
 }
@@ -30,6 +33,8 @@ export interface ScannerClient {
   close(): Promise<void>;
   /** The server was seen dead: drop kept idle connections (they would fail too). Optional. */
   reset?(): void;
+  /** clamd scan-by-path: requests clamd could not read by path and that were streamed instead. */
+  readonly pathFallbacks?: number;
 }
 
 /** Opens a socket to a TCP or unix endpoint, with Nagle off (requests are small and latency-bound). */

@@ -8,7 +8,7 @@ import { IcapClient } from './icap-client.js';
 
 export function makeClient(a: ServerAddress, cfg: ResolvedConfig): ScannerClient {
   switch (a.type) {
-    case 'clamd': return new ClamdClient(a.endpoint!, a.raw, { sessions: a.session, maxSessions: cfg.maxConnectionsPerServer });
+    case 'clamd': return new ClamdClient(a.endpoint!, a.raw, { sessions: a.session, scanByPath: a.scanByPath, maxSessions: cfg.maxConnectionsPerServer });
     case 'icap': {
       const ep = a.endpoint as { host: string; port: number };
       return new IcapClient(ep.host, ep.port, a.service, a.raw);

@@ -9,7 +9,7 @@ export { BuiltinClient } from './builtin-client.js';
 export type { ProbeResult, ScanInput, ScannerClient, ScannerVerdict } from './client.js';
 export { makeClient } from './clients.js';
 export {
-  clamdVerdict, parseClamdReply, parsePing, parseSessionReply, parseVersion, stripUnofficial,
+  clamdVerdict, parseClamdReply, parsePing, parseSessionReply, parseVersion, pathRefused, pathSendable, stripUnofficial,
 } from './clamd-protocol.js';
 export type { ClamdVerdict, ClamdVersion } from './clamd-protocol.js';
 export { IcapResponseParser, icapThreats, icapVerdict, parseIcapResponse } from './icap-protocol.js';

@@ -20,6 +20,7 @@ export function serverStatusOf(servers: readonly PoolServer[]): ServerStatus[] {
     in_flight: s.inFlight,
     signature: s.stamp,
     signature_timestamp: s.sigTimestamp,
+    path_fallbacks: s.client.pathFallbacks ?? 0,
   }));
 }
 
@@ -43,7 +44,7 @@ export function serverMetricsOf(servers: readonly PoolServer[]): ServerMetrics[]
   return servers.map((s) => {
     const n = s.latency.count > 0;
     return {
-      server: s.address.raw, state: s.state, inFlight: s.inFlight, ...s.counts,
+      server: s.address.raw, state: s.state, inFlight: s.inFlight, ...s.counts, pathFallbacks: s.client.pathFallbacks ?? 0,
       p50: n ? ms(s.latency.percentile(50)) : 0, p99: n ? ms(s.latency.percentile(99)) : 0, mean: n ? ms(s.latency.mean) : 0,
     };
   });

@@ -23,7 +23,7 @@ export type ScanOutcome =
   | (OutcomeBase & { readonly result: 'failure'; readonly kind: FailureKind; readonly code: DispatchErrorCode; readonly message: string });
 
 export interface ScanRequest {
-  /** Absolute path of a file to stream to the scanner. Exactly one of `file` / `data`. */
+  /** Absolute path of a file to scan (streamed, or named to clamd with `?scan=path`). Exactly one of `file` / `data`. */
   readonly file?: string;
   readonly data?: Uint8Array;
   /** @default 'interactive' */
@@ -58,6 +58,8 @@ export interface ServerStatus {
   readonly in_flight: number;
   readonly signature: string | null;
   readonly signature_timestamp: number | null;
+  /** clamd `?scan=path`: requests clamd could not read by path, streamed instead (0 otherwise). */
+  readonly path_fallbacks: number;
 }
 
 export interface SignatureWatermark {
@@ -76,6 +78,8 @@ export interface ServerMetrics {
   readonly failure: number;
   readonly timeout: number;
   readonly retried: number;
+  /** clamd `?scan=path`: requests clamd could not read by path, streamed instead. */
+  readonly pathFallbacks: number;
   /** Latency percentiles in ms (0 before the first request). */
   readonly p50: number;
   readonly p99: number;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DispatchError } from '../src/index.js';
-import { parseClamdReply, parsePing, parseSessionReply, parseVersion, stripUnofficial } from '../src/internal.js';
+import { parseClamdReply, parsePing, parseSessionReply, parseVersion, pathRefused, pathSendable, stripUnofficial } from '../src/internal.js';
 
 describe('clamd reply parser', () => {
   it.each([
@@ -72,5 +72,44 @@ describe('clamd reply parser', () => {
       }),
       { numRuns: 2000, interruptAfterTimeLimit: 3000 },
     );
+  });
+});
+
+describe('clamd zSCAN replies (scan by path)', () => {
+  const p = '/vol/a dir/name: with colon.txt';
+  it('maps `<path>: OK`, `<path>: <Name> FOUND` and `<path>: <msg> ERROR` with the path as subject', () => {
+    expect(parseClamdReply(`${p}: OK\0`, p)).toEqual({ kind: 'clean' });
+    expect(parseClamdReply(`${p}: Eicar-Test-Signature.UNOFFICIAL FOUND\0`, p)).toEqual({ kind: 'infected', threats: ['Eicar-Test-Signature'] });
+    expect(parseClamdReply(`${p}: Access denied. ERROR`, p)).toEqual({ kind: 'error', message: 'Access denied.' });
+  });
+
+  it.each([
+    'Access denied.', 'File path check failure: Permission denied.', 'File path check failure: No such file or directory.',
+    'lstat() failed: Permission denied.', "Can't open file or directory", 'Symbolic link',
+  ])('a refusal to read the path (%s) is a fallback case', (msg) => {
+    expect(pathRefused(parseClamdReply(`${p}: ${msg} ERROR`, p))).toBe(true);
+  });
+
+  it('`Excluded` (clamd ExcludePath) is a fallback case, not a protocol error; a file NAMED so is not', () => {
+    expect(parseClamdReply(`${p}: Excluded\0`, p)).toEqual({ kind: 'error', message: 'Excluded' });
+    expect(pathRefused(parseClamdReply(`${p}: Excluded`, p))).toBe(true);
+    expect(parseClamdReply('/v/x: Excluded: OK', '/v/x: Excluded')).toEqual({ kind: 'clean' });
+  });
+
+  it('other errors and verdicts are not', () => {
+    expect(pathRefused(parseClamdReply(`${p}: Can't allocate memory ERROR`, p))).toBe(false);
+    // A FIFO or device: streaming it would not work either.
+    expect(pathRefused(parseClamdReply(`${p}: Not supported file type ERROR`, p))).toBe(false);
+    expect(pathRefused(parseClamdReply(`${p}: OK`, p))).toBe(false);
+    expect(pathRefused(parseClamdReply(`${p}: Access.denied FOUND`, p))).toBe(false);
+    expect(pathRefused({ kind: 'too-large', message: 'Access denied' })).toBe(false);
+  });
+
+  it('only absolute paths without NUL or newline are sent', () => {
+    expect(pathSendable('/a/b c')).toBe(true);
+    expect(pathSendable('relative/a')).toBe(false);
+    expect(pathSendable('')).toBe(false);
+    expect(pathSendable('/a\0b')).toBe(false);
+    expect(pathSendable('/a\nb')).toBe(false);
   });
 });

@@ -58,6 +58,31 @@ describe('config', () => {
     expect(() => parseAddress('clamd://127.0.0.1:3310?session=yes')).toThrow(expect.objectContaining({ code: 'ERR_DISPATCH_INVALID_ADDRESS' }));
   });
 
+  it('clamd `?scan=path` sends paths to clamd; query keys in any order, each once, known keys and values only', () => {
+    expect(parseAddress('clamd+unix:///run/c.sock')).toMatchObject({ scanByPath: false, session: true });
+    expect(parseAddress('clamd+unix:///run/c.sock?scan=path')).toMatchObject({ scanByPath: true, session: true, endpoint: { path: '/run/c.sock' } });
+    expect(parseAddress('clamd+unix:///run/c.sock?session=0&scan=path')).toMatchObject({ scanByPath: true, session: false, endpoint: { path: '/run/c.sock' } });
+    expect(parseAddress('clamd+unix:///run/c.sock?scan=path&session=0')).toMatchObject({ scanByPath: true, session: false, ip: '/run/c.sock' });
+    expect(parseAddress('clamd+unix:///run/c.sock?scan=instream&session=1')).toMatchObject({ scanByPath: false, session: true });
+    expect(parseAddress('clamd://127.0.0.1:3310?scan=path&session=0')).toMatchObject({ scanByPath: true, session: false, endpoint: { host: '127.0.0.1', port: 3310 } });
+    expect(parseAddress('clamd://[::1]?scan=path')).toMatchObject({ scanByPath: true, endpoint: { host: '::1', port: 3310 } });
+    expect(parseAddress('icap://127.0.0.1/avscan?scan=path')).toMatchObject({ scanByPath: false, service: 'avscan?scan=path' });
+    expect(parseAddress('builtin:')).toMatchObject({ scanByPath: false });
+    // A `?` that does not start a `key=value` query stays part of a unix socket path.
+    expect(parseAddress('clamd+unix:///run/odd?dir/c.sock')).toMatchObject({ endpoint: { path: '/run/odd?dir/c.sock' }, scanByPath: false });
+    expect(parseAddress('clamd+unix:///run/odd?dir/c.sock?scan=path')).toMatchObject({ endpoint: { path: '/run/odd?dir/c.sock' }, scanByPath: true });
+  });
+
+  it.each([
+    'clamd+unix:///run/c.sock?scan=paths', 'clamd+unix:///run/c.sock?scan=', 'clamd+unix:///run/c.sock?Scan=path',
+    'clamd+unix:///run/c.sock?mode=path', 'clamd+unix:///run/c.sock?scan=path&scan=path', 'clamd+unix:///run/c.sock?session=0&session=1',
+    'clamd+unix:///run/c.sock?scan=path&session=2', 'clamd+unix:///run/c.sock?scan=path&constructor=1', 'clamd+unix:///run/c.sock?__proto__=x',
+    'clamd://127.0.0.1?scan=path&', 'clamd://127.0.0.1?scan', 'clamd://127.0.0.1?', 'clamd://127.0.0.1:3310?scan=path?session=0',
+    'clamd://127.0.0.1?toString=1', 'clamd+unix://?scan=path', 'clamd+unix://rel.sock?scan=path',
+  ])('refuses the clamd query in %j', (a) => {
+    expect(() => parseAddress(a)).toThrow(expect.objectContaining({ code: DispatchErrorCodes.INVALID_ADDRESS, target: a }));
+  });
+
   it.each(['', 'http://x', 'clamd://', 'clamd://h:0', 'clamd://h:99999', 'clamd://h:x', 'clamd://h/path', 'clamd+unix://rel.sock', 'icap://h:1344', 'icap://h/', 'builtin', 42])(
     'refuses address %j',
     (a) => {

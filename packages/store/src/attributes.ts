@@ -68,6 +68,30 @@ export function toAttributes(row: AttributeRow): Attributes {
   };
 }
 
+/** The row of `kColumns` as an array (`Statement.raw()`), in column order. */
+type RawAttributeRow = [string, string, string, number, RecordedResult, string, number, string | null, string, number, number];
+
+/**
+ * {@link toAttributes} for a raw row: the lookup hot path (every access) skips building the
+ * intermediate row object — better-sqlite3 creates an object with 11 named properties per row
+ * otherwise, only to be copied into the Attributes object.
+ */
+function fromRaw(r: RawAttributeRow): Attributes {
+  return {
+    volume: r[0],
+    fileId: r[1],
+    path: r[2],
+    scanTime: r[3],
+    scanResult: r[4],
+    threats: r[5] === '[]' ? kNoThreats : (JSON.parse(r[5]) as string[]),
+    sigTimestamp: r[6],
+    sigStamp: r[7],
+    changeStamp: r[8],
+    quarantined: r[9] === 1,
+    cacheValid: r[10] === 1,
+  };
+}
+
 /** Validates a rename of a file or folder on `volume` (not the root, not into or above itself). */
 export function checkRename(volume: string, from: string, to: string): void {
   checkString('volume', volume, 1024);
@@ -146,8 +170,8 @@ export class AttributeTable {
         path = excluded.path, scan_time = excluded.scan_time, scan_result = excluded.scan_result,
         threats = excluded.threats, sig_timestamp = excluded.sig_timestamp, sig_stamp = excluded.sig_stamp, change_stamp = excluded.change_stamp,
         quarantined = excluded.quarantined, cache_gen = excluded.cache_gen`);
-    this.#get = db.prepare(`SELECT ${kColumns} FROM attributes WHERE volume = ? AND file_id = ?`);
-    this.#getByPath = db.prepare(`SELECT ${kColumns} FROM attributes WHERE volume = ? AND path = ? ORDER BY file_id LIMIT 1`);
+    this.#get = db.prepare(`SELECT ${kColumns} FROM attributes WHERE volume = ? AND file_id = ?`).raw();
+    this.#getByPath = db.prepare(`SELECT ${kColumns} FROM attributes WHERE volume = ? AND path = ? ORDER BY file_id LIMIT 1`).raw();
     this.#delete = db.prepare('DELETE FROM attributes WHERE volume = ? AND file_id = ?');
     this.#deletePath = db.prepare('DELETE FROM attributes WHERE volume = ? AND path = ?');
     // Rows strictly below folder `p` are exactly those with `p/` <= path < `p0` ('0' follows '/').
@@ -168,13 +192,13 @@ export class AttributeTable {
   }
 
   get(volume: string, fileId: string): Attributes | undefined {
-    const row = this.#get.get(volume, fileId) as AttributeRow | undefined;
-    return row === undefined ? undefined : toAttributes(row);
+    const row = this.#get.get(volume, fileId) as RawAttributeRow | undefined;
+    return row === undefined ? undefined : fromRaw(row);
   }
 
   getByPath(volume: string, path: string): Attributes | undefined {
-    const row = this.#getByPath.get(volume, path) as AttributeRow | undefined;
-    return row === undefined ? undefined : toAttributes(row);
+    const row = this.#getByPath.get(volume, path) as RawAttributeRow | undefined;
+    return row === undefined ? undefined : fromRaw(row);
   }
 
   delete(volume: string, fileId: string): boolean {

@@ -1,11 +1,12 @@
-// File locks with leases (SPEC §6). Each lock call is its own transaction (one autocommit statement,
-// or IMMEDIATE when it needs two), committed before the call returns — never group-committed, because:
+// File locks with leases (SPEC §6). Each lock call is its own transaction, committed before the call
+// returns — never group-committed, because:
 // - the caller must know *now* whether it owns the scan or must join one in flight, and a lock that
 //   waits up to batchMaxDelayMs for a batch would put that delay on every scanned access;
 // - a lock must be decided atomically across processes: the conditional upsert runs under SQLite's
 //   write lock, so two connections can never both see "free" and both take it (no read-then-write race);
 // - locks are taken only for files that need a scan (rare next to attribute lookups), so a commit per
-//   lock costs little.
+//   lock costs little — but it is on the path of every first access to a new or changed file, so
+//   acquire is ONE statement in autocommit (one implicit transaction, no BEGIN/COMMIT round trips).
 import type Database from 'better-sqlite3';
 import type { FileKey } from './current.js';
 
@@ -29,9 +30,19 @@ interface LockRow {
 
 const kAcquired: AcquireResult = Object.freeze({ acquired: true });
 
+interface TakeParams {
+  readonly volume: string;
+  readonly fileId: string;
+  readonly node: string;
+  readonly owner: string;
+  readonly scanId: string;
+  readonly now: number;
+  readonly expires: number;
+}
+
 export class LockTable {
   readonly #node: string;
-  readonly #acquire: Database.Transaction<(key: FileKey, owner: string, scanId: string, leaseMs: number, now: number) => AcquireResult>;
+  readonly #acquire: Database.Transaction<(params: TakeParams) => AcquireResult>;
   readonly #renew: Database.Statement;
   readonly #release: Database.Statement;
   readonly #releaseNode: Database.Statement;
@@ -40,21 +51,22 @@ export class LockTable {
 
   constructor(db: Database.Database, node: string) {
     this.#node = node;
-    // Takes the lock if free, expired, or already ours (same node and owner: re-entrant, lease renewed).
-    const take = db.prepare(`
+    // Takes the lock if free, expired, or already ours (same node and owner: re-entrant, lease renewed,
+    // the scan id handed to the new scan). RETURNING yields a row exactly when the lock was taken —
+    // inserted, or updated because the WHERE allowed it — and nothing when the holder keeps it.
+    // `pluck` + `raw`: the answer is one integer, no row object to build.
+    this.#take = db.prepare(`
       INSERT INTO locks (volume, file_id, node, owner, scan_id, acquired_at, expires_at)
       VALUES (@volume, @fileId, @node, @owner, @scanId, @now, @expires)
       ON CONFLICT (volume, file_id) DO UPDATE SET
         node = excluded.node, owner = excluded.owner, scan_id = excluded.scan_id,
         acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
-      WHERE locks.expires_at <= @now OR (locks.node = @node AND locks.owner = @owner)`);
-    this.#take = take;
+      WHERE locks.expires_at <= @now OR (locks.node = @node AND locks.owner = @owner)
+      RETURNING 1`).pluck();
     this.#get = db.prepare('SELECT node, owner, scan_id, acquired_at, expires_at FROM locks WHERE volume = ? AND file_id = ?');
-    this.#acquire = db.transaction((key: FileKey, owner: string, scanId: string, leaseMs: number, now: number) => {
-      const params = { volume: key.volume, fileId: key.fileId, node, owner, scanId, now, expires: now + leaseMs };
-      if (take.run(params).changes > 0) return kAcquired;
-      const row = this.#get.get(key.volume, key.fileId) as LockRow;
-      return { acquired: false, holder: toHolder(row) };
+    this.#acquire = db.transaction((params: TakeParams) => {
+      if (this.#take.get(params) !== undefined) return kAcquired;
+      return { acquired: false, holder: toHolder(this.#get.get(params.volume, params.fileId) as LockRow) };
     });
     this.#renew = db.prepare(`UPDATE locks SET expires_at = @expires
       WHERE volume = @volume AND file_id = @fileId AND node = @node AND owner = @owner AND scan_id = @scanId AND expires_at > @now`);
@@ -64,15 +76,14 @@ export class LockTable {
   }
 
   acquire(key: FileKey, owner: string, scanId: string, leaseMs: number, now: number): AcquireResult {
-    // The conditional upsert alone, in autocommit mode, is atomic (SQLite runs it under its write
-    // lock) and is one commit instead of BEGIN IMMEDIATE + statement + COMMIT: the common case (the
-    // lock was free) costs one statement. Only a refusal reads the holder, and if the holder let go
-    // between the two statements, the decision is taken again inside one transaction.
-    const params = { volume: key.volume, fileId: key.fileId, node: this.#node, owner, scanId, now, expires: now + leaseMs };
-    if (this.#take.run(params).changes > 0) return kAcquired;
+    // The common case (the lock was free, or expired, or ours) is the one statement. Only a refusal
+    // reads the holder; if the holder let go between the two statements (the row is gone), the
+    // decision is taken again with both statements inside one IMMEDIATE transaction.
+    const params: TakeParams = { volume: key.volume, fileId: key.fileId, node: this.#node, owner, scanId, now, expires: now + leaseMs };
+    if (this.#take.get(params) !== undefined) return kAcquired;
     const row = this.#get.get(key.volume, key.fileId) as LockRow | undefined;
     if (row !== undefined) return { acquired: false, holder: toHolder(row) };
-    return this.#acquire.immediate(key, owner, scanId, leaseMs, now);
+    return this.#acquire.immediate(params);
   }
 
   /** Extends our own unexpired lease; false when the lock is no longer ours (expired and maybe taken over). */
