@@ -121,6 +121,20 @@ describe.skipIf(!available)('engine on PgStore: two nodes on one PostgreSQL', ()
     expect(a.engine.metrics().scansStarted).toBe(2);
   });
 
+  it('delete on node 2 while node 1 scans the file waits for node 1\'s record: the row does not come back', async () => {
+    const db = await pg.createDatabase('delete');
+    const [a, b] = [await node(db, 'n1'), await node(db, 'n2')];
+    const f = await file('deleted.txt', `deleted ${Date.now()}`);
+    const key = { volume: 'vol1', fileId: f.fileId };
+    const opened = a.engine.open(f);
+    for (let i = 0; i < 200 && (await b.store.lockHolder(key)) === undefined; i++) await new Promise((r) => setTimeout(r, 5));
+    expect((await b.store.lockHolder(key))?.node).toBe('n1');
+    await b.engine.delete(f);
+    expect((await opened).reason).toBe('clean');
+    await a.engine.drain();
+    expect(await b.store.getAttributes(key)).toBeUndefined();
+  });
+
   it('cache clear on node 2 makes the file stale on node 1', async () => {
     const db = await pg.createDatabase('clear');
     const [a, b] = [await node(db, 'n1'), await node(db, 'n2')];

@@ -509,6 +509,22 @@ export class Engine {
     if (pending !== undefined) await waitBounded(pending, this.#o.waitTimeoutMs);
     const persisting = this.#persisting.get(k);
     if (persisting !== undefined) await waitBounded(persisting, this.#o.waitTimeoutMs);
+    if (this.#shared !== undefined) await this.#waitForOtherNode(keyOf(access));
+  }
+
+  /**
+   * Shared store: another node may be scanning the file; its record releases the lock, so waiting for
+   * the lock keeps a late record from resurrecting a deleted file or landing under the old name. One
+   * round trip when the file is not locked; a database that cannot answer does not hold the operation up.
+   */
+  async #waitForOtherNode(key: FileKey): Promise<void> {
+    const shared = this.#shared!;
+    try {
+      const holder = await shared.lockHolder(key);
+      if (holder !== undefined) await shared.waitForUnlock(key, this.#o.waitTimeoutMs);
+    } catch {
+      this.#counters.storeErrors++;
+    }
   }
 
   #answer(a: AnswerInput): Answer {

@@ -7,7 +7,7 @@
 // A store is *shared* (several engine processes on one database) when it offers `peekAttributes` and
 // `waitForUnlock`: its own attribute cache, kept coherent across nodes, replaces the engine's, and a
 // lock held elsewhere is waited for by notification instead of polling. See docs/store-interface.md.
-import type { AcquireResult, Attributes, EventInput, FileKey, ScanRecord, ServerStatusInput } from '@avscan/store';
+import type { AcquireResult, Attributes, EventInput, FileKey, LockHolder, ScanRecord, ServerStatusInput } from '@avscan/store';
 
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -29,6 +29,7 @@ export interface EngineStore {
   // Shared stores only (PgStore): see SharedEngineStore.
   peekAttributes?(key: FileKey): Attributes | undefined;
   waitForUnlock?(key: FileKey, timeoutMs: number): Promise<boolean>;
+  lockHolder?(key: FileKey): MaybePromise<LockHolder | undefined>;
   readonly signatureWatermark?: number;
   setSignatureWatermark?(timestamp: number): Promise<number>;
 }
@@ -39,6 +40,8 @@ export interface SharedEngineStore extends EngineStore {
   peekAttributes(key: FileKey): Attributes | undefined;
   /** Resolves `true` when the file's lock was released or its lease expired, `false` after `timeoutMs`. */
   waitForUnlock(key: FileKey, timeoutMs: number): Promise<boolean>;
+  /** Who holds the file's scan lock (any node), or `undefined`. */
+  lockHolder(key: FileKey): Promise<LockHolder | undefined>;
   /** The cluster-wide signature watermark (epoch ms) as this node last heard it. */
   readonly signatureWatermark: number;
   /** Raises the cluster-wide watermark (never lowers it); every node hears it. */
@@ -46,7 +49,8 @@ export interface SharedEngineStore extends EngineStore {
 }
 
 export function isSharedStore(store: EngineStore): store is SharedEngineStore {
-  return typeof store.peekAttributes === 'function' && typeof store.waitForUnlock === 'function' && typeof store.setSignatureWatermark === 'function';
+  return typeof store.peekAttributes === 'function' && typeof store.waitForUnlock === 'function' && typeof store.setSignatureWatermark === 'function'
+    && typeof store.lockHolder === 'function';
 }
 
 /** Whether a value is a thenable (a backend answered asynchronously). */
