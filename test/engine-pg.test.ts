@@ -93,6 +93,18 @@ describe.skipIf(!available)('engine on PgStore: two nodes on one PostgreSQL', ()
     expect(await b.engine.lookupAsync(f)).toBe('current');
   });
 
+  it('on-demand and revalidation on node 2 confirm with the database what node 1 scanned: no scan', async () => {
+    const db = await pg.createDatabase('ondemand');
+    const [a, b] = [await node(db, 'n1'), await node(db, 'n2')];
+    const files = [await file('od1.txt', `od1 ${Date.now()}`), await file('od2.txt', `od2 ${Date.now()}`)];
+    for (const f of files) expect((await a.engine.open(f)).reason).toBe('clean');
+    await a.engine.drain();
+    expect(b.engine.lookup(files[0]!)).toBe('stale'); // node 2's cache has never read it
+    expect(await b.engine.scanOnDemand(files[0]!)).toEqual({ outcome: 'current', verdict: undefined });
+    expect(await b.engine.revalidate(files)).toMatchObject({ checked: 2, current: 2, scanned: 0 });
+    expect(b.engine.metrics().scansStarted).toBe(0);
+  });
+
   it('concurrent opens of one new file on two nodes: one scan, the other node waits for its verdict', async () => {
     const db = await pg.createDatabase('joined');
     const [a, b] = [await node(db, 'n1'), await node(db, 'n2')];
