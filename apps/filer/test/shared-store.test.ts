@@ -1,14 +1,14 @@
 // The node-local parts of the filer on a shared PostgreSQL store (docs/cluster.md): the audit log — two
 // nodes on one database, each writing the audit events made through it (staged from PostgreSQL into
 // its node.db, src/audit/stage.ts) exactly once and in id order, while every node's events are in the
-// shared `events`; a restart neither loses nor repeats a line — and the daily on-access report, one
-// per node. Both nodes run in this process (the cross-process cluster is test/real/cluster.test.ts).
+// shared `events`; a restart neither loses nor repeats a line —, the daily on-access report, one per
+// node, and on-demand jobs, which skip what another node scanned. Both nodes run in this process (the cross-process cluster is test/real/cluster.test.ts).
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kServerHookMs, requirePostgres, startPostgres, type PostgresHandle } from '../../../packages/store-pg/test/support/postgres.js';
-import { accessOf, buildDailyReport, createAuditService, dailyReportId, listReports, openAppDb, utcDay, createStaticRuntime, kActiveLog, resolveInVolume, type AuditService, type StaticRuntime } from '../src/index.js';
+import { accessOf, buildDailyReport, createAuditService, createJobManager, ontapJob, dailyReportId, listReports, openAppDb, utcDay, createStaticRuntime, kActiveLog, resolveInVolume, type AuditService, type StaticRuntime } from '../src/index.js';
 import { kEicar } from './jobs/helpers.js';
 
 interface Node {
@@ -38,11 +38,11 @@ describe.skipIf(!requirePostgres())('node-local parts on a shared PostgreSQL sto
     rmSync(tmp, { recursive: true, force: true });
   }, kServerHookMs);
 
-  async function node(id: string): Promise<Node> {
+  async function node(id: string, vol1?: string): Promise<Node> {
     const dir = path.join(tmp, id);
     const rt = await createStaticRuntime({
       stateDir: dir, storeUrl: url, nodeId: id,
-      svms: [{ name: 'vs1', volumes: [{ name: 'vol1' }, { name: 'vol2' }], scanner_pools: [{ name: 'p1', servers: ['builtin:'] }] }],
+      svms: [{ name: 'vs1', volumes: [{ name: 'vol1', ...(vol1 === undefined ? {} : { root: vol1 }) }, { name: 'vol2' }], scanner_pools: [{ name: 'p1', servers: ['builtin:'] }] }],
     });
     mkdirSync(path.join(rt.volume('vs1', 'vol2')!.root, 'audit'), { recursive: true });
     const audit = createAuditService(rt, { pollMs: 60_000 }).start();
@@ -117,5 +117,23 @@ describe.skipIf(!requirePostgres())('node-local parts on a shared PostgreSQL sto
     // Both in the shared store (other tests of this file use other databases' nodes: filter by id).
     const listed = (await listReports(n1.rt.store, { kind: 'on-access-daily' })).records.map((r) => r.id);
     expect(listed).toEqual(expect.arrayContaining(reports.map((r) => r.id)));
+  });
+
+  it('an on-demand job on node 2 skips the files node 1 scanned (confirmed with the database, no scan)', async () => {
+    const shared = path.join(tmp, 'shared-vol1');
+    mkdirSync(path.join(shared, 'docs'), { recursive: true });
+    for (let i = 0; i < 20; i++) writeFileSync(path.join(shared, 'docs', `f${String(i)}.txt`), `file ${String(i)}`);
+    const [n1, n2] = [await node('d1', shared), await node('d2', shared)];
+    const first = createJobManager(n1.rt);
+    const second = createJobManager(n2.rt);
+    try {
+      expect(await first.start(ontapJob(n1.rt, 'vs1', { name: 'j1', scan_paths: ['/vol1/docs/'] })).done).toMatchObject({ state: 'completed', scanned: 20 });
+      const status = await second.start(ontapJob(n2.rt, 'vs1', { name: 'j2', scan_paths: ['/vol1/docs/'] })).done;
+      expect(status).toMatchObject({ state: 'completed', checked: 20, scanned: 0 });
+      expect(n2.rt.engine('vs1').metrics().scansStarted).toBe(0);
+    } finally {
+      await first.close();
+      await second.close();
+    }
   });
 });

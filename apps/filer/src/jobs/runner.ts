@@ -21,7 +21,8 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import PQueue from 'p-queue';
 import type { Dispatcher } from '@avscan/dispatch';
-import type { Engine, FileAccess, OnDemandOutcome } from '@avscan/engine';
+import type { Engine, FileAccess, LookupState, OnDemandOutcome } from '@avscan/engine';
+import { Store } from '@avscan/store';
 import { compilePolicy, type CompiledPolicy } from '@avscan/policy';
 import { openAppDb } from '../db/app-db.js';
 import { FilerError, FilerErrorCodes, show } from '../errors.js';
@@ -324,6 +325,7 @@ export class JobManager {
     const { row, spec } = job;
     const signal = job.abort.signal;
     const engine = this.#rt.engine(spec.svm);
+    const shared = !(this.#rt.store instanceof Store);
     const dispatcher = (this.#rt as { dispatcher?: (svm: string) => Dispatcher }).dispatcher?.(spec.svm);
     const policy: CompiledPolicy = compilePolicy(spec.policy);
     const roots: (WalkRoot & { resolved: (rel: readonly string[]) => ResolvedPath })[] = spec.roots.map((r) => {
@@ -412,7 +414,9 @@ export class JobManager {
           continue;
         }
         // Most files of a second pass are current: settle them here, without a queue round trip.
-        const state = engine.lookup(access);
+        let state = engine.lookup(access);
+        // On a shared store the node's cache may not have another node's verdict yet: ask the database here rather than queue a scan.
+        if (state === 'stale' && shared) state = await engine.lookupAsync(access).catch((): LookupState => 'stale');
         if (state === 'quarantined' || (state === 'current' && !spec.force)) {
           finish(slot, state === 'current' ? { type: 'current' } : await this.#quarantined(access));
           continue;
