@@ -15,7 +15,8 @@ import { generate } from 'selfsigned';
 import { Pool } from 'undici';
 import { createStaticRuntime, dataPathExtension, type StaticRuntime } from '@avscan/filer';
 import { postgresAvailable, startPostgres } from './lib/postgres.js';
-import { formatNumber, header, median, percentile, result, table } from './lib/harness.js';
+import { formatNumber, header, result, table } from './lib/harness.js';
+import { mergeReasons, openLoad, summarize, type Round } from './lib/https-open-load.js';
 
 const kFiles = 1000;
 const kConnections = 8;
@@ -76,35 +77,6 @@ async function serve(): Promise<void> {
   });
 }
 
-interface Round {
-  readonly rps: number;
-  readonly latenciesMs: number[];
-  readonly reasons: Map<string, number>;
-}
-
-async function load(pool: Pool, ms: number): Promise<Round> {
-  const latenciesMs: number[] = [];
-  const reasons = new Map<string, number>();
-  const end = performance.now() + ms;
-  let n = 0;
-  let i = 0;
-  const worker = async (): Promise<void> => {
-    while (performance.now() < end) {
-      const t0 = performance.now();
-      const f = i++ % kFiles;
-      const res = await pool.request({ method: 'GET', path: `/data/vs1/vol1/d${f % 10}/f${f}.docx?op=open&mode=read` });
-      const body = (await res.body.json()) as { reason?: string };
-      latenciesMs.push(performance.now() - t0);
-      const why = body.reason ?? String(res.statusCode);
-      reasons.set(why, (reasons.get(why) ?? 0) + 1);
-      n++;
-    }
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: kInFlight }, worker));
-  return { rps: n / ((performance.now() - t0) / 1000), latenciesMs, reasons };
-}
-
 async function main(): Promise<void> {
   header('filer-cluster-open');
   if (!postgresAvailable()) {
@@ -120,6 +92,8 @@ async function main(): Promise<void> {
     sqlite: new Pool(`https://127.0.0.1:${ready.sqlite}`, { connections: kConnections, pipelining: 1, connect: { rejectUnauthorized: false } }),
     pg: new Pool(`https://127.0.0.1:${ready.pg}`, { connections: kConnections, pipelining: 1, connect: { rejectUnauthorized: false } }),
   };
+  const open = (i: number): string => `/data/vs1/vol1/d${(i % kFiles) % 10}/f${i % kFiles}.docx?op=open&mode=read`;
+  const load = (pool: Pool, ms: number): Promise<Round> => openLoad(pool, open, ms, kInFlight);
   // Warm-up: TLS sessions and JIT on both; on the PostgreSQL node also the first read of each verdict.
   await load(pools.sqlite, 500);
   await load(pools.pg, 500);
@@ -133,15 +107,9 @@ async function main(): Promise<void> {
   const done = new Promise<{ scansN2: number }>((resolve) => child.once('message', (m) => resolve(m as { scansN2: number })));
   child.send('stop');
   const { scansN2 } = await done;
-  const summary = (rs: Round[]) => ({
-    rps: median(rs.map((x) => x.rps)),
-    p50: percentile(rs.flatMap((x) => x.latenciesMs), 50),
-    p99: percentile(rs.flatMap((x) => x.latenciesMs), 99),
-  });
-  const s = summary(rounds.sqlite);
-  const p = summary(rounds.pg);
-  const reasons = new Map<string, number>();
-  for (const r of [...rounds.sqlite, ...rounds.pg]) for (const [k, v] of r.reasons) reasons.set(k, (reasons.get(k) ?? 0) + v);
+  const s = summarize(rounds.sqlite);
+  const p = summarize(rounds.pg);
+  const reasons = mergeReasons([...rounds.sqlite, ...rounds.pg]);
   console.log(`${kConnections} HTTPS keep-alive connections, ${kInFlight} requests in flight, ${kRounds} alternating rounds of ${kRoundMs} ms, ${kFiles} files (scanned by node n1: ${ready.scansN1} scans; by the measured node n2: ${scansN2})`);
   console.log(table([
     { node: 'SQLite store (one node)', 'req/s': formatNumber(s.rps), 'p50 ms': s.p50, 'p99 ms': s.p99 },

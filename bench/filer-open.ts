@@ -11,7 +11,8 @@ import Fastify from 'fastify';
 import { generate } from 'selfsigned';
 import { Pool } from 'undici';
 import { createStaticRuntime, dataPathExtension } from '@avscan/filer';
-import { formatNumber, header, median, percentile, result, table } from './lib/harness.js';
+import { formatNumber, header, result, table } from './lib/harness.js';
+import { mergeReasons, openLoad, summarize, type Round } from './lib/https-open-load.js';
 
 const kFiles = 1000;
 const kConnections = 8;
@@ -53,33 +54,6 @@ async function serve(): Promise<void> {
   });
 }
 
-interface Round {
-  readonly rps: number;
-  readonly latenciesMs: number[];
-  readonly reasons: Map<string, number>;
-}
-
-async function load(pool: Pool, pathOf: (i: number) => string, ms: number): Promise<Round> {
-  const latenciesMs: number[] = [];
-  const reasons = new Map<string, number>();
-  const end = performance.now() + ms;
-  let n = 0;
-  let i = 0;
-  const worker = async (): Promise<void> => {
-    while (performance.now() < end) {
-      const t0 = performance.now();
-      const res = await pool.request({ method: 'GET', path: pathOf(i++ % kFiles) });
-      const body = (await res.body.json()) as { reason?: string };
-      latenciesMs.push(performance.now() - t0);
-      reasons.set(body.reason ?? String(res.statusCode), (reasons.get(body.reason ?? String(res.statusCode)) ?? 0) + 1);
-      n++;
-    }
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: kInFlight }, worker));
-  return { rps: n / ((performance.now() - t0) / 1000), latenciesMs, reasons };
-}
-
 async function main(): Promise<void> {
   header('filer-open');
   const child = fork(fileURLToPath(import.meta.url), ['--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -88,26 +62,21 @@ async function main(): Promise<void> {
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
   const pool = new Pool(`https://127.0.0.1:${ready.port}`, { connections: kConnections, pipelining: 1, connect: { rejectUnauthorized: false } });
-  const data = (i: number): string => `/data/vs1/vol1/d${i % 10}/f${i}.docx?op=open&mode=read`;
-  const bare = (i: number): string => `/bare/vs1/vol1/d${i % 10}/f${i}.docx?op=open&mode=read`;
-  await load(pool, bare, 500); // warm-up both paths (TLS sessions, JIT)
-  await load(pool, data, 500);
+  const data = (i: number): string => `/data/vs1/vol1/d${(i % kFiles) % 10}/f${i % kFiles}.docx?op=open&mode=read`;
+  const bare = (i: number): string => `/bare/vs1/vol1/d${(i % kFiles) % 10}/f${i % kFiles}.docx?op=open&mode=read`;
+  const load = (pathOf: (i: number) => string, ms: number): Promise<Round> => openLoad(pool, pathOf, ms, kInFlight);
+  await load(bare, 500); // warm-up both paths (TLS sessions, JIT)
+  await load(data, 500);
   const rounds: { bare: Round[]; data: Round[] } = { bare: [], data: [] };
   for (let r = 0; r < kRounds; r++) {
-    rounds.bare.push(await load(pool, bare, kRoundMs));
-    rounds.data.push(await load(pool, data, kRoundMs));
+    rounds.bare.push(await load(bare, kRoundMs));
+    rounds.data.push(await load(data, kRoundMs));
   }
   await pool.close();
   child.send('stop');
-  const summary = (rs: Round[]) => ({
-    rps: median(rs.map((x) => x.rps)),
-    p50: percentile(rs.flatMap((x) => x.latenciesMs), 50),
-    p99: percentile(rs.flatMap((x) => x.latenciesMs), 99),
-  });
-  const b = summary(rounds.bare);
-  const d = summary(rounds.data);
-  const reasons = new Map<string, number>();
-  for (const r of rounds.data) for (const [k, v] of r.reasons) reasons.set(k, (reasons.get(k) ?? 0) + v);
+  const b = summarize(rounds.bare);
+  const d = summarize(rounds.data);
+  const reasons = mergeReasons(rounds.data);
   console.log(`${kConnections} HTTPS keep-alive connections, ${kInFlight} requests in flight, ${kRounds} alternating rounds of ${kRoundMs} ms, ${kFiles} files (scanned once before: ${ready.scans} scans)`);
   console.log(table([
     { route: 'bare fastify (same JSON)', 'req/s': formatNumber(b.rps), 'p50 ms': b.p50, 'p99 ms': b.p99 },
