@@ -20,38 +20,26 @@ export class GroupCommitter {
   #pending: PendingWrite[] = [];
   #timer: NodeJS.Timeout | undefined;
   readonly #runBatch: Database.Transaction<(batch: PendingWrite[]) => unknown[]>;
-  readonly #runBatchWith: Database.Transaction<(batch: PendingWrite[], extra: () => unknown) => { results: unknown[]; value: unknown }>;
-  /** Set inside `#runBatchWith` once the batch ran: tells a failure of the batch from one of `extra`. */
-  #batchDone = false;
 
   constructor(db: Database.Database, file: string, maxRows: number, maxDelayMs: number) {
     this.#file = file;
     this.#maxRows = maxRows;
     this.#maxDelayMs = maxDelayMs;
-    this.#runBatch = db.transaction((batch: PendingWrite[]) => this.#apply(batch));
-    this.#runBatchWith = db.transaction((batch: PendingWrite[], extra: () => unknown) => {
-      const results = this.#apply(batch);
-      // Past this point the batch's statements all ran: a throw from `extra` is `extra`'s failure.
-      this.#batchDone = true;
-      return { results, value: extra() };
-    });
-  }
-
-  /** Runs each queued write inside the open transaction; a statement's own failure is kept as its result. */
-  #apply(batch: PendingWrite[]): unknown[] {
-    const results: unknown[] = new Array(batch.length);
-    for (let i = 0; i < batch.length; i++) {
-      try {
-        results[i] = { ok: true, value: batch[i]!.apply() };
-      } catch (err) {
-        const coded = classifySqliteError(err, this.#file);
-        // A failed statement is rolled back alone (constraint, bad argument): keep the others. Anything
-        // that may have damaged the transaction (busy, full, I/O, corrupt) aborts the whole batch.
-        if (coded.code !== 'ERR_STORE_CONSTRAINT' && coded.code !== 'ERR_STORE_INVALID_ARGUMENT') throw coded;
-        results[i] = { ok: false, error: coded };
+    this.#runBatch = db.transaction((batch: PendingWrite[]) => {
+      const results: unknown[] = new Array(batch.length);
+      for (let i = 0; i < batch.length; i++) {
+        try {
+          results[i] = { ok: true, value: batch[i]!.apply() };
+        } catch (err) {
+          const coded = classifySqliteError(err, this.#file);
+          // A failed statement is rolled back alone (constraint, bad argument): keep the others. Anything
+          // that may have damaged the transaction (busy, full, I/O, corrupt) aborts the whole batch.
+          if (coded.code !== 'ERR_STORE_CONSTRAINT' && coded.code !== 'ERR_STORE_INVALID_ARGUMENT') throw coded;
+          results[i] = { ok: false, error: coded };
+        }
       }
-    }
-    return results;
+      return results;
+    });
   }
 
   /** Number of writes queued and not yet committed. */
@@ -85,47 +73,12 @@ export class GroupCommitter {
         for (const w of batch) w.reject(coded);
         continue;
       }
-      settle(batch, results);
-    }
-  }
-
-  /**
-   * Runs `extra` (a synchronous write, e.g. a lock statement) in ONE IMMEDIATE transaction after the
-   * queued writes, committing both together: one commit instead of two when a write is queued. With
-   * nothing queued, `extra` runs alone in autocommit. The queued writes settle as a flush settles them;
-   * when the batch fails they are rejected and the coded error is thrown. When only `extra` fails, the
-   * transaction rolls back, the queued writes are committed on their own (a normal flush) and `extra`'s
-   * coded error is thrown.
-   */
-  commitWith<T>(extra: () => T): T {
-    // The invariant (pending < maxRows between calls) keeps the whole queue inside one batch.
-    if (this.#pending.length === 0 || this.#pending.length > this.#maxRows) {
-      this.flush();
-      return extra();
-    }
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-    const batch = this.#pending;
-    this.#pending = [];
-    this.#batchDone = false;
-    let out: { results: unknown[]; value: unknown };
-    try {
-      out = this.#runBatchWith.immediate(batch, extra);
-    } catch (err) {
-      const coded = classifySqliteError(err, this.#file);
-      if (!this.#batchDone) {
-        for (const w of batch) w.reject(coded);
-        throw coded;
+      for (let i = 0; i < batch.length; i++) {
+        const r = results[i] as { ok: true; value: never } | { ok: false; error: StoreError };
+        if (r.ok) batch[i]!.resolve(r.value);
+        else batch[i]!.reject(r.error);
       }
-      // `extra` failed: the batch is not to blame. Put it back in front and commit it alone.
-      this.#pending = this.#pending.length === 0 ? batch : batch.concat(this.#pending);
-      this.flush();
-      throw coded;
     }
-    settle(batch, out.results);
-    return out.value as T;
   }
 
   /** Rejects every queued write (used when closing a store whose database failed). */
@@ -135,13 +88,5 @@ export class GroupCommitter {
     const batch = this.#pending;
     this.#pending = [];
     for (const w of batch) w.reject(err);
-  }
-}
-
-function settle(batch: readonly PendingWrite[], results: readonly unknown[]): void {
-  for (let i = 0; i < batch.length; i++) {
-    const r = results[i] as { ok: true; value: never } | { ok: false; error: StoreError };
-    if (r.ok) batch[i]!.resolve(r.value);
-    else batch[i]!.reject(r.error);
   }
 }

@@ -1,5 +1,5 @@
-// File locks with leases (SPEC §6). Each lock call is committed before the call returns — never left
-// waiting in the group-commit queue, because:
+// File locks with leases (SPEC §6). Each lock call is its own transaction, committed before the call
+// returns — never group-committed, because:
 // - the caller must know *now* whether it owns the scan or must join one in flight, and a lock that
 //   waits up to batchMaxDelayMs for a batch would put that delay on every scanned access;
 // - a lock must be decided atomically across processes: the conditional upsert runs under SQLite's
@@ -7,9 +7,6 @@
 // - locks are taken only for files that need a scan (rare next to attribute lookups), so a commit per
 //   lock costs little — but it is on the path of every first access to a new or changed file, so
 //   acquire is ONE statement in autocommit (one implicit transaction, no BEGIN/COMMIT round trips).
-// When group-committed writes are queued at that moment (at concurrency 1, usually the previous file's
-// record), the store commits them and the acquire in ONE transaction (`acquireInTransaction`, via the
-// committer's `commitWith`): still synchronous, still atomic, one commit instead of two.
 import type Database from 'better-sqlite3';
 import type { FileKey } from './current.js';
 
@@ -67,7 +64,10 @@ export class LockTable {
       WHERE locks.expires_at <= @now OR (locks.node = @node AND locks.owner = @owner)
       RETURNING 1`).pluck();
     this.#get = db.prepare('SELECT node, owner, scan_id, acquired_at, expires_at FROM locks WHERE volume = ? AND file_id = ?');
-    this.#acquire = db.transaction((params: TakeParams) => this.#decide(params));
+    this.#acquire = db.transaction((params: TakeParams) => {
+      if (this.#take.get(params) !== undefined) return kAcquired;
+      return { acquired: false, holder: toHolder(this.#get.get(params.volume, params.fileId) as LockRow) };
+    });
     this.#renew = db.prepare(`UPDATE locks SET expires_at = @expires
       WHERE volume = @volume AND file_id = @fileId AND node = @node AND owner = @owner AND scan_id = @scanId AND expires_at > @now`);
     this.#release = db.prepare(`DELETE FROM locks
@@ -84,20 +84,6 @@ export class LockTable {
     const row = this.#get.get(key.volume, key.fileId) as LockRow | undefined;
     if (row !== undefined) return { acquired: false, holder: toHolder(row) };
     return this.#acquire.immediate(params);
-  }
-
-  /**
-   * {@link acquire} for a caller that holds an IMMEDIATE transaction open (group commit's
-   * `commitWith`): SQLite's write lock is held, so the two statements decide atomically.
-   */
-  acquireInTransaction(key: FileKey, owner: string, scanId: string, leaseMs: number, now: number): AcquireResult {
-    return this.#decide({ volume: key.volume, fileId: key.fileId, node: this.#node, owner, scanId, now, expires: now + leaseMs });
-  }
-
-  /** Under the write lock: the take, or (refused) the holder, whose row then exists. */
-  #decide(params: TakeParams): AcquireResult {
-    if (this.#take.get(params) !== undefined) return kAcquired;
-    return { acquired: false, holder: toHolder(this.#get.get(params.volume, params.fileId) as LockRow) };
   }
 
   /** Extends our own unexpired lease; false when the lock is no longer ours (expired and maybe taken over). */

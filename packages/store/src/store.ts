@@ -253,10 +253,6 @@ export class Store {
     checkString('owner', owner, 256);
     checkString('scanId', scanId, 256);
     checkCount('leaseMs', leaseMs, 86_400_000);
-    // Queued writes go in the same transaction as the lock (locks.ts): one commit instead of two.
-    if (this.#committer.pending > 0) {
-      return this.#run(() => this.#committer.commitWith(() => this.#locks.acquireInTransaction(key, owner, scanId, leaseMs, this.options.clock())));
-    }
     return this.#run(() => this.#locks.acquire(key, owner, scanId, leaseMs, this.options.clock()));
   }
 
