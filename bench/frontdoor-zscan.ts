@@ -1,0 +1,89 @@
+// frontdoor-zscan: the front door alone, without Samba. A client that asks as vfs_virusfilter does
+// (new connection per file, `zSCAN <path>`, wait for close; bench/lib/zscan-client.ts) times
+// (a) avscan front door → engine → clamd (`?scan=path`) against (b) the same client straight to the
+// same clamd, on unique unscanned 1 KiB files, in the same run (rounds alternate the order). The ratio
+// is the front door's share of samba-frontdoor's pass-1 gap, with smbd's own cost taken out; the
+// extra ms per file is what the front door adds per open. `--cpu-prof`-friendly: run with
+// `node --cpu-prof bench/dist/frontdoor-zscan.js` to see where the front door's time goes.
+// clamd runs with DisableCache yes. FILES (default 500) and ROUNDS (default 5) override the sizes.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createStaticRuntime, startFrontdoor } from '@avscan/filer';
+import { clamdAvailable, startClamd } from './lib/clamd.js';
+import { profiled } from './lib/cpu.js';
+import { costTable } from './lib/cpuprofile.js';
+import { header, median, result, table } from './lib/harness.js';
+import { zscanAll } from './lib/zscan-client.js';
+
+header('frontdoor-zscan');
+if (!clamdAvailable()) {
+  console.log('clamd is not installed: run `bash scripts/real-scanners.sh install`');
+  process.exit(0);
+}
+const kFiles = Number(process.env['FILES'] ?? 500);
+const kRounds = Number(process.env['ROUNDS'] ?? 5);
+// PROFILE=<file.cpuprofile>: after the measured rounds, one more round of (a) under V8's profiler.
+const kProfile = process.env['PROFILE'];
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'avscan-bench-fdz-'));
+const clamd = await startClamd({ maxThreads: 16, disableCache: true });
+const rt = await createStaticRuntime({
+  stateDir: path.join(tmp, 'state'),
+  svms: [{ name: 'vs1', volumes: [{ name: 'vol1' }], scanner_pools: [{ name: 'p', servers: [`clamd+unix://${clamd.socketPath}?scan=path`] }] }],
+});
+const fd = await startFrontdoor(rt, { stateDir: path.join(tmp, 'state'), env: {} });
+const volume = rt.volume('vs1', 'vol1')!.root;
+
+function files(dir: string): string[] {
+  mkdirSync(path.join(volume, dir));
+  const out: string[] = [];
+  for (let k = 0; k < kFiles; k++) {
+    const f = path.join(volume, dir, `f${k}.bin`);
+    writeFileSync(f, randomBytes(1024));
+    out.push(f);
+  }
+  return out;
+}
+
+const secs = { a: [] as number[], b: [] as number[] };
+const bad: string[] = [];
+try {
+  // A warm-up round on its own files: JIT, the store's first statements, clamd's first scans.
+  await zscanAll(fd.socketPath!, files('warm-a'));
+  await zscanAll(clamd.socketPath!, files('warm-b'));
+  for (let round = 0; round < kRounds; round++) {
+    const sets = { a: files(`r${round}-a`), b: files(`r${round}-b`) };
+    const order = round % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const);
+    for (const c of order) {
+      const r = await zscanAll(c === 'a' ? fd.socketPath! : clamd.socketPath!, sets[c]);
+      secs[c].push(r.secs);
+      bad.push(...r.notOk.slice(0, 3));
+    }
+    await rt.engine('vs1').drain();
+  }
+  if (kProfile !== undefined) {
+    const set = files('profiled');
+    await profiled(kProfile, () => zscanAll(fd.socketPath!, set));
+  }
+} finally {
+  await fd.close();
+  await rt.close();
+  await clamd.stop();
+  rmSync(tmp, { recursive: true, force: true });
+}
+const a = median(secs.a);
+const b = median(secs.b);
+console.log(table([
+  { path: '(a) client → avscan front door → clamd (scan=path)', 'files/s': kFiles / a, 'ms/file': (a * 1000) / kFiles },
+  { path: '(b) client → clamd directly', 'files/s': kFiles / b, 'ms/file': (b * 1000) / kFiles },
+]));
+for (const l of bad.slice(0, 5)) console.log(`NOT OK ${l}`);
+console.log(`median of ${kRounds} rounds × ${kFiles} unique 1 KiB files, one connection per file, sequential; clamd cache off`);
+console.log(`front door adds ${(((a - b) * 1000) / kFiles).toFixed(3)} ms per file over clamd direct`);
+if (kProfile !== undefined) {
+  console.log(`node CPU of the front door by function, one round of (a) (profile ${kProfile}):`);
+  for (const r of costTable(kProfile, kFiles, true).slice(0, 20)) console.log(`  ${r.usPerUnit.toFixed(1).padStart(7)} µs/file ${(r.share * 100).toFixed(1).padStart(5)}%  ${r.where}`);
+}
+result('frontdoor-zscan', 'a_vs_b', b / a, '>=', 0.9, 'x');
