@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createStaticRuntime, startFrontdoor } from '@avscan/filer';
 import { clamdAvailable, startClamd } from './lib/clamd.js';
-import { profiled } from './lib/cpu.js';
+import { cpuWindow, profiled } from './lib/cpu.js';
 import { costTable } from './lib/cpuprofile.js';
 import { header, median, result, table } from './lib/harness.js';
 import { zscanAll } from './lib/zscan-client.js';
@@ -48,6 +48,8 @@ function files(dir: string): string[] {
 }
 
 const secs = { a: [] as number[], b: [] as number[] };
+// CPU ms over all measured rounds: this process (the client, plus the front door in (a)) and clamd.
+const cpu = { a: { node: 0, clamd: 0 }, b: { node: 0, clamd: 0 } };
 const bad: string[] = [];
 try {
   // A warm-up round on its own files: JIT, the store's first statements, clamd's first scans.
@@ -57,7 +59,11 @@ try {
     const sets = { a: files(`r${round}-a`), b: files(`r${round}-b`) };
     const order = round % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const);
     for (const c of order) {
+      const w = cpuWindow(clamd.pid);
       const r = await zscanAll(c === 'a' ? fd.socketPath! : clamd.socketPath!, sets[c]);
+      const used = w.stop();
+      cpu[c].node += used.selfMs;
+      cpu[c].clamd += used.otherMs;
       secs[c].push(r.secs);
       bad.push(...r.notOk.slice(0, 3));
     }
@@ -75,10 +81,12 @@ try {
 }
 const a = median(secs.a);
 const b = median(secs.b);
+const perFile = (ms: number): number => (ms * 1000) / (kFiles * kRounds);
 console.log(table([
-  { path: '(a) client → avscan front door → clamd (scan=path)', 'files/s': kFiles / a, 'ms/file': (a * 1000) / kFiles },
-  { path: '(b) client → clamd directly', 'files/s': kFiles / b, 'ms/file': (b * 1000) / kFiles },
+  { path: '(a) client → avscan front door → clamd (scan=path)', 'files/s': kFiles / a, 'ms/file': (a * 1000) / kFiles, 'node CPU µs/file': perFile(cpu.a.node), 'clamd CPU µs/file': perFile(cpu.a.clamd) },
+  { path: '(b) client → clamd directly', 'files/s': kFiles / b, 'ms/file': (b * 1000) / kFiles, 'node CPU µs/file': perFile(cpu.b.node), 'clamd CPU µs/file': perFile(cpu.b.clamd) },
 ]));
+console.log(`front door CPU (node (a) − node (b), the client's own share taken out): ${perFile(cpu.a.node - cpu.b.node).toFixed(0)} µs per file`);
 for (const l of bad.slice(0, 5)) console.log(`NOT OK ${l}`);
 console.log(`median of ${kRounds} rounds × ${kFiles} unique 1 KiB files, one connection per file, sequential; clamd cache off`);
 console.log(`front door adds ${(((a - b) * 1000) / kFiles).toFixed(3)} ms per file over clamd direct`);
