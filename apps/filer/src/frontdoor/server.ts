@@ -174,7 +174,9 @@ export async function startFrontdoor(runtime: FilerRuntime, options: FrontdoorOp
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       sockets.delete(socket);
-      cancel.abort();
+      // Only a scan still in flight has anyone to tell; abort() builds a DOMException with a stack
+      // trace, a cost every connection would otherwise pay after its reply (Samba: one per file).
+      if (pending > 0) cancel.abort();
     });
   };
 
