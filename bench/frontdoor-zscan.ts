@@ -12,10 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { createStaticRuntime, startFrontdoor } from '@avscan/filer';
 import { clamdAvailable, startClamd } from './lib/clamd.js';
-import { cpuWindow, profiled } from './lib/cpu.js';
+import { profiled } from './lib/cpu.js';
 import { costTable } from './lib/cpuprofile.js';
-import { header, median, result, table } from './lib/harness.js';
-import { zscanAll } from './lib/zscan-client.js';
+import { header, result, table } from './lib/harness.js';
+import { compareZscan, zscanAll, type ZscanComparison } from './lib/zscan-client.js';
 
 header('frontdoor-zscan');
 if (!clamdAvailable()) {
@@ -47,28 +47,16 @@ function files(dir: string): string[] {
   return out;
 }
 
-const secs = { a: [] as number[], b: [] as number[] };
-// CPU ms over all measured rounds: this process (the client, plus the front door in (a)) and clamd.
-const cpu = { a: { node: 0, clamd: 0 }, b: { node: 0, clamd: 0 } };
-const bad: string[] = [];
+let cmp: ZscanComparison;
 try {
-  // A warm-up round on its own files: JIT, the store's first statements, clamd's first scans.
-  await zscanAll(fd.socketPath!, files('warm-a'));
-  await zscanAll(clamd.socketPath!, files('warm-b'));
-  for (let round = 0; round < kRounds; round++) {
-    const sets = { a: files(`r${round}-a`), b: files(`r${round}-b`) };
-    const order = round % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const);
-    for (const c of order) {
-      const w = cpuWindow(clamd.pid);
-      const r = await zscanAll(c === 'a' ? fd.socketPath! : clamd.socketPath!, sets[c]);
-      const used = w.stop();
-      cpu[c].node += used.selfMs;
-      cpu[c].clamd += used.otherMs;
-      secs[c].push(r.secs);
-      bad.push(...r.notOk.slice(0, 3));
-    }
-    await rt.engine('vs1').drain();
-  }
+  cmp = await compareZscan({
+    fdSocket: fd.socketPath!,
+    clamdSocket: clamd.socketPath!,
+    clamdPid: clamd.pid,
+    files,
+    rounds: kRounds,
+    between: () => rt.engine('vs1').drain(),
+  });
   if (kProfile !== undefined) {
     const set = files('profiled');
     await profiled(kProfile, () => zscanAll(fd.socketPath!, set));
@@ -79,15 +67,13 @@ try {
   await clamd.stop();
   rmSync(tmp, { recursive: true, force: true });
 }
-const a = median(secs.a);
-const b = median(secs.b);
-const perFile = (ms: number): number => (ms * 1000) / (kFiles * kRounds);
+const { a, b } = cmp.secs;
 console.log(table([
-  { path: '(a) client → avscan front door → clamd (scan=path)', 'files/s': kFiles / a, 'ms/file': (a * 1000) / kFiles, 'node CPU µs/file': perFile(cpu.a.node), 'clamd CPU µs/file': perFile(cpu.a.clamd) },
-  { path: '(b) client → clamd directly', 'files/s': kFiles / b, 'ms/file': (b * 1000) / kFiles, 'node CPU µs/file': perFile(cpu.b.node), 'clamd CPU µs/file': perFile(cpu.b.clamd) },
+  { path: '(a) client → avscan front door → clamd (scan=path)', 'files/s': kFiles / a, 'ms/file': (a * 1000) / kFiles, 'node CPU µs/file': cmp.cpu.a.node, 'clamd CPU µs/file': cmp.cpu.a.clamd },
+  { path: '(b) client → clamd directly', 'files/s': kFiles / b, 'ms/file': (b * 1000) / kFiles, 'node CPU µs/file': cmp.cpu.b.node, 'clamd CPU µs/file': cmp.cpu.b.clamd },
 ]));
-console.log(`front door CPU (node (a) − node (b), the client's own share taken out): ${perFile(cpu.a.node - cpu.b.node).toFixed(0)} µs per file`);
-for (const l of bad.slice(0, 5)) console.log(`NOT OK ${l}`);
+console.log(`front door CPU (node (a) − node (b), the client's own share taken out): ${(cmp.cpu.a.node - cmp.cpu.b.node).toFixed(0)} µs per file`);
+for (const l of cmp.notOk.slice(0, 5)) console.log(`NOT OK ${l}`);
 console.log(`median of ${kRounds} rounds × ${kFiles} unique 1 KiB files, one connection per file, sequential; clamd cache off`);
 console.log(`front door adds ${(((a - b) * 1000) / kFiles).toFixed(3)} ms per file over clamd direct`);
 if (kProfile !== undefined) {
