@@ -10,11 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createStaticRuntime, startFrontdoor } from '@avscan/filer';
+import { accessOf, createStaticRuntime, resolveInVolume, startFrontdoor } from '@avscan/filer';
 import { clamdAvailable, startClamd } from './lib/clamd.js';
-import { profiled } from './lib/cpu.js';
+import { cpuWindow, profiled } from './lib/cpu.js';
 import { costTable } from './lib/cpuprofile.js';
-import { header, result, table } from './lib/harness.js';
+import { header, median, result, table } from './lib/harness.js';
 import { compareZscan, zscanAll, type ZscanComparison } from './lib/zscan-client.js';
 
 header('frontdoor-zscan');
@@ -48,6 +48,9 @@ function files(dir: string): string[] {
 }
 
 let cmp: ZscanComparison;
+const eSecs: number[] = [];
+const eCpu = { node: 0, clamd: 0 };
+let notAllowed = 0;
 try {
   cmp = await compareZscan({
     fdSocket: fd.socketPath!,
@@ -57,6 +60,24 @@ try {
     rounds: kRounds,
     between: () => rt.engine('vs1').drain(),
   });
+  // (e) the engine alone, in this process: the same files resolved and opened as the front door
+  // does, without sockets or parsing; (a) − (e) is the front door's own cost.
+  const vol = rt.volume('vs1', 'vol1')!;
+  const engine = rt.engine('vs1');
+  for (let round = 0; round < kRounds; round++) {
+    const set = files(`r${round}-e`);
+    const w = cpuWindow(clamd.pid);
+    const t0 = process.hrtime.bigint();
+    for (const f of set) {
+      const answer = await engine.open(accessOf(resolveInVolume(vol, path.relative(volume, f))));
+      if (!answer.allow) notAllowed++;
+    }
+    eSecs.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    const used = w.stop();
+    eCpu.node += used.selfMs;
+    eCpu.clamd += used.otherMs;
+    await engine.drain();
+  }
   if (kProfile !== undefined) {
     const set = files('profiled');
     await profiled(kProfile, () => zscanAll(fd.socketPath!, set));
@@ -70,9 +91,11 @@ try {
 const { a, b } = cmp.secs;
 console.log(table([
   { path: '(a) client → avscan front door → clamd (scan=path)', 'files/s': kFiles / a, 'ms/file': (a * 1000) / kFiles, 'node CPU µs/file': cmp.cpu.a.node, 'clamd CPU µs/file': cmp.cpu.a.clamd },
+  { path: '(e) engine.open in-process (no socket, no parse)', 'files/s': kFiles / median(eSecs), 'ms/file': (median(eSecs) * 1000) / kFiles, 'node CPU µs/file': (eCpu.node * 1000) / (kFiles * kRounds), 'clamd CPU µs/file': (eCpu.clamd * 1000) / (kFiles * kRounds) },
   { path: '(b) client → clamd directly', 'files/s': kFiles / b, 'ms/file': (b * 1000) / kFiles, 'node CPU µs/file': cmp.cpu.b.node, 'clamd CPU µs/file': cmp.cpu.b.clamd },
 ]));
 console.log(`front door CPU (node (a) − node (b), the client's own share taken out): ${(cmp.cpu.a.node - cmp.cpu.b.node).toFixed(0)} µs per file`);
+console.log(`of which the engine (e): ${((eCpu.node * 1000) / (kFiles * kRounds)).toFixed(0)} µs per file; sockets, parsing, locating and replying: ${(cmp.cpu.a.node - cmp.cpu.b.node - (eCpu.node * 1000) / (kFiles * kRounds)).toFixed(0)} µs per file${notAllowed > 0 ? `; ${notAllowed} engine opens NOT allowed` : ''}`);
 for (const l of cmp.notOk.slice(0, 5)) console.log(`NOT OK ${l}`);
 console.log(`median of ${kRounds} rounds × ${kFiles} unique 1 KiB files, one connection per file, sequential; clamd cache off`);
 console.log(`front door adds ${(((a - b) * 1000) / kFiles).toFixed(3)} ms per file over clamd direct`);
