@@ -12,11 +12,13 @@
 // Needs clamd and clamdscan (bash scripts/real-scanners.sh install). BENCH_ONDEMAND_FILES overrides 20000.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { accessOf, createJobManager, createStaticRuntime, ontapJob, resolveInVolume, type JobStatus } from '@avscan/filer';
 import { clamdAvailable, kEicar, startClamd } from './lib/clamd.js';
+import { cpuWindow, profiled } from './lib/cpu.js';
+import { costTable } from './lib/cpuprofile.js';
 import { formatNumber, header, percentile, result, table } from './lib/harness.js';
 
 header('ondemand-clamdscan');
@@ -28,6 +30,10 @@ const kFiles = Number(process.env.BENCH_ONDEMAND_FILES ?? 20_000);
 const kBig = 50;
 const kEicars = 5;
 const kConcurrency = Number(process.env.BENCH_ONDEMAND_CONCURRENCY ?? 8);
+// BENCH_ONDEMAND_PROFILE=<file.cpuprofile>: profile the scan=path job's first pass and print where node's CPU goes.
+const kProfile = process.env.BENCH_ONDEMAND_PROFILE;
+/** CPU ms of the client (node for a job, clamdscan for clamdscan) and of clamd over one run. */
+interface Cpu { readonly clientMs: number; readonly clamdMs: number }
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'avscan-od-bench-'));
 const tree = path.join(work, 'vol1');
@@ -61,7 +67,8 @@ const clamd = await startClamd({ maxThreads: 8, disableCache: true, streamMaxLen
 const sock = clamd.socketPath!;
 
 /** clamdscan over the tree: files/s and the infected files (relative paths). */
-async function clamdscan(): Promise<{ secs: number; infected: string[] }> {
+async function clamdscan(): Promise<{ secs: number; infected: string[]; cpu: Cpu }> {
+  const cpu = cpuWindow(clamd.pid);
   const t0 = process.hrtime.bigint();
   const out = await new Promise<string>((resolve, reject) => {
     const p = spawn('clamdscan', [`--config-file=${path.join(clamd.dir, 'clamd.conf')}`, '--multiscan', '--fdpass', '--infected', '--no-summary', tree], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -72,8 +79,9 @@ async function clamdscan(): Promise<{ secs: number; infected: string[] }> {
     p.on('exit', (code) => (code === 0 || code === 1 ? resolve(s) : reject(new Error(`clamdscan exited ${String(code)}: ${s.slice(-500)}`))));
   });
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = cpu.stop();
   const infected = out.split('\n').filter((l) => l.endsWith(' FOUND')).map((l) => path.relative(tree, l.slice(0, l.indexOf(': '))));
-  return { secs, infected: infected.sort() };
+  return { secs, infected: infected.sort(), cpu: { clientMs: c.childrenMs, clamdMs: c.otherMs } };
 }
 
 /** A runtime on its own store (`state`), over the same tree, whose pool is the one clamd at `server`. */
@@ -94,31 +102,79 @@ const jobs = createJobManager(rt, { concurrency: kConcurrency });
 const rtStream = await runtime('state-instream', `clamd+unix://${sock}`);
 const jobsStream = createJobManager(rtStream, { concurrency: kConcurrency });
 
-async function job(force = false, manager = jobs, on = rt): Promise<{ secs: number; status: JobStatus; infected: string[] }> {
+async function job(force = false, manager = jobs, on = rt, profile?: string): Promise<{ secs: number; status: JobStatus; infected: string[]; cpu: Cpu }> {
   const spec = { ...ontapJob(on, 'vs1', { name: 'bench', scan_paths: ['/vol1/'] }), force };
+  const cpu = cpuWindow(clamd.pid);
   const t0 = process.hrtime.bigint();
   const { id, done } = manager.start(spec);
-  const status = await done;
+  const status = await profiled(profile, () => done);
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = cpu.stop();
   const infected = manager.infections(id).map((i) => i.filePath.slice('\\vol1\\'.length).replace(/\\/g, '/')).sort();
-  return { secs, status, infected };
+  return { secs, status, infected, cpu: { clientMs: c.selfMs, clamdMs: c.otherMs } };
+}
+
+/** Every file of the tree, as the job would find it (listed before the timed window). */
+function treeFiles(dir: string, rel: string[] = []): string[][] {
+  const out: string[][] = [];
+  for (const d of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (d.isDirectory()) out.push(...treeFiles(path.join(dir, d.name), [...rel, d.name]));
+    else if (d.isFile()) out.push([...rel, d.name]);
+  }
+  return out;
+}
+
+async function engineOnly(on: Awaited<ReturnType<typeof runtime>>): Promise<{ secs: number; scanned: number; infected: number; cpu: Cpu }> {
+  const files = treeFiles(tree);
+  const volume = on.volume('vs1', 'vol1')!;
+  const engine = on.engine('vs1');
+  let next = 0;
+  let scanned = 0;
+  let infected = 0;
+  const cpu = cpuWindow(clamd.pid);
+  const t0 = process.hrtime.bigint();
+  const lane = async (): Promise<void> => {
+    while (next < files.length) {
+      const rel = files[next++]!;
+      const out = await engine.scanOnDemand(accessOf(resolveInVolume(volume, rel.join('/'))));
+      scanned++;
+      if (out.verdict?.result === 'infected') infected++;
+    }
+  };
+  await Promise.all(Array.from({ length: kConcurrency }, lane));
+  await engine.drain();
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = cpu.stop();
+  return { secs, scanned, infected, cpu: { clientMs: c.selfMs, clamdMs: c.otherMs } };
 }
 
 const rows: Array<Record<string, string | number>> = [];
+const cpuCols = (c: Cpu, files: number): Record<string, number> => ({ 'client CPU µs/file': (c.clientMs * 1000) / files, 'clamd CPU µs/file': (c.clamdMs * 1000) / files });
 const c1 = await clamdscan();
-rows.push({ run: 'clamdscan --multiscan --fdpass, pass 1', files: total, secs: c1.secs, 'files/s': total / c1.secs, infected: c1.infected.length });
-const j1 = await job();
-rows.push({ run: `on-demand job, scan=path (concurrency ${kConcurrency}), pass 1`, files: j1.status.scanned, secs: j1.secs, 'files/s': total / j1.secs, infected: j1.infected.length });
+rows.push({ run: 'clamdscan --multiscan --fdpass, pass 1', files: total, secs: c1.secs, 'files/s': total / c1.secs, infected: c1.infected.length, ...cpuCols(c1.cpu, total) });
+const j1 = await job(false, jobs, rt, kProfile);
+rows.push({ run: `on-demand job, scan=path (concurrency ${kConcurrency}), pass 1`, files: j1.status.scanned, secs: j1.secs, 'files/s': total / j1.secs, infected: j1.infected.length, ...cpuCols(j1.cpu, total) });
 const js = await job(false, jobsStream, rtStream);
-rows.push({ run: `on-demand job, INSTREAM (reference), pass 1`, files: js.status.scanned, secs: js.secs, 'files/s': total / js.secs, infected: js.infected.length });
+rows.push({ run: `on-demand job, INSTREAM (reference), pass 1`, files: js.status.scanned, secs: js.secs, 'files/s': total / js.secs, infected: js.infected.length, ...cpuCols(js.cpu, total) });
+// (e) the engine alone on its own store: every tree file through engine.scanOnDemand, kConcurrency
+// in flight, no job (no walk, scope, lookup, queue or checkpoints); job − engine CPU is the runner's own.
+const rtEngine = await runtime('state-engine', `clamd+unix://${sock}?scan=path`);
+const je = await engineOnly(rtEngine);
+rows.push({ run: `engine.scanOnDemand alone (${kConcurrency} in flight), pass 1`, files: je.scanned, secs: je.secs, 'files/s': total / je.secs, infected: je.infected, ...cpuCols(je.cpu, total) });
+await rtEngine.close();
 const c2 = await clamdscan();
-rows.push({ run: 'clamdscan, pass 2 (unchanged tree)', files: total, secs: c2.secs, 'files/s': total / c2.secs, infected: c2.infected.length });
+rows.push({ run: 'clamdscan, pass 2 (unchanged tree)', files: total, secs: c2.secs, 'files/s': total / c2.secs, infected: c2.infected.length, ...cpuCols(c2.cpu, total) });
 const j2 = await job();
-rows.push({ run: 'on-demand job, scan=path, pass 2 (unchanged tree)', files: j2.status.scanned, secs: j2.secs, 'files/s': total / j2.secs, infected: j2.infected.length });
+rows.push({ run: 'on-demand job, scan=path, pass 2 (unchanged tree)', files: j2.status.scanned, secs: j2.secs, 'files/s': total / j2.secs, infected: j2.infected.length, ...cpuCols(j2.cpu, total) });
 console.log(table(rows));
 const sameInfected = JSON.stringify(c1.infected) === JSON.stringify(j1.infected) && JSON.stringify(j1.infected) === JSON.stringify([...eicars].sort());
 console.log(`infected lists equal (clamdscan, job, planted): ${String(sameInfected)}; INSTREAM job's list equal too: ${String(JSON.stringify(js.infected) === JSON.stringify(j1.infected))}`);
 console.log(`pass 1 vs clamdscan: scan=path ${formatNumber(c1.secs / j1.secs)}x, INSTREAM ${formatNumber(c1.secs / js.secs)}x (reference); path fallbacks: ${String(rt.dispatcher('vs1').metrics().servers[0]?.pathFallbacks ?? 0)}`);
+console.log(`node CPU per file, pass 1: job ${formatNumber((j1.cpu.clientMs * 1000) / total)} µs, engine alone ${formatNumber((je.cpu.clientMs * 1000) / total)} µs → the job's own (walk, scope, lookup, queue, checkpoints): ${formatNumber(((j1.cpu.clientMs - je.cpu.clientMs) * 1000) / total)} µs`);
+if (kProfile !== undefined) {
+  console.log(`node CPU of the scan=path job's pass 1 by function (profile ${kProfile}):`);
+  for (const r of costTable(kProfile, total, true).slice(0, 15)) console.log(`  ${r.usPerUnit.toFixed(1).padStart(7)} µs/file ${(r.share * 100).toFixed(1).padStart(5)}%  ${r.where}`);
+}
 result('ondemand-clamdscan', 'first_pass_ratio', sameInfected ? c1.secs / j1.secs : 0, '>=', 0.9, 'x');
 result('ondemand-clamdscan', 'second_pass_speedup', c2.secs / j2.secs, '>=', 20, 'x');
 

@@ -20,6 +20,7 @@ import { createStaticRuntime, startFrontdoor } from '@avscan/filer';
 import { clamdAvailable, startClamd } from './lib/clamd.js';
 import { formatNumber, header, median, result, table } from './lib/harness.js';
 import { sambaAvailable, startSmbd } from './lib/samba.js';
+import { compareZscan, type ZscanComparison } from './lib/zscan-client.js';
 
 header('samba-frontdoor');
 if (!clamdAvailable() || !sambaAvailable() || process.getuid?.() !== 0) {
@@ -84,6 +85,7 @@ async function mget(config: Config, dir: string, count: number): Promise<number>
 // times[pass][set][config] = seconds per round
 const times = [0, 1].map(() => sets.map(() => ({ a: [] as number[], i: [] as number[], b: [] as number[], c: [] as number[] })));
 let scannerRequestsPass2 = 0;
+let alone: ZscanComparison | undefined;
 try {
   for (let round = 0; round < rounds; round++) {
     const dirs = sets.map((set, i) => {
@@ -104,6 +106,24 @@ try {
       await rtStream.engine('vs1').drain();
     }
   }
+  // The front door alone, same run: a client asking as vfs_virusfilter does (new connection per file,
+  // zSCAN), through the front door and straight to clamd, on fresh 1 KiB files — smbd's cost taken out.
+  alone = await compareZscan({
+    fdSocket: fd.socketPath!,
+    clamdSocket: clamd.socketPath!,
+    clamdPid: clamd.pid,
+    files: (tag) => {
+      const dir = path.join(volume, `zscan-${tag}`);
+      mkdirSync(dir);
+      return Array.from({ length: 300 }, (_, k) => {
+        const f = path.join(dir, `f${k}.bin`);
+        writeFileSync(f, randomBytes(1024));
+        return f;
+      });
+    },
+    rounds: rounds,
+    between: () => rt.engine('vs1').drain(),
+  });
 } finally {
   const replies = fd.stats().replies;
   console.log(`front door replies: ${replies.OK} OK, ${replies.FOUND} FOUND, ${replies.ERROR} ERROR (scan=path; path fallbacks: ${String(rt.dispatcher('vs1').metrics().servers[0]?.pathFallbacks ?? 0)})`);
@@ -154,6 +174,12 @@ console.log(table(rows));
 for (const f of failures) console.log(`NOT SERVED ${f}`);
 console.log(`median of ${rounds} rounds; one smbclient session per mget (session setup included in every column);`);
 console.log(`clamd cache ${clamdCache ? 'on' : 'off (DisableCache yes)'}; scanner requests during pass 2 of (a): ${scannerRequestsPass2} (expected 0)`);
+if (alone !== undefined) {
+  const ms = (s: number): number => (s * 1000) / 300;
+  console.log(`front door alone (zSCAN client, no smbd; 300 × 1 KiB, median of ${rounds}): ${formatNumber(ms(alone.secs.a))} vs clamd direct ${formatNumber(ms(alone.secs.b))} ms/file, ` +
+    `a/b ${formatNumber(alone.secs.b / alone.secs.a)}x, +${formatNumber(ms(alone.secs.a - alone.secs.b))} ms/file; ` +
+    `front door CPU ${formatNumber(alone.cpu.a.node - alone.cpu.b.node)} µs/file (node (a) − node (b)), clamd CPU ${formatNumber(alone.cpu.a.clamd)} / ${formatNumber(alone.cpu.b.clamd)} µs/file`);
+}
 result('samba-frontdoor', 'pass1_worst_a_vs_b', Math.min(...ratio[0]!), '>=', 0.9, 'x');
 result('samba-frontdoor', 'pass2_1MiB_a_vs_b', ratio[1]![2]!, '>=', 3, 'x');
 console.log(`(${formatNumber(ratio[1]![0]!)}x and ${formatNumber(ratio[1]![1]!)}x on the 1 KiB and 64 KiB sets in pass 2)`);

@@ -15,9 +15,20 @@ export interface Located {
   readonly share: ShareModel | undefined;
 }
 
+// Realpaths of volume roots, by configured root: a root is resolved once, not on every SCAN (the JS
+// realpath lstats each component of each root, per request). Same lifetime as paths.ts's own root
+// cache, which the file resolution below relies on anyway; a root that does not resolve (yet) is
+// not cached, so it is tried again next time.
+let realRoots = new Map<string, string>();
+
 function realOr(p: string): string {
+  const hit = realRoots.get(p);
+  if (hit !== undefined) return hit;
   try {
-    return realpathSync(p);
+    const real = realpathSync.native(p);
+    if (realRoots.size > 1024) realRoots = new Map();
+    realRoots.set(p, real);
+    return real;
   } catch {
     return p;
   }

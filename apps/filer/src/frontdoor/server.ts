@@ -7,7 +7,9 @@
 // closed after the reply — Samba's reader waits for the peer to close (REAL-SCANNERS §3.3 #4).
 // Inside IDSESSION commands get 1-based ids and replies `<id>: <reply>` come back as each finishes.
 // A client that goes away gets no reply; its scan finishes and is recorded like any other. Its access
-// carries an abort signal that fires then, for an engine that can cancel a wait.
+// carries an abort signal, for an engine that can cancel a wait, that fires when the connection closes
+// with a scan still in flight (a reset, or the front door closing; a client's plain FIN leaves the
+// connection half-open, allowHalfOpen, until the reply is written).
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import type { FileAccess } from '@avscan/engine';
@@ -174,7 +176,9 @@ export async function startFrontdoor(runtime: FilerRuntime, options: FrontdoorOp
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       sockets.delete(socket);
-      cancel.abort();
+      // Only a scan still in flight has anyone to tell; abort() builds a DOMException with a stack
+      // trace, a cost every connection would otherwise pay after its reply (Samba: one per file).
+      if (pending > 0) cancel.abort();
     });
   };
 

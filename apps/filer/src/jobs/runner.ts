@@ -328,15 +328,16 @@ export class JobManager {
     const shared = !(this.#rt.store instanceof Store);
     const dispatcher = (this.#rt as { dispatcher?: (svm: string) => Dispatcher }).dispatcher?.(spec.svm);
     const policy: CompiledPolicy = compilePolicy(spec.policy);
-    const roots: (WalkRoot & { resolved: (rel: readonly string[]) => ResolvedPath })[] = spec.roots.map((r) => {
+    const roots: (WalkRoot & { resolved: (rel: readonly string[], file: string) => ResolvedPath })[] = spec.roots.map((r) => {
       const volume = this.#rt.volume(spec.svm, r.volume);
       if (volume === undefined) throw new FilerError(FilerErrorCodes.NOT_FOUND, `no volume ${show(r.volume)}`, 'volume');
       const abs = path.join(volume.root, ...r.components);
       return {
         abs,
-        resolved: (rel) => {
+        // `file` is the walk's own path of the item (`abs` + `rel`): not joined a second time.
+        resolved: (rel, file) => {
           const components = [...r.components, ...rel];
-          return { volume, components, file: path.join(abs, ...rel), svmPath: `\\${volume.name}${components.length ? '\\' : ''}${components.join('\\')}` };
+          return { volume, components, file, svmPath: `\\${volume.name}${components.length ? '\\' : ''}${components.join('\\')}` };
         },
       };
     });
@@ -404,7 +405,7 @@ export class JobManager {
         window.push(slot);
         let access: FileAccess;
         try {
-          access = accessOf(roots[item.root]!.resolved(item.rel));
+          access = accessOf(roots[item.root]!.resolved(item.rel, item.file));
         } catch {
           finish(slot, { type: 'skipped' }); // vanished since the walk listed it
           continue;

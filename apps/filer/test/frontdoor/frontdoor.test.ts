@@ -1,9 +1,10 @@
 // The clamd front door over its unix socket, on a static runtime with the built-in scanner: what a
 // clamd client (Samba's vfs_virusfilter) sends, what it gets back, and what the engine did.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createStaticRuntime, startFrontdoor, type Frontdoor, type StaticRuntime } from '../../src/index.js';
 import { exchange, zscan } from './wire.js';
 
@@ -47,6 +48,8 @@ beforeAll(async () => {
       { name: 'qm', volumes: [{ name: 'vol1' }], scanner_pools: [{ name: 'p1', servers: ['builtin:'] }], engine: { infectedAction: 'quarantine-move', quarantineDir: path.join(tmp, 'quarantine') } },
       { name: 'deny', volumes: [{ name: 'vol1' }], scanner_pools: [{ name: 'p', servers: [dead] }], policy: { name: 'd', on_failure: 'deny' }, dispatcher: { scan_queue_timeout: 1 } },
       { name: 'allow', volumes: [{ name: 'vol1' }], scanner_pools: [{ name: 'p', servers: [dead] }], policy: { name: 'a', on_failure: 'allow' }, dispatcher: { scan_queue_timeout: 1 } },
+      // A scan that waits 2 s for a scanner: a client can leave while it is in flight.
+      { name: 'slow', volumes: [{ name: 'vol1' }], scanner_pools: [{ name: 'p', servers: [dead] }], policy: { name: 's', on_failure: 'deny' }, dispatcher: { scan_queue_timeout: 2 } },
     ],
   });
   fd = await startFrontdoor(rt, { stateDir: tmp, env: {} });
@@ -162,6 +165,28 @@ describe('clamd front door: replies', () => {
     const out = await exchange(sock, `zIDSESSION\0zPING\0zSCAN ${a}\0zSCAN ${b}\0zEND\0`);
     const replies = out.split('\0').filter((x) => x.length > 0).sort();
     expect(replies).toEqual([`1: PONG`, `2: ${a}: OK`, expect.stringMatching(new RegExp(`^3: ${b.replace(/[.]/g, '\\.')}: Eicar\\S* FOUND$`))]);
+  });
+
+  it('a client that goes away mid-scan: its scan still ends and is counted, and every connection closes', async () => {
+    const f = put('slow', 'vol1', 'gone.txt', 'x');
+    const errors = fd.stats().replies.ERROR;
+    await new Promise<void>((resolve, reject) => {
+      const s = net.createConnection(sock, () => {
+        s.write(`zSCAN ${f}\0`);
+        setTimeout(() => {
+          s.destroy();
+          resolve();
+        }, 200);
+      });
+      s.on('error', reject);
+    });
+    // The half-open connection (allowHalfOpen) is closed once its reply is written; nobody reads it.
+    await vi.waitFor(() => expect(fd.stats().replies.ERROR).toBe(errors + 1), { timeout: 10_000, interval: 20 });
+    await vi.waitFor(() => expect(fd.stats().activeConnections).toBe(0), { timeout: 2000, interval: 10 });
+    // Connections that got their reply close without a cancellation to deliver: answers unchanged.
+    const ok = put('vs1', 'vol1', 'stay.txt', 'ok');
+    expect(await Promise.all([zscan(sock, ok), zscan(sock, ok)])).toEqual([`${ok}: OK`, `${ok}: OK`]);
+    await vi.waitFor(() => expect(fd.stats().activeConnections).toBe(0), { timeout: 2000, interval: 10 });
   });
 
   it('20 concurrent SCANs of one new file: one scanner request, the same verdict for all', async () => {

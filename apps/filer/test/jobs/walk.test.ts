@@ -1,4 +1,5 @@
 // The job's tree walk: total order, lazy, resumes right after a checkpoint, no symlinks followed.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,4 +50,17 @@ it('a root may be a single file; symlinks are neither followed nor listed', asyn
   expect(await all([{ abs: path.join(a, 'x', 'real') }])).toEqual(['0:']);
   expect(await all([{ abs: path.join(a, 'x', 'real') }], [0])).toEqual([]);
   expect(await all([{ abs: path.join(a, 'missing') }])).toEqual([]);
+});
+
+it('countFiles counts exactly the files the walk lists: symlinks, a FIFO, a root with a trailing slash, a file root', async () => {
+  const a = tree(['x/real', 'x/y/z/deep', 'top']);
+  symlinkSync('/etc', path.join(a, 'x', 'etc-link'));
+  symlinkSync(path.join(a, 'x', 'real'), path.join(a, 'x', 'y', 'file-link'));
+  execFileSync('mkfifo', [path.join(a, 'x', 'fifo')]);
+  const roots = [{ abs: a + '/' }, { abs: path.join(a, 'x', 'y') }, { abs: path.join(a, 'top') }, { abs: path.join(a, 'nothing') }];
+  const listed = await all(roots);
+  expect(listed).toEqual(['0:top', '0:x/real', '0:x/y/z/deep', '1:z/deep', '2:']);
+  expect(await countFiles(roots)).toBe(listed.length);
+  // The walk's paths are the joined paths, even under a root given with a trailing slash.
+  for await (const it of walkFiles(roots)) expect(it.file).toBe(path.join(roots[it.root]!.abs, ...it.rel));
 });

@@ -1,0 +1,106 @@
+// frontdoor-zscan: the front door alone, without Samba. A client that asks as vfs_virusfilter does
+// (new connection per file, `zSCAN <path>`, wait for close; bench/lib/zscan-client.ts) times
+// (a) avscan front door → engine → clamd (`?scan=path`) against (b) the same client straight to the
+// same clamd, on unique unscanned 1 KiB files, in the same run (rounds alternate the order). The ratio
+// is the front door's share of samba-frontdoor's pass-1 gap, with smbd's own cost taken out; the
+// extra ms per file is what the front door adds per open. `--cpu-prof`-friendly: run with
+// `node --cpu-prof bench/dist/frontdoor-zscan.js` to see where the front door's time goes.
+// clamd runs with DisableCache yes. FILES (default 500) and ROUNDS (default 5) override the sizes.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { accessOf, createStaticRuntime, resolveInVolume, startFrontdoor } from '@avscan/filer';
+import { clamdAvailable, startClamd } from './lib/clamd.js';
+import { cpuWindow, profiled } from './lib/cpu.js';
+import { costTable } from './lib/cpuprofile.js';
+import { header, median, result, table } from './lib/harness.js';
+import { compareZscan, zscanAll, type ZscanComparison } from './lib/zscan-client.js';
+
+header('frontdoor-zscan');
+if (!clamdAvailable()) {
+  console.log('clamd is not installed: run `bash scripts/real-scanners.sh install`');
+  process.exit(0);
+}
+const kFiles = Number(process.env['FILES'] ?? 500);
+const kRounds = Number(process.env['ROUNDS'] ?? 5);
+// PROFILE=<file.cpuprofile>: after the measured rounds, one more round of (a) under V8's profiler.
+const kProfile = process.env['PROFILE'];
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'avscan-bench-fdz-'));
+const clamd = await startClamd({ maxThreads: 16, disableCache: true });
+const rt = await createStaticRuntime({
+  stateDir: path.join(tmp, 'state'),
+  svms: [{ name: 'vs1', volumes: [{ name: 'vol1' }], scanner_pools: [{ name: 'p', servers: [`clamd+unix://${clamd.socketPath}?scan=path`] }] }],
+});
+const fd = await startFrontdoor(rt, { stateDir: path.join(tmp, 'state'), env: {} });
+const volume = rt.volume('vs1', 'vol1')!.root;
+
+function files(dir: string): string[] {
+  mkdirSync(path.join(volume, dir));
+  const out: string[] = [];
+  for (let k = 0; k < kFiles; k++) {
+    const f = path.join(volume, dir, `f${k}.bin`);
+    writeFileSync(f, randomBytes(1024));
+    out.push(f);
+  }
+  return out;
+}
+
+let cmp: ZscanComparison;
+const eSecs: number[] = [];
+const eCpu = { node: 0, clamd: 0 };
+let notAllowed = 0;
+try {
+  cmp = await compareZscan({
+    fdSocket: fd.socketPath!,
+    clamdSocket: clamd.socketPath!,
+    clamdPid: clamd.pid,
+    files,
+    rounds: kRounds,
+    between: () => rt.engine('vs1').drain(),
+  });
+  // (e) the engine alone, in this process: the same files resolved and opened as the front door
+  // does, without sockets or parsing; (a) − (e) is the front door's own cost.
+  const vol = rt.volume('vs1', 'vol1')!;
+  const engine = rt.engine('vs1');
+  for (let round = 0; round < kRounds; round++) {
+    const set = files(`r${round}-e`);
+    const w = cpuWindow(clamd.pid);
+    const t0 = process.hrtime.bigint();
+    for (const f of set) {
+      const answer = await engine.open(accessOf(resolveInVolume(vol, path.relative(volume, f))));
+      if (!answer.allow) notAllowed++;
+    }
+    eSecs.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    const used = w.stop();
+    eCpu.node += used.selfMs;
+    eCpu.clamd += used.otherMs;
+    await engine.drain();
+  }
+  if (kProfile !== undefined) {
+    const set = files('profiled');
+    await profiled(kProfile, () => zscanAll(fd.socketPath!, set));
+  }
+} finally {
+  await fd.close();
+  await rt.close();
+  await clamd.stop();
+  rmSync(tmp, { recursive: true, force: true });
+}
+const { a, b } = cmp.secs;
+console.log(table([
+  { path: '(a) client → avscan front door → clamd (scan=path)', 'files/s': kFiles / a, 'ms/file': (a * 1000) / kFiles, 'node CPU µs/file': cmp.cpu.a.node, 'clamd CPU µs/file': cmp.cpu.a.clamd },
+  { path: '(e) engine.open in-process (no socket, no parse)', 'files/s': kFiles / median(eSecs), 'ms/file': (median(eSecs) * 1000) / kFiles, 'node CPU µs/file': (eCpu.node * 1000) / (kFiles * kRounds), 'clamd CPU µs/file': (eCpu.clamd * 1000) / (kFiles * kRounds) },
+  { path: '(b) client → clamd directly', 'files/s': kFiles / b, 'ms/file': (b * 1000) / kFiles, 'node CPU µs/file': cmp.cpu.b.node, 'clamd CPU µs/file': cmp.cpu.b.clamd },
+]));
+console.log(`front door CPU (node (a) − node (b), the client's own share taken out): ${(cmp.cpu.a.node - cmp.cpu.b.node).toFixed(0)} µs per file`);
+console.log(`of which the engine (e): ${((eCpu.node * 1000) / (kFiles * kRounds)).toFixed(0)} µs per file; sockets, parsing, locating and replying: ${(cmp.cpu.a.node - cmp.cpu.b.node - (eCpu.node * 1000) / (kFiles * kRounds)).toFixed(0)} µs per file${notAllowed > 0 ? `; ${notAllowed} engine opens NOT allowed` : ''}`);
+for (const l of cmp.notOk.slice(0, 5)) console.log(`NOT OK ${l}`);
+console.log(`median of ${kRounds} rounds × ${kFiles} unique 1 KiB files, one connection per file, sequential; clamd cache off`);
+console.log(`front door adds ${(((a - b) * 1000) / kFiles).toFixed(3)} ms per file over clamd direct`);
+if (kProfile !== undefined) {
+  console.log(`node CPU of the front door by function, one round of (a) (profile ${kProfile}):`);
+  for (const r of costTable(kProfile, kFiles, true).slice(0, 20)) console.log(`  ${r.usPerUnit.toFixed(1).padStart(7)} µs/file ${(r.share * 100).toFixed(1).padStart(5)}%  ${r.where}`);
+}
+result('frontdoor-zscan', 'a_vs_b', b / a, '>=', 0.9, 'x');

@@ -1,0 +1,86 @@
+// A clamd-protocol client that asks as Samba's vfs_virusfilter (clamav backend) does: one new unix
+// connection per file, `zSCAN <path>\0`, read until the peer closes. Used by the front-door benches
+// to time the front door alone against the same client straight to clamd, in the same run.
+import net from 'node:net';
+import { cpuWindow } from './cpu.js';
+import { median } from './harness.js';
+
+/** One zSCAN on a fresh connection: the reply without its NUL terminator. */
+export function zscan(socketPath: string, file: string, timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.createConnection(socketPath);
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => s.destroy(new Error(`zSCAN ${file}: no reply in ${timeoutMs} ms`)), timeoutMs);
+    s.on('connect', () => s.write(`zSCAN ${file}\0`));
+    s.on('data', (c: Buffer) => chunks.push(c));
+    s.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8').replace(/\0$/, ''));
+    });
+  });
+}
+
+/** Seconds to zSCAN `files` one after another (as one smbd process does); replies not ending in OK are returned. */
+export async function zscanAll(socketPath: string, files: readonly string[]): Promise<{ secs: number; notOk: string[] }> {
+  const notOk: string[] = [];
+  const t0 = process.hrtime.bigint();
+  for (const f of files) {
+    const r = await zscan(socketPath, f);
+    if (!r.endsWith(': OK')) notOk.push(r);
+  }
+  return { secs: Number(process.hrtime.bigint() - t0) / 1e9, notOk };
+}
+
+export interface ZscanComparison {
+  /** Median seconds per round: (a) through the front door, (b) straight to clamd. */
+  readonly secs: { readonly a: number; readonly b: number };
+  /** CPU µs per file over all rounds: this process (client, plus the front door in (a)) and clamd. */
+  readonly cpu: { readonly a: { readonly node: number; readonly clamd: number }; readonly b: { readonly node: number; readonly clamd: number } };
+  readonly notOk: readonly string[];
+}
+
+/**
+ * `rounds` rounds of `files()` (fresh unscanned files each call) through the front door at `fdSocket`
+ * (a) and straight to clamd at `clamdSocket` (b), alternating which goes first, after one warm-up
+ * round of each. The front door must run in this process for its CPU to be counted in (a).
+ */
+export async function compareZscan(o: {
+  readonly fdSocket: string;
+  readonly clamdSocket: string;
+  readonly clamdPid: number;
+  readonly files: (tag: string) => string[];
+  readonly rounds: number;
+  /** Called after each round (e.g. to drain the engine's group commit outside the timed window). */
+  readonly between?: () => Promise<void>;
+}): Promise<ZscanComparison> {
+  await zscanAll(o.fdSocket, o.files('warm-a'));
+  await zscanAll(o.clamdSocket, o.files('warm-b'));
+  const secs = { a: [] as number[], b: [] as number[] };
+  const ms = { a: { node: 0, clamd: 0 }, b: { node: 0, clamd: 0 } };
+  const notOk: string[] = [];
+  let n = 0;
+  for (let round = 0; round < o.rounds; round++) {
+    const sets = { a: o.files(`r${round}-a`), b: o.files(`r${round}-b`) };
+    n += sets.a.length;
+    for (const c of round % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
+      const w = cpuWindow(o.clamdPid);
+      const r = await zscanAll(c === 'a' ? o.fdSocket : o.clamdSocket, sets[c]);
+      const used = w.stop();
+      ms[c].node += used.selfMs;
+      ms[c].clamd += used.otherMs;
+      secs[c].push(r.secs);
+      notOk.push(...r.notOk.slice(0, 3));
+    }
+    await o.between?.();
+  }
+  const us = (v: number): number => (v * 1000) / n;
+  return {
+    secs: { a: median(secs.a), b: median(secs.b) },
+    cpu: { a: { node: us(ms.a.node), clamd: us(ms.a.clamd) }, b: { node: us(ms.b.node), clamd: us(ms.b.clamd) } },
+    notOk,
+  };
+}
