@@ -245,8 +245,7 @@ export class Engine {
     if (state === 'stale' && this.#attrs.shared) {
       // Another node may have scanned it. A store that cannot answer: scan (the lock stage reports the failure).
       try {
-        attrs = await this.#attrs.read(keyOf(access), k);
-        state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
+        ({ attrs, state } = await this.#confirm(access, k));
       } catch {
         state = 'stale';
       }
@@ -340,12 +339,11 @@ export class Engine {
     if (state === 'stale' && this.#attrs.shared) {
       // This node's cache cannot say: another node may have scanned (or released) the file. Ask the database.
       try {
-        attrs = await this.#attrs.read(keyOf(access), k);
+        ({ attrs, state } = await this.#confirm(access, k));
       } catch (err) {
         // An asynchronous trigger is allowed anyway; its queued scan meets the store's failure at the lock stage.
         if (trigger !== 'async') return this.#verdictAnswer(operation, access, this.#storeFailed(err, attrs), trigger, policy, false);
       }
-      state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
     }
     if (state === 'current') return this.#answer({ operation, access, allow: true, reason: 'scan-current', trigger, policyRevision: policy.revision });
     // A quarantined file is denied without a scan; an asynchronous trigger cannot deny, and needs no scan.
@@ -486,7 +484,13 @@ export class Engine {
     const attrs = this.#attrs.peek(access.volume, access.fileId, k);
     const state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
     if (state !== 'stale' || !this.#attrs.shared) return state;
-    return lookupState(await this.#attrs.read(keyOf(access), k), access.changeStamp, this.#watermark.get(Date.now()));
+    return (await this.#confirm(access, k)).state;
+  }
+
+  /** A shared store's database read of a file this node's cache calls stale. Rejects with the store's error. */
+  async #confirm(access: FileAccess, k: string): Promise<{ attrs: Attributes | undefined; state: LookupState }> {
+    const attrs = await this.#attrs.read(keyOf(access), k);
+    return { attrs, state: lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now())) };
   }
 
   /** Shared store: raises the cluster's signature watermark to this node's dispatcher's (other nodes' files go stale). */
