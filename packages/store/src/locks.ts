@@ -7,6 +7,8 @@
 // - locks are taken only for files that need a scan (rare next to attribute lookups), so a commit per
 //   lock costs little — but it is on the path of every first access to a new or changed file, so
 //   acquire is ONE statement in autocommit (one implicit transaction, no BEGIN/COMMIT round trips).
+// The exception is `acquireInBatch`, the deferred acquire (queued-locks.ts): the same statement run
+// inside a group-commit batch, for a caller that starts its scan without waiting for the answer.
 import type Database from 'better-sqlite3';
 import type { FileKey } from './current.js';
 
@@ -28,7 +30,7 @@ interface LockRow {
   expires_at: number;
 }
 
-const kAcquired: AcquireResult = Object.freeze({ acquired: true });
+export const kAcquired: AcquireResult = Object.freeze({ acquired: true });
 
 interface TakeParams {
   readonly volume: string;
@@ -84,6 +86,16 @@ export class LockTable {
     const row = this.#get.get(key.volume, key.fileId) as LockRow | undefined;
     if (row !== undefined) return { acquired: false, holder: toHolder(row) };
     return this.#acquire.immediate(params);
+  }
+
+  /**
+   * The same decision inside a transaction that already holds the write lock (a group-commit batch):
+   * nobody can release the holder between the two statements, so no retry is needed.
+   */
+  acquireInBatch(key: FileKey, owner: string, scanId: string, leaseMs: number, now: number): AcquireResult {
+    const params: TakeParams = { volume: key.volume, fileId: key.fileId, node: this.#node, owner, scanId, now, expires: now + leaseMs };
+    if (this.#take.get(params) !== undefined) return kAcquired;
+    return { acquired: false, holder: toHolder(this.#get.get(key.volume, key.fileId) as LockRow) };
   }
 
   /** Extends our own unexpired lease; false when the lock is no longer ours (expired and maybe taken over). */

@@ -38,7 +38,8 @@ import {
   type ServerStatusRecord,
 } from './events.js';
 import { GroupCommitter } from './group-commit.js';
-import { LockTable, type AcquireResult, type LockHolder } from './locks.js';
+import { kAcquired, LockTable, type AcquireResult, type LockHolder } from './locks.js';
+import { QueuedLocks, type QueuedLock } from './queued-locks.js';
 import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } from './options.js';
 import {
   ReportTable,
@@ -69,6 +70,7 @@ export class Store {
   readonly #db: Database.Database;
   readonly #attributes: AttributeTable;
   readonly #locks: LockTable;
+  readonly #queuedLocks = new QueuedLocks();
   readonly #events: EventTable;
   readonly #servers: ServerStatusTable;
   readonly #reports: ReportTable;
@@ -164,6 +166,8 @@ export class Store {
       const owner = checkString('releaseLock.owner', release.owner, 256);
       const scanId = checkString('releaseLock.scanId', release.scanId, 256);
       const key = { volume: record.volume, fileId: record.fileId };
+      // A deferred lock still queued is cancelled: neither its write nor the release is applied.
+      if (this.#queuedLocks.cancel(key, owner, scanId)) return () => this.#attributes.upsert(params);
       return () => {
         this.#attributes.upsert(params);
         this.#locks.release(key, owner, scanId);
@@ -256,18 +260,53 @@ export class Store {
     return this.#run(() => this.#locks.acquire(key, owner, scanId, leaseMs, this.options.clock()));
   }
 
+  /**
+   * The same decision as `acquireLock`, queued into the group-commit batch instead of its own
+   * transaction; resolves once that batch committed. For a caller that starts its scan without
+   * waiting (the engine on a local store). While the write is queued, a `recordScan(…, { releaseLock })`
+   * or `releaseLock` of the same lock cancels it: the lock row is never written, the release not run,
+   * and the promise resolves `{ acquired: true }` — the database ends as after both in one
+   * transaction. A renewal of a queued lock answers `true` (the lease starts when the row is written).
+   * Other connections see the lock only once its batch committed (≤ `batchMaxDelayMs`).
+   */
+  acquireLockDeferred(key: FileKey, owner: string, scanId: string, leaseMs: number): Promise<AcquireResult> {
+    let entry: QueuedLock;
+    try {
+      this.#assertWritable();
+      checkFileKey(key);
+      checkString('owner', owner, 256);
+      checkString('scanId', scanId, 256);
+      checkCount('leaseMs', leaseMs, 86_400_000);
+      entry = this.#queuedLocks.add(key, owner, scanId);
+    } catch (err) {
+      return Promise.reject(classifySqliteError(err, this.file));
+    }
+    const written = this.#committer.enqueue(() => {
+      this.#queuedLocks.settle(entry);
+      if (entry.cancelled) return kAcquired;
+      return this.#locks.acquireInBatch(key, owner, scanId, leaseMs, this.options.clock());
+    });
+    // A batch that failed before reaching the write (busy, closed) must not leave it cancellable.
+    return written.then(undefined, (err: unknown) => {
+      this.#queuedLocks.settle(entry);
+      throw err;
+    });
+  }
+
   /** Extends our unexpired lease to now + `leaseMs`; false if the lock is no longer ours. */
   renewLock(key: FileKey, owner: string, scanId: string, leaseMs: number): boolean {
     this.#assertWritable();
     checkFileKey(key);
     checkCount('leaseMs', leaseMs, 86_400_000);
+    if (this.#queuedLocks.has(key, owner, scanId)) return true;
     return this.#run(() => this.#locks.renew(key, owner, scanId, leaseMs, this.options.clock()));
   }
 
-  /** Releases our lock; false if it was not ours (expired and taken over, or never held). */
+  /** Releases our lock; false if it was not ours (expired and taken over, or never held). A queued deferred lock is cancelled (no write). */
   releaseLock(key: FileKey, owner: string, scanId: string): boolean {
     this.#assertWritable();
     checkFileKey(key);
+    if (this.#queuedLocks.cancel(key, owner, scanId)) return true;
     return this.#run(() => this.#locks.release(key, owner, scanId));
   }
 
