@@ -40,8 +40,10 @@ it('engine killed mid-scan: on restart the lock is recovered and the next access
     });
     proc.on('exit', (code) => reject(new Error(`child exited early with ${code}`)));
   });
-  // The lock is held by the child (node1) right now.
+  // The lock is held by the child (node1) now, or within one group-commit batch (the engine's
+  // deferred lock write is committed with the batch that follows the dispatch).
   const peek = openStore(db, { nodeId: 'observer' });
+  for (let i = 0; i < 200 && peek.lockHolder({ volume: 'vol1', fileId: access.fileId }) === undefined; i++) await new Promise((r) => setTimeout(r, 10));
   expect(peek.lockHolder({ volume: 'vol1', fileId: access.fileId })).toMatchObject({ owner: 'node1' });
   await peek.close();
   proc.kill('SIGKILL');

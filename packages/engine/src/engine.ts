@@ -92,7 +92,7 @@ export class Engine {
     this.#watermark = new Watermark(this.#o.dispatcher, this.#o.watermarkRefreshMs, this.#shared);
     this.#idPrefix = `${this.#store.nodeId}-${randomBytes(3).toString('hex')}-`;
     this.#recorder = new Recorder(this.#o, this.#attrs, this.#counters);
-    this.#leases = new Leases(this.#store, this.#o.leaseMs);
+    this.#leases = new Leases(this.#store, this.#o.leaseMs, this.#o.lockWrites, () => { this.#counters.lockConflicts++; }, () => { this.#counters.storeErrors++; });
     this.#servers = new ServerLog(this.#store, this.#o.dispatcher, this.#o.svm, () => { this.#counters.recordErrors++; }, () => this.#shareWatermark());
     this.#servers.start();
     // A node whose scanners are newer than the cluster's watermark raises it on joining.

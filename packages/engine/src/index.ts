@@ -13,7 +13,7 @@ export type { OnFailure } from './failure.js';
 export { channels } from './observe.js';
 export type { EngineMetrics } from './metrics.js';
 export { kEngineDefaults } from './options.js';
-export type { EngineDispatcher, EngineOptions, InfectedAction } from './options.js';
+export type { EngineDispatcher, EngineOptions, InfectedAction, LockWrites } from './options.js';
 export type { EngineStore, MaybePromise, SharedEngineStore } from './store-port.js';
 export { PROFILES, triggerFor } from './triggers.js';
 export type { Operation, Profile, Trigger } from './triggers.js';

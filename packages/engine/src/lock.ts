@@ -3,7 +3,17 @@
 // nodes, the store's leased lock says who scans; a lock of another node is waited for, bounded:
 // by polling on a local store (SQLite: the holder is another process on this machine), by the store's
 // notification on a shared one (`waitForUnlock`: PostgreSQL NOTIFY at the holder's record or release).
-import type { FileKey } from '@avscan/store';
+//
+// Deferred lock writes (local store, `lockWrites: 'deferred'`): the lock is queued into the store's
+// group-commit batch and the lease handed back at once, so the scan is sent without waiting for a
+// commit; the record's transaction (or the release) cancels a lock write still queued, so a scan
+// shorter than one batch writes no lock at all. The one thing given up: another PROCESS on the same
+// database file holding the lock is found out only after the scan was sent. Then the scan is not
+// aborted: it is counted (`onConflict`) and goes on to its record, because the other process's
+// verdict is for the same file content (both carry the change stamp, so recording both is harmless),
+// aborting would waste a scan already at the scanner, and such conflicts are rare (in-process
+// accesses to one file are coalesced by flight.ts, never locked against each other).
+import type { AcquireResult, FileKey } from '@avscan/store';
 import { isPromise, isSharedStore, type EngineStore } from './store-port.js';
 
 /** A wait on a shared store is cut into slices so an abandoned flight stops waiting within one slice. */
@@ -22,13 +32,24 @@ export class Leases {
   readonly #store: EngineStore;
   readonly #shared: boolean;
   readonly #leaseMs: number;
+  /** Deferred lock writes are in use (local store with `acquireLockDeferred`, `lockWrites: 'deferred'`). */
+  readonly deferred: boolean;
+  readonly #onConflict: () => void;
+  readonly #onError: () => void;
   readonly #held = new Set<LeaseHolder>();
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(store: EngineStore, leaseMs: number) {
+  /**
+   * `onConflict`: a deferred lock was found held by another owner after its scan started; `onError`:
+   * a deferred lock's write failed (the scan goes on; its record meets the same store).
+   */
+  constructor(store: EngineStore, leaseMs: number, lockWrites: 'deferred' | 'immediate' = 'immediate', onConflict: () => void = () => {}, onError: () => void = () => {}) {
     this.#store = store;
     this.#shared = isSharedStore(store);
     this.#leaseMs = leaseMs;
+    this.deferred = lockWrites === 'deferred' && !this.#shared && typeof store.acquireLockDeferred === 'function';
+    this.#onConflict = onConflict;
+    this.#onError = onError;
   }
 
   /**
@@ -40,18 +61,14 @@ export class Leases {
   async acquire(
     key: FileKey, owner: string, scanId: string, waitMs: number, stop?: () => boolean, settled?: () => Promise<boolean>,
   ): Promise<LeaseHolder | NoLease> {
+    if (this.deferred) return this.#acquireDeferred(key, owner, scanId);
     const deadline = Date.now() + waitMs;
     let pause = 2;
     let waited = false;
     for (;;) {
       const r = this.#store.acquireLock(key, owner, scanId, this.#leaseMs);
       const got = isPromise(r) ? await r : r;
-      if (got.acquired) {
-        const h = new LeaseHolder(this, this.#store, key, owner, scanId, waited);
-        this.#held.add(h);
-        this.#timer ??= setInterval(() => this.#renewAll(), Math.max(1, Math.floor(this.#leaseMs / 3))).unref();
-        return h;
-      }
+      if (got.acquired) return this.#hold(new LeaseHolder(this, this.#store, key, owner, scanId, waited));
       waited = true;
       const left = deadline - Date.now();
       if (left <= 0 || stop?.() === true) return 'timeout';
@@ -63,6 +80,28 @@ export class Leases {
         pause = Math.min(pause * 2, 50);
       }
     }
+  }
+
+  /** The lease is ours as far as this process knows; the store's answer is checked when it comes. */
+  #acquireDeferred(key: FileKey, owner: string, scanId: string): LeaseHolder {
+    const written: Promise<AcquireResult> = this.#store.acquireLockDeferred!(key, owner, scanId, this.#leaseMs);
+    const h = this.#hold(new LeaseHolder(this, this.#store, key, owner, scanId, false));
+    written.then((got) => {
+      if (got.acquired) return;
+      // Not ours: nothing to renew. The record's release names our scan id, so it leaves the holder's row alone.
+      this.forget(h);
+      this.#onConflict();
+    }, () => {
+      this.forget(h);
+      this.#onError();
+    });
+    return h;
+  }
+
+  #hold(h: LeaseHolder): LeaseHolder {
+    this.#held.add(h);
+    this.#timer ??= setInterval(() => this.#renewAll(), Math.max(1, Math.floor(this.#leaseMs / 3))).unref();
+    return h;
   }
 
   /** Called by a holder whose lock was released: no more renewals. */

@@ -22,6 +22,11 @@ export interface EngineMetrics {
   readonly recordErrors: number;
   /** Store reads and locks that failed on the hot path (answered by the failure policy), and watermark pushes that failed. */
   readonly storeErrors: number;
+  /**
+   * Scans whose deferred lock (`lockWrites: 'deferred'`) turned out to be held by another process on
+   * the same database: the scan went ahead and recorded anyway (both verdicts carry the change stamp).
+   */
+  readonly lockConflicts: number;
 }
 
 export class Counters {
@@ -32,6 +37,7 @@ export class Counters {
   hookErrors = 0;
   recordErrors = 0;
   storeErrors = 0;
+  lockConflicts = 0;
   readonly scanLatency: RecordableHistogram = createHistogram();
 
   reason(r: string): void {
@@ -58,5 +64,6 @@ export function metricsOf(c: Counters, inFlight: number, pendingAsync: number): 
     hookErrors: c.hookErrors,
     recordErrors: c.recordErrors,
     storeErrors: c.storeErrors,
+    lockConflicts: c.lockConflicts,
   };
 }

@@ -58,7 +58,17 @@ export interface EngineOptions {
   readonly watermarkRefreshMs?: number;
   /** Called after every answer (audit log). Must not throw; errors are swallowed and counted. */
   readonly onAnswer?: (answer: Answer, access: FileAccess, operation: string) => void;
+  /**
+   * Local store only (ignored on a shared one): `'deferred'` queues the scan lock's write into the
+   * store's group-commit batch and sends the scan without waiting for it (a fast scan's lock is never
+   * written); a conflict with another process found afterwards is counted in `metrics().lockConflicts`
+   * and the scan still records. `'immediate'` commits the lock before the scan and waits while another
+   * process holds it. @default 'deferred'
+   */
+  readonly lockWrites?: LockWrites;
 }
+
+export type LockWrites = 'deferred' | 'immediate';
 
 export interface ResolvedEngineOptions {
   readonly store: EngineStore;
@@ -74,6 +84,7 @@ export interface ResolvedEngineOptions {
   readonly cacheSize: number;
   readonly watermarkRefreshMs: number;
   readonly onAnswer: EngineOptions['onAnswer'] | undefined;
+  readonly lockWrites: LockWrites;
 }
 
 export const kEngineDefaults = Object.freeze({
@@ -85,11 +96,12 @@ export const kEngineDefaults = Object.freeze({
   infectedAction: 'none' as InfectedAction,
   cacheSize: 100_000,
   watermarkRefreshMs: 100,
+  lockWrites: 'deferred' as LockWrites,
 });
 
 const kKnown = new Set([
   'store', 'dispatcher', 'policy', 'profile', 'enabled', 'svm', 'leaseMs', 'waitTimeoutMs', 'infectedAction',
-  'quarantineDir', 'cacheSize', 'watermarkRefreshMs', 'onAnswer',
+  'quarantineDir', 'cacheSize', 'watermarkRefreshMs', 'onAnswer', 'lockWrites',
 ]);
 
 function bad(option: string, value: unknown, expected: string): EngineError {
@@ -135,6 +147,8 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     throw bad('quarantineDir', quarantineDir, 'a folder path when `infectedAction` is quarantine-move');
   }
   if (o.onAnswer !== undefined && typeof o.onAnswer !== 'function') throw bad('onAnswer', o.onAnswer, 'a function');
+  const lockWrites = o.lockWrites ?? kEngineDefaults.lockWrites;
+  if (lockWrites !== 'deferred' && lockWrites !== 'immediate') throw bad('lockWrites', lockWrites, 'one of deferred, immediate');
   return Object.freeze({
     store: o.store as EngineStore,
     dispatcher: o.dispatcher as EngineDispatcher,
@@ -149,5 +163,6 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     cacheSize: positiveInt(o, 'cacheSize', kEngineDefaults.cacheSize),
     watermarkRefreshMs: positiveInt(o, 'watermarkRefreshMs', kEngineDefaults.watermarkRefreshMs),
     onAnswer: o.onAnswer as EngineOptions['onAnswer'] | undefined,
+    lockWrites,
   });
 }

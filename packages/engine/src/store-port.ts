@@ -26,6 +26,11 @@ export interface EngineStore {
   acquireLock(key: FileKey, owner: string, scanId: string, leaseMs: number): MaybePromise<AcquireResult>;
   renewLock(key: FileKey, owner: string, scanId: string, leaseMs: number): MaybePromise<boolean>;
   releaseLock(key: FileKey, owner: string, scanId: string): MaybePromise<boolean>;
+  /**
+   * Local stores (SQLite `Store`): the lock write queued into the group-commit batch, elided when the
+   * release comes while it is queued. Used when `lockWrites` is `'deferred'`; without it, `acquireLock`.
+   */
+  acquireLockDeferred?(key: FileKey, owner: string, scanId: string, leaseMs: number): Promise<AcquireResult>;
   // Shared stores only (PgStore): see SharedEngineStore.
   peekAttributes?(key: FileKey): Attributes | undefined;
   waitForUnlock?(key: FileKey, timeoutMs: number): Promise<boolean>;

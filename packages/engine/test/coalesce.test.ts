@@ -51,8 +51,9 @@ describe('locks and coalescing (SPEC §6)', () => {
     expect(rig.server.stats().scans).toBe(2);
   });
 
+  // Waiting for another owner's lock is the immediate mode's behaviour; deferred-locks.test.ts covers the default.
   it('a scan lock held by another node is waited for; the file is not scanned twice', async () => {
-    rig = await makeRig({ engine: { waitTimeoutMs: 2000 } });
+    rig = await makeRig({ engine: { waitTimeoutMs: 2000, lockWrites: 'immediate' } });
     const a = await rig.file('locked.docx', 'x');
     const key = { volume: 'vol1', fileId: a.fileId };
     expect(rig.store.acquireLock(key, 'node2', 'foreign-scan', 60_000).acquired).toBe(true);
@@ -84,7 +85,7 @@ describe('locks and coalescing (SPEC §6)', () => {
   });
 
   it('a lock of another node that is never released ends in the failure policy after the wait bound', async () => {
-    rig = await makeRig({ engine: { waitTimeoutMs: 200 } });
+    rig = await makeRig({ engine: { waitTimeoutMs: 200, lockWrites: 'immediate' } });
     const a = await rig.file('stuck.docx', 'x');
     rig.store.acquireLock({ volume: 'vol1', fileId: a.fileId }, 'node2', 'foreign', 60_000);
     const answer = await rig.engine.open(a);

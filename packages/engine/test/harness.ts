@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createDispatcher, type Dispatcher, type DispatcherOptions } from '@avscan/dispatch';
 import { ScanEngine, startScannerServer, type FaultOptions, type ScannerServer } from '@avscan/scanner';
-import { changeStampOf, openStore, type Store } from '@avscan/store';
+import { changeStampOf, openStore, type Store, type StoreOptions } from '@avscan/store';
 import { createEngine, type Engine, type EngineOptions, type FileAccess } from '../src/index.js';
 
 export const kPolicy = {
@@ -36,6 +36,8 @@ export interface RigOptions {
   readonly dispatcher?: Partial<DispatcherOptions>;
   readonly faults?: FaultOptions;
   readonly nodeId?: string;
+  /** Store options besides `nodeId`. */
+  readonly store?: StoreOptions;
   /** Reuse a folder (restart tests). */
   readonly dir?: string;
 }
@@ -44,7 +46,7 @@ export async function makeRig(options: RigOptions = {}): Promise<Rig> {
   const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'avscan-engine-')));
   const root = path.join(dir, 'vol1');
   await import('node:fs/promises').then((fs) => fs.mkdir(root, { recursive: true }));
-  const store = openStore(path.join(dir, 'isi_avscan.db'), { nodeId: options.nodeId ?? 'node1' });
+  const store = openStore(path.join(dir, 'isi_avscan.db'), { ...options.store, nodeId: options.nodeId ?? 'node1' });
   const scanEngine = await ScanEngine.create({ workers: 1 });
   const socket = path.join(dir, `scanner-${process.pid}-${Math.random().toString(36).slice(2, 8)}.sock`);
   const server = await startScannerServer({ engine: scanEngine, unix: socket, ...(options.faults ? { faults: options.faults } : {}), log: () => {} });
