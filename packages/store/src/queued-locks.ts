@@ -36,6 +36,7 @@ export class QueuedLocks {
 
   /** Cancels the queued write of this lock; false when none is queued (then the release must run). */
   cancel(key: FileKey, owner: string, scanId: string): boolean {
+    if (this.#byKey.size === 0) return false; // no deferred locks in use: no key string to build
     const k = keyString(key);
     const entry = this.#byKey.get(k);
     if (entry === undefined || entry.owner !== owner || entry.scanId !== scanId) return false;
@@ -46,6 +47,7 @@ export class QueuedLocks {
 
   /** Whether this lock's write is queued (a renewal of it has nothing to extend yet). */
   has(key: FileKey, owner: string, scanId: string): boolean {
+    if (this.#byKey.size === 0) return false;
     const entry = this.#byKey.get(keyString(key));
     return entry !== undefined && entry.owner === owner && entry.scanId === scanId;
   }
