@@ -59,6 +59,13 @@ const wallUs = Number(process.hrtime.bigint() - t0) / 1e3;
 const { profile } = await session.post('Profiler.stop');
 // One line the parent reads: this process's CPU (user + system, profiler overhead included) per file.
 console.log(`PROFILE-CPU ${who} ${((cpu.user + cpu.system) / n).toFixed(1)} ${(wallUs / n).toFixed(1)}`);
+// Deferred scan locks (engine modes): how many lock writes never reached the database.
+if (who === 'engine' || who === 'engine-path') {
+  await rig.engine.drain();
+  await rig.store.flush();
+  const locks = rig.store.deferredLockStats;
+  console.log(`PROFILE-LOCKS ${who} ${locks.requested} ${locks.elided}`);
+}
 writeFileSync(out, JSON.stringify(profile));
 session.disconnect();
 await rig.close();

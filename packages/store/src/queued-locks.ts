@@ -20,9 +20,13 @@ function keyString(key: FileKey): string {
 export class QueuedLocks {
   /** Invariant: holds exactly the lock writes queued and not yet applied, the latest per file. */
   readonly #byKey = new Map<string, QueuedLock>();
+  /** Deferred acquires queued, and those cancelled while queued (never written), since open. */
+  requested = 0;
+  elided = 0;
 
   add(key: FileKey, owner: string, scanId: string): QueuedLock {
     const entry: QueuedLock = { k: keyString(key), owner, scanId, cancelled: false };
+    this.requested++;
     // An older queued write of the same file stays queued and is applied in order; only the newest
     // can be elided (a release names one scan id, and the newest write decides the row's scan id).
     this.#byKey.set(entry.k, entry);
@@ -42,6 +46,7 @@ export class QueuedLocks {
     if (entry === undefined || entry.owner !== owner || entry.scanId !== scanId) return false;
     entry.cancelled = true;
     this.#byKey.delete(k);
+    this.elided++;
     return true;
   }
 

@@ -293,6 +293,11 @@ export class Store {
     });
   }
 
+  /** Deferred acquires since open, and how many of them were elided (cancelled by their release while queued: never written). */
+  get deferredLockStats(): { readonly requested: number; readonly elided: number } {
+    return { requested: this.#queuedLocks.requested, elided: this.#queuedLocks.elided };
+  }
+
   /** Extends our unexpired lease to now + `leaseMs`; false if the lock is no longer ours. */
   renewLock(key: FileKey, owner: string, scanId: string, leaseMs: number): boolean {
     this.#assertWritable();

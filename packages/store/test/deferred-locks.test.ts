@@ -46,6 +46,7 @@ describe('deferred lock acquire', () => {
       expect(other.getAttributes(key)).toMatchObject({ scanResult: 'clean', changeStamp: '1:2:3:42' });
       expect(audit.inserts()).toBe(0);
       expect(audit.deletes()).toBe(0);
+      expect(s.deferredLockStats).toEqual({ requested: 1, elided: 1 });
     } finally {
       audit.close();
     }
@@ -85,6 +86,7 @@ describe('deferred lock acquire', () => {
     await s.recordScan(record, { releaseLock: mine });
     expect(other.lockHolder(key)).toBeUndefined();
     expect(other.getAttributes(key)?.scanResult).toBe('clean');
+    expect(s.deferredLockStats).toEqual({ requested: 1, elided: 0 });
   });
 
   it('is refused when another store on the file holds an unexpired lease; our later release leaves that row alone', async () => {
