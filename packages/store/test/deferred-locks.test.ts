@@ -89,6 +89,18 @@ describe('deferred lock acquire', () => {
     expect(s.deferredLockStats).toEqual({ requested: 1, elided: 0 });
   });
 
+  it('a full batch commits at once (batchMaxRows 1): the lock is written, and the record releases it', async () => {
+    const file = tempDbFile();
+    const s = freshStore({ nodeId: 'node1', batchMaxRows: 1 }, file);
+    const other = freshStore({ nodeId: 'other' }, file);
+    const locked = s.acquireLockDeferred(key, mine.owner, mine.scanId, 30_000);
+    expect(other.lockHolder(key)?.scanId).toBe('scan-1');
+    expect(await locked).toEqual({ acquired: true });
+    await s.recordScan(record, { releaseLock: mine });
+    expect(other.lockHolder(key)).toBeUndefined();
+    expect(s.deferredLockStats).toEqual({ requested: 1, elided: 0 });
+  });
+
   it('is refused when another store on the file holds an unexpired lease; our later release leaves that row alone', async () => {
     const clock = manualClock();
     const file = tempDbFile();
