@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { lstat, opendir } from 'node:fs/promises';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import type { Answer, Engine } from '@avscan/engine';
+import type { Answer, Engine, FileAccess, Operation } from '@avscan/engine';
 import type { FilerExtension, FilerRuntime, ShareModel, VolumeModel } from '../model.js';
 import { accessOf, pathComponents, resolveInVolume, type ResolvedPath } from '../paths.js';
 import { storePathOf } from './target.js';
@@ -208,7 +208,7 @@ class VolumeWatch {
     const here = storePathOf(resolved);
     if (prior !== undefined && prior.path !== here && sizeAndMtime(prior.changeStamp) === sizeAndMtime(access.changeStamp) && !this.#existsInVolume(prior.path)) {
       const from = `\\${prior.path.slice(1).split('/').join('\\')}`;
-      const answer = await this.#engine.rename(access, { from });
+      const answer = await this.#engine.rename(this.#as(access, share, 'rename'), { from });
       this.#emit({ kind: 'renamed', ...base, from, answer });
       return;
     }
@@ -216,7 +216,13 @@ class VolumeWatch {
       this.#emit({ kind: 'changed', ...base });
       return;
     }
-    this.#emit({ kind: 'changed', ...base, answer: await this.#engine.close(access, { wrote: true }) });
+    this.#emit({ kind: 'changed', ...base, answer: await this.#engine.close(this.#as(access, share, 'close-after-write'), { wrote: true }) });
+  }
+
+  /** The access with its share's profile under the zone's OneFS filter triggers, for this operation. */
+  #as(access: FileAccess, share: ShareModel | undefined, op: Operation): FileAccess {
+    if (share === undefined) return access;
+    return { ...access, profile: this.#runtime.profileFor(this.#volume.svm, share.profile, op) ?? share.profile };
   }
 
   /** Whether the store path `/vol1/dir/name` names a file on disk now. */
