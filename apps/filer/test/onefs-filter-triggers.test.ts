@@ -61,6 +61,12 @@ async function read(share: string, name: string): Promise<{ status: number; open
   const r = await t.api.get(`/data/z1/${share}/${name}?op=read`);
   return { status: r.status, open: r.headers['x-avscan-reason'] ?? r.body?.error?.reason, read: r.headers['x-avscan-read-reason'] };
 }
+/** The ONTAP view: explain's profile and trigger for an operation on a path. */
+async function explain(share: string, name: string, operation: string): Promise<{ profile: unknown; trigger: unknown }> {
+  const r = await t.api.get(`/api/protocols/vscan/${t.uuid}/explain?path=${encodeURIComponent(`/vol1/${share}/${name}`)}&operation=${operation}&size=10`);
+  expect(r.status).toBe(200);
+  return { profile: r.body.profile, trigger: r.body.trigger };
+}
 const drain = (): Promise<void> => t.filer.runtime.engine('z1').drain();
 const close = async (share: string, name: string, wrote: boolean): Promise<Reply> => t.api.post(`/data/z1/${share}/${name}?op=close&wrote=${wrote ? 1 : 0}`);
 const rename = async (share: string, name: string): Promise<Reply> => t.api.post(`/data/z1/${share}/${name}?op=rename&to=${encodeURIComponent(`r-${name}`)}`);
@@ -88,8 +94,14 @@ describe('scan_on_read', () => {
     expect(await read('std', fresh('std', kEicar, 'com'))).toEqual({ status: 200, open: 'not-triggered', read: 'not-triggered' });
     expect((await t.api.get(`/data/z1/std/${fresh('std')}?op=open&mode=execute`)).body).toMatchObject({ allow: true, reason: 'not-triggered' });
     expect(scans()).toBe(before);
+    // explain (the ONTAP view) says the same: the access runs as no-scan for reads, the close is untouched
+    const f = fresh('st');
+    expect(await explain('st', f, 'read')).toEqual({ profile: 'no-scan', trigger: 'none' });
+    expect(await explain('st', f, 'open')).toEqual({ profile: 'no-scan', trigger: 'none' });
+    expect(await explain('st', f, 'close')).toEqual({ profile: 'strict', trigger: 'async' });
 
     expect((await putFilter({ scan_on_read: true })).status).toBe(204);
+    expect(await explain('st', f, 'read')).toEqual({ profile: 'strict', trigger: 'sync' });
     expect(await read('st', fresh('st'))).toEqual({ status: 200, open: 'clean', read: 'scan-current' });
     expect(await read('std', fresh('std', kEicar, 'com'))).toMatchObject({ status: 403, open: 'infected' });
     expect(scans()).toBe(before + 2);
@@ -184,7 +196,10 @@ describe('scan_profile', () => {
     expect((await close('std', fresh('std'), false)).body).toMatchObject({ reason: 'scan-queued' });
     await drain();
     expect(scans()).toBe(before + 2);
+    expect(await explain('cs', 'x.txt', 'read')).toEqual({ profile: 'cava-strict', trigger: 'sync' });
+    expect(await explain('std', 'x.txt', 'open')).toEqual({ profile: 'strict', trigger: 'sync' });
     // no-scan stays no-scan
+    expect(await explain('ns', 'x.txt', 'read')).toEqual({ profile: 'no-scan', trigger: 'none' });
     expect(await read('ns', fresh('ns', kEicar, 'com'))).toEqual({ status: 200, open: 'not-triggered', read: 'not-triggered' });
     expect((await close('ns', fresh('ns'), true)).body).toMatchObject({ reason: 'not-triggered' });
     // the mask applies over the raised profile
