@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { startScannerServer, type ScannerServer } from '@avscan/scanner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminExtension, dataPathExtension, volumeWatcherExtension, type WatchEvent } from '../src/index.js';
+import { adminExtension, dataPathExtension, startFrontdoor, volumeWatcherExtension, type WatchEvent } from '../src/index.js';
+import { zscan } from './frontdoor/wire.js';
 import { expectPapiError, kEicar, startTestFiler, type Reply, type TestFiler } from './helpers/filer.js';
 
 let t: TestFiler;
@@ -105,6 +106,26 @@ describe('scan_on_read', () => {
     expect(await read('st', fresh('st'))).toEqual({ status: 200, open: 'clean', read: 'scan-current' });
     expect(await read('std', fresh('std', kEicar, 'com'))).toMatchObject({ status: 403, open: 'infected' });
     expect(scans()).toBe(before + 2);
+  });
+});
+
+describe('the clamd front door (Samba vfs_virusfilter asks on open)', () => {
+  it('scan_on_read false: SCAN answers OK without a scanner request, even for EICAR; true: it scans', async () => {
+    mkdirSync(path.join(dir, 'fd'));
+    const fd = await startFrontdoor(t.filer.runtime, { stateDir: path.join(dir, 'fd'), env: {} });
+    try {
+      const file = (share: string, name: string): string => path.join(t.filer.runtime.volume('z1', 'vol1')!.root, share, name);
+      expect((await putFilter({ scan_on_read: false })).status).toBe(204);
+      const before = scans();
+      const a = fresh('std', kEicar, 'com');
+      expect(await zscan(fd.socketPath!, file('std', a))).toBe(`${file('std', a)}: OK`);
+      expect(scans()).toBe(before);
+      expect((await putFilter({ scan_on_read: true })).status).toBe(204);
+      expect(await zscan(fd.socketPath!, file('std', a))).toMatch(/: .*FOUND$/);
+      expect(scans()).toBe(before + 1);
+    } finally {
+      await fd.close();
+    }
   });
 });
 
