@@ -238,6 +238,22 @@ describe('scan_profile', () => {
   });
 });
 
+describe('audit', () => {
+  it('a filter PUT is a management event of the audit log (api onefs), as every OneFS write', async () => {
+    mkdirSync(path.join(t.filer.runtime.volume('z1', 'vol1')!.root, 'audit'), { recursive: true });
+    expect((await t.api.post(`/api/protocols/audit/${t.uuid}/object-store`, { log_path: '/vol1/audit', events: { management: true } })).status).toBe(202);
+    expect((await putFilter({ scan_on_rename: true })).status).toBe(204);
+    const rt = t.filer.runtime;
+    let reasons: Array<string | null> = [];
+    for (let i = 0; i < 200 && !reasons.includes(`PUT ${kFilter}`); i++) {
+      await rt.store.flush();
+      reasons = (await rt.store.queryEvents({ type: 'audit.management' })).records.filter((e) => (e.details as { api?: string }).api === 'onefs').map((e) => e.reason);
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    expect(reasons).toContain(`PUT ${kFilter}`);
+  });
+});
+
 describe('bad values', () => {
   it('PAPI AEC_BAD_REQUEST naming the field; nothing changes, in the view or on the data path', async () => {
     const before = JSON.stringify(await filter());
