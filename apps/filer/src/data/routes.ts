@@ -1,6 +1,7 @@
 // The data path over HTTP: what an SMB client does to share files, each operation through the SVM's
-// engine with the share's profile. One route per method on `/data/:svm/:share/*`, the operation in
-// `op`; a deny is answered as SMB would (403 STATUS_ACCESS_DENIED, with the reason).
+// engine with the share's profile under its zone's OneFS filter (src/vscan/zone-filter.ts). One route
+// per method on `/data/:svm/:share/*`, the operation in `op`; a deny is answered as SMB would (403
+// STATUS_ACCESS_DENIED, with the reason).
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

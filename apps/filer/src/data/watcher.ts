@@ -1,8 +1,9 @@
 // The volume watcher: chokidar on every volume folder, so a change made outside the emulator (a
 // person, a script, Samba writing into `<state>/volumes/...`) reaches the engine as SMB activity would.
 // - A file added or changed is told to the engine as a close after write (`close(access, { wrote: true })`)
-//   with its share's profile: close-triggered profiles queue an asynchronous scan; for every profile the
-//   file is already non-current, because its change stamp (size, mtime, ctime, inode) moved.
+//   with its share's profile under the zone's OneFS filter (src/vscan/zone-filter.ts): close-triggered
+//   profiles queue an asynchronous scan; for every profile the file is already non-current, because
+//   its change stamp (size, mtime, ctime, inode) moved.
 // - A file deleted loses its attributes (engine.delete, so the engine's cache forgets it too).
 // - A file renamed keeps its attributes (engine.rename): a rename arrives as two events, so the new
 //   name is paired with the old by inode — attributes under another path that no longer exists, with
