@@ -2,7 +2,7 @@
 // runtime view the data path, the file watcher, the clamd front door and the REST API use to reach a
 // share's folder and its SVM's engine. The management side (config, REST, persistence) builds a
 // `FilerRuntime`; everything on the data side only reads it.
-import type { Engine, Profile } from '@avscan/engine';
+import type { Engine, Operation, Profile } from '@avscan/engine';
 import type { Store } from '@avscan/store';
 import type { PgStore } from '@avscan/store-pg';
 
@@ -62,6 +62,12 @@ export interface FilerRuntime {
   share(svm: string, share: string): ShareModel | undefined;
   /** The engine of an SVM (one per SVM: its enabled policy, pools and Vscan on/off). */
   engine(svm: string): Engine;
+  /**
+   * The profile an access through a share of `svm` runs with for `operation`: the share's own
+   * (`undefined` = the engine's) under the zone's OneFS filter triggers (`src/vscan/zone-filter.ts`).
+   * Read at every access, so a filter change applies to the next one.
+   */
+  profileFor(svm: string, own: Profile | undefined, operation: Operation): Profile | undefined;
 }
 
 /**

@@ -43,16 +43,16 @@ export function registerOnefsConfigRoutes(app: FastifyInstance, rt: ManagedRunti
   };
   app.get('/platform/11/avscan/filters', async (req: Req) => {
     allow(req.query, ['limit', 'resume', 'sort', 'dir']);
-    const filters = rt.svms().map((s) => filterView(rt, db(), s.name, false));
+    const filters = rt.svms().map((s) => filterView(rt, s.name, false));
     return { filters, resume: null, total: filters.length };
   });
   app.get('/platform/11/avscan/filters/:id', async (req: Req) => {
     allow(req.query, []);
-    return { filters: [filterView(rt, db(), zoneOf(req), true)] };
+    return { filters: [filterView(rt, zoneOf(req), true)] };
   });
   app.put('/platform/11/avscan/filters/:id', async (req: Req, reply) => {
     allow(req.query, []);
-    await putFilter(rt, db(), zoneOf(req), req.body);
+    await putFilter(rt, zoneOf(req), req.body);
     void reply.status(204);
   });
 

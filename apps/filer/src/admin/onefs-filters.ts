@@ -5,30 +5,20 @@
 //   file_extensions + file_extension_action ↔ include_extensions (include) or exclude_extensions with
 //                           include `*` (exclude); paths_to_exclude (from the zone root, `vol1/tmp/`)
 //                         ↔ exclude_paths (`\vol1\tmp\`); scan_if_no_extension ↔ scan_without_extension
-// scan_profile, scan_on_read/close/rename and scan_cloudpool_files have no ONTAP field: they are kept
-// per zone in the app database and shown back (the data path scans by each share's own profile).
-import type Database from 'better-sqlite3';
+// scan_profile and scan_on_read/close/rename have no ONTAP field: they are kept in the zone's own
+// document (`onefs_filter`, beside the policies, so one PUT is one save and it survives restarts) and
+// the data path applies them over each share's profile (src/vscan/zone-filter.ts). scan_cloudpool_files
+// is kept there too and only shown (no CloudPools).
 import type { ManagedRuntime } from '../runtime/managed.js';
 import { badField } from '../server/ontap-error.js';
 import { enabledPolicy, type OaScope, type VscanDoc } from '../vscan/model.js';
 import { editOwnPolicy } from '../vscan/onefs.js';
 import { setVscanEnabled, type SvmContext } from '../vscan/ops.js';
+import { kZoneFilterDefaults, type ZoneFilterFlags } from '../vscan/zone-filter.js';
 import { boolOf, listOf, objectOf, oneOf } from './onefs-body.js';
 
-interface FilterFlags {
-  scan_profile: 'standard' | 'strict';
-  scan_on_read: boolean;
-  scan_on_close: boolean;
-  scan_on_rename: boolean;
-  scan_cloudpool_files: boolean;
-}
-
-/** OneFS's standard profile: scan on close and rename, not on read. */
-const kDefaultFlags: FilterFlags = Object.freeze({ scan_profile: 'standard', scan_on_read: false, scan_on_close: true, scan_on_rename: true, scan_cloudpool_files: false });
-
-function flagsOf(db: Database.Database, zone: string): FilterFlags {
-  const row = db.prepare('SELECT doc FROM onefs_filters WHERE zone = ?').get(zone) as { doc: string } | undefined;
-  return row === undefined ? { ...kDefaultFlags } : { ...kDefaultFlags, ...(JSON.parse(row.doc) as Partial<FilterFlags>) };
+function flagsOf(doc: VscanDoc): ZoneFilterFlags {
+  return { ...kZoneFilterDefaults, ...doc.onefs_filter };
 }
 
 /** A scope's extensions as OneFS shows them: the include list, or (include `*`) the exclude list. */
@@ -38,14 +28,14 @@ function extensionsOf(scope: OaScope | undefined): { list: string[]; action: 'in
   return include.includes('*') ? { list: exclude, action: exclude.length > 0 ? 'exclude' : 'include' } : { list: include, action: 'include' };
 }
 
-export function filterView(rt: ManagedRuntime, db: Database.Database, zone: string, full: boolean): Record<string, unknown> {
+export function filterView(rt: ManagedRuntime, zone: string, full: boolean): Record<string, unknown> {
   const doc = rt.vscan(zone);
   const p = enabledPolicy(doc);
   const scope = p?.scope;
   const ext = extensionsOf(scope);
   return {
     id: zone, zone_name: zone, filter_enabled: doc.enabled && p !== undefined, open_on_fail: p === undefined ? true : !p.mandatory,
-    ...flagsOf(db, zone),
+    ...flagsOf(doc),
     ...(full ? {
       file_extensions: ext.list, file_extension_action: ext.action,
       paths_to_exclude: (scope?.exclude_paths ?? []).map((x) => x.replace(/\\/g, '/').replace(/^\//, '')),
@@ -67,12 +57,12 @@ const kFields = ['filter_enabled', 'open_on_fail', 'scan_profile', 'scan_on_read
   'file_extensions', 'file_extension_action', 'paths_to_exclude', 'scan_if_no_extension'];
 
 /** PUT /platform/11/avscan/filters/{zone}: absent fields stay as they are. */
-export async function putFilter(rt: ManagedRuntime, db: Database.Database, zone: string, body: unknown): Promise<void> {
+export async function putFilter(rt: ManagedRuntime, zone: string, body: unknown): Promise<void> {
   const b = objectOf(body, kFields);
   const enabled = boolOf(b, 'filter_enabled');
   const openOnFail = boolOf(b, 'open_on_fail');
   const profile = oneOf(b, 'scan_profile', ['standard', 'strict'] as const);
-  const flags: Partial<FilterFlags> = {
+  const flags: Partial<ZoneFilterFlags> = {
     ...(profile === undefined ? {} : { scan_profile: profile }),
     ...Object.fromEntries((['scan_on_read', 'scan_on_close', 'scan_on_rename', 'scan_cloudpool_files'] as const).flatMap((k) => {
       const v = boolOf(b, k);
@@ -105,11 +95,9 @@ export async function putFilter(rt: ManagedRuntime, db: Database.Database, zone:
       });
     }
     if (enabled !== undefined && d.enabled !== enabled) d = setVscanEnabled(d, enabled, ctx);
+    // Stored whole (defaults filled in), so what GET shows is what the data path applies.
+    if (Object.keys(flags).length > 0) d = { ...d, onefs_filter: { ...flagsOf(d), ...flags } };
     return d;
   };
-  if (editsPolicy || enabled !== undefined) await rt.mutate(zone, change);
-  if (Object.keys(flags).length > 0) {
-    db.prepare('INSERT INTO onefs_filters (zone, doc) VALUES (?, ?) ON CONFLICT (zone) DO UPDATE SET doc = excluded.doc')
-      .run(zone, JSON.stringify({ ...flagsOf(db, zone), ...flags }));
-  }
+  if (editsPolicy || enabled !== undefined || Object.keys(flags).length > 0) await rt.mutate(zone, change);
 }

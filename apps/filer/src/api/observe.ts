@@ -5,7 +5,8 @@ import { existsSync, statSync } from 'node:fs';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { compilePolicy } from '@avscan/policy';
 import { scanStatus, Store, type Attributes } from '@avscan/store';
-import type { FileAccess } from '@avscan/engine';
+import type { FileAccess, Operation } from '@avscan/engine';
+import type { ShareModel } from '../model.js';
 import type { ManagedRuntime } from '../runtime/managed.js';
 import { accessOf, resolveInVolume, type ResolvedPath } from '../paths.js';
 import { badField, notFound } from '../server/ontap-error.js';
@@ -62,6 +63,21 @@ export function resolveSvmPath(rt: ManagedRuntime, svm: string, p: string): Reso
 }
 
 /** A file's scan attributes as the `files` endpoint (and OneFS `quarantine/{path}`) show them. */
+/** explain's `operation` values: `close` is a close after a write (the one that changes content). */
+const kExplainOperation: Readonly<Record<string, Operation>> = Object.freeze({ open: 'open', read: 'read', close: 'close-after-write', rename: 'rename' });
+
+/** The deepest share of the path's volume whose folder holds it (shares may nest). */
+function shareOf(rt: ManagedRuntime, resolved: ResolvedPath): ShareModel | undefined {
+  let best: ShareModel | undefined;
+  let depth = -1;
+  for (const share of rt.shares(resolved.volume.svm)) {
+    const dir = share.dir.split('/').filter((c) => c.length > 0);
+    if (share.volume !== resolved.volume.name || dir.length <= depth || dir.length > resolved.components.length) continue;
+    if (dir.every((c, i) => c === resolved.components[i])) [best, depth] = [share, dir.length];
+  }
+  return best;
+}
+
 export async function fileRecord(rt: ManagedRuntime, svmName: string, resolved: ResolvedPath): Promise<Rec> {
   const access = accessOf(resolved);
   const attrs: Attributes | undefined = await rt.store.getAttributes({ volume: access.volume, fileId: access.fileId });
@@ -144,7 +160,12 @@ export async function registerObservability(app: FastifyInstance, rt: ManagedRun
     const base: FileAccess = exists
       ? accessOf(resolved, { execute: q['execute'] === 'true' })
       : { volume: resolved.volume.storeKey, fileId: 'explain', path: resolved.svmPath, size: 0, changeStamp: 'explain', file: resolved.file, readonlyVolume: resolved.volume.readonly, worm: resolved.volume.worm, execute: q['execute'] === 'true' };
-    const access: FileAccess = q['size'] === undefined ? base : { ...base, size: Number(q['size']) };
+    // The trigger is the one an access through the path's share would get: the share's profile under
+    // the zone's OneFS filter (no share: the engine's own profile, still masked by the filter).
+    const operation = kExplainOperation[q['operation'] ?? 'open'] ?? 'open';
+    const profile = rt.profileFor(svm.name, shareOf(rt, resolved)?.profile, operation);
+    const sized: FileAccess = q['size'] === undefined ? base : { ...base, size: Number(q['size']) };
+    const access: FileAccess = profile === undefined ? sized : { ...sized, profile };
     const doc = rt.vscan(svm.name);
     let policyName = enabledPolicy(doc)?.name;
     let result: Rec;
@@ -156,9 +177,9 @@ export async function registerObservability(app: FastifyInstance, rt: ManagedRun
       policyName = p.name;
       result = { ...explained.decision, steps: explained.steps, tried: true };
     } else {
-      const e = rt.engine(svm.name).explain(access, (q['operation'] as 'open' | undefined) ?? 'open');
+      const e = rt.engine(svm.name).explain(access, operation);
       result = {
-        ...e.policy.decision, steps: e.policy.steps, vscan_enabled: e.enabled, operation: e.operation, trigger: e.trigger,
+        ...e.policy.decision, steps: e.policy.steps, vscan_enabled: e.enabled, operation: e.operation, ...(profile === undefined ? {} : { profile }), trigger: e.trigger,
         ...(e.lookup === undefined ? {} : { lookup: e.lookup }), would_scan: e.wouldScan, policy_revision: e.policyRevision,
       };
     }

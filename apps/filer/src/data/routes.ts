@@ -1,10 +1,11 @@
 // The data path over HTTP: what an SMB client does to share files, each operation through the SVM's
-// engine with the share's profile. One route per method on `/data/:svm/:share/*`, the operation in
-// `op`; a deny is answered as SMB would (403 STATUS_ACCESS_DENIED, with the reason).
+// engine with the share's profile under its zone's OneFS filter (src/vscan/zone-filter.ts). One route
+// per method on `/data/:svm/:share/*`, the operation in `op`; a deny is answered as SMB would (403
+// STATUS_ACCESS_DENIED, with the reason).
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Answer } from '@avscan/engine';
+import type { Answer, Operation, Profile } from '@avscan/engine';
 import { FilerError, FilerErrorCodes, show } from '../errors.js';
 import type { FilerExtension, FilerRuntime } from '../model.js';
 import { accessOf, pathComponents } from '../paths.js';
@@ -58,10 +59,15 @@ function sendAnswer(reply: FastifyReply, t: ShareTarget, a: Answer): AnswerJson 
   return denyJson(t.resolved.svmPath, a);
 }
 
+/** The share's profile under its zone's OneFS filter triggers, for this operation (src/vscan/zone-filter.ts). */
+function profileOf(runtime: FilerRuntime, t: ShareTarget, op: Operation): Profile {
+  return runtime.profileFor(t.share.svm, t.share.profile, op) ?? t.share.profile;
+}
+
 async function open(runtime: FilerRuntime, t: ShareTarget, mode: Mode, signal: AbortSignal): Promise<Answer> {
   if (mode === 'write') assertWritable(t.volume, 'write');
   const engine = runtime.engine(t.share.svm);
-  return engine.open(accessOf(t.resolved, { profile: t.share.profile, execute: mode === 'execute', signal }));
+  return engine.open(accessOf(t.resolved, { profile: profileOf(runtime, t, 'open'), execute: mode === 'execute', signal }));
 }
 
 export interface DataPathOptions {
@@ -98,7 +104,7 @@ export function dataPathExtension(options: DataPathOptions = {}): FilerExtension
           const signal = clientGone(reply);
           const opened = await open(runtime, t, 'read', signal);
           if (!opened.allow) return sendAnswer(reply, t, opened);
-          const read = await runtime.engine(t.share.svm).read(accessOf(t.resolved, { profile: t.share.profile, signal }));
+          const read = await runtime.engine(t.share.svm).read(accessOf(t.resolved, { profile: profileOf(runtime, t, 'read'), signal }));
           if (!read.allow) return sendAnswer(reply, t, read);
           return reply
             .header('x-avscan-decision-id', opened.decisionId)
@@ -129,7 +135,7 @@ export function dataPathExtension(options: DataPathOptions = {}): FilerExtension
           const { op } = req.query;
           if (op === 'close') {
             const wrote = req.query.wrote === '1' || req.query.wrote === 'true';
-            return sendAnswer(reply, t, await engine.close(accessOf(t.resolved, { profile: t.share.profile }), { wrote }));
+            return sendAnswer(reply, t, await engine.close(accessOf(t.resolved, { profile: profileOf(runtime, t, wrote ? 'close-after-write' : 'close-no-write') }), { wrote }));
           }
           if (op === 'scan') {
             // The individual-file scan answers with the scan's result; an infected file is a result, not a denied request.
@@ -150,7 +156,7 @@ export function dataPathExtension(options: DataPathOptions = {}): FilerExtension
           }
           // The engine is told after the fact (its contract): it moves the attributes, then applies the
           // profile's rename trigger to the new name, which may deny (the file stays renamed, as on SMB).
-          const a = await engine.rename(accessOf(to.resolved, { profile: t.share.profile, signal: clientGone(reply) }), { from: t.resolved.svmPath });
+          const a = await engine.rename(accessOf(to.resolved, { profile: profileOf(runtime, t, 'rename'), signal: clientGone(reply) }), { from: t.resolved.svmPath });
           return a.allow ? reply.send({ ...answerJson(to.resolved.svmPath, a), from: t.resolved.svmPath }) : sendAnswer(reply, to, a);
         });
 

@@ -1,8 +1,9 @@
 // The volume watcher: chokidar on every volume folder, so a change made outside the emulator (a
 // person, a script, Samba writing into `<state>/volumes/...`) reaches the engine as SMB activity would.
 // - A file added or changed is told to the engine as a close after write (`close(access, { wrote: true })`)
-//   with its share's profile: close-triggered profiles queue an asynchronous scan; for every profile the
-//   file is already non-current, because its change stamp (size, mtime, ctime, inode) moved.
+//   with its share's profile under the zone's OneFS filter (src/vscan/zone-filter.ts): close-triggered
+//   profiles queue an asynchronous scan; for every profile the file is already non-current, because
+//   its change stamp (size, mtime, ctime, inode) moved.
 // - A file deleted loses its attributes (engine.delete, so the engine's cache forgets it too).
 // - A file renamed keeps its attributes (engine.rename): a rename arrives as two events, so the new
 //   name is paired with the old by inode — attributes under another path that no longer exists, with
@@ -16,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { lstat, opendir } from 'node:fs/promises';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import type { Answer, Engine } from '@avscan/engine';
+import type { Answer, Engine, FileAccess, Operation } from '@avscan/engine';
 import type { FilerExtension, FilerRuntime, ShareModel, VolumeModel } from '../model.js';
 import { accessOf, pathComponents, resolveInVolume, type ResolvedPath } from '../paths.js';
 import { storePathOf } from './target.js';
@@ -208,7 +209,7 @@ class VolumeWatch {
     const here = storePathOf(resolved);
     if (prior !== undefined && prior.path !== here && sizeAndMtime(prior.changeStamp) === sizeAndMtime(access.changeStamp) && !this.#existsInVolume(prior.path)) {
       const from = `\\${prior.path.slice(1).split('/').join('\\')}`;
-      const answer = await this.#engine.rename(access, { from });
+      const answer = await this.#engine.rename(this.#as(access, share, 'rename'), { from });
       this.#emit({ kind: 'renamed', ...base, from, answer });
       return;
     }
@@ -216,7 +217,13 @@ class VolumeWatch {
       this.#emit({ kind: 'changed', ...base });
       return;
     }
-    this.#emit({ kind: 'changed', ...base, answer: await this.#engine.close(access, { wrote: true }) });
+    this.#emit({ kind: 'changed', ...base, answer: await this.#engine.close(this.#as(access, share, 'close-after-write'), { wrote: true }) });
+  }
+
+  /** The access with its share's profile under the zone's OneFS filter triggers, for this operation. */
+  #as(access: FileAccess, share: ShareModel | undefined, op: Operation): FileAccess {
+    if (share === undefined) return access;
+    return { ...access, profile: this.#runtime.profileFor(this.#volume.svm, share.profile, op) ?? share.profile };
   }
 
   /** Whether the store path `/vol1/dir/name` names a file on disk now. */

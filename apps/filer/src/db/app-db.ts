@@ -67,6 +67,8 @@ const kMigrations: readonly string[] = [
   `,
   // 2: what the OneFS PAPI keeps beyond the ONTAP document: cluster-wide CAVA settings, the per-zone
   // filter flags ONTAP has no field for, the CAVA servers' names, and OneFS policy-like jobs.
+  // `onefs_filters` is no longer read: the filter's flags moved into the zone's Vscan document
+  // (`onefs_filter`, applied by the data path); the table stays so this migration is unchanged.
   `
   CREATE TABLE onefs_settings (
     id  INTEGER PRIMARY KEY CHECK (id = 1),

@@ -50,7 +50,8 @@ function prepare(runtime: FilerRuntime, raw: string, signal: AbortSignal): Reply
   let located: Located | undefined;
   try {
     located = locate(runtime, raw);
-    const access = accessOf(located.resolved, located.share === undefined ? { signal } : { profile: located.share.profile, signal });
+    const profile = runtime.profileFor(located.resolved.volume.svm, located.share?.profile, 'open');
+    const access = accessOf(located.resolved, profile === undefined ? { signal } : { profile, signal });
     return { located, access };
   } catch (err) {
     if (!(err instanceof FilerError)) return failed(err);

@@ -22,6 +22,7 @@ import { FilerError, FilerErrorCodes, show } from '../errors.js';
 import { serverAddress } from '../vscan/validate.js';
 import { kDefaultCifsPolicy } from './static.js';
 import { openFilerStore } from './store.js';
+import { zoneProfile } from '../vscan/zone-filter.js';
 
 export interface ManagedSvm extends LayoutSvm {
   /** The SVM's Vscan configuration the first time it starts (afterwards the database's copy wins). */
@@ -169,6 +170,8 @@ export async function createManagedRuntime(options: ManagedRuntimeOptions): Prom
     engine: (svm) => need(live.get(svm), 'svm', svm).engine,
     dispatcher: (svm) => need(live.get(svm), 'svm', svm).slot.current,
     vscan: (svm) => cloneVscan(need(live.get(svm), 'svm', svm).doc),
+    // The live document, not a copy: this is asked on every access.
+    profileFor: (svm, own, operation) => zoneProfile(need(live.get(svm), 'svm', svm).doc.onefs_filter, own, operation),
     context,
     mutate(svm, change, extra = {}) {
       const l = need(live.get(svm), 'svm', svm);

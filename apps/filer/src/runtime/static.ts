@@ -66,6 +66,8 @@ export async function createStaticRuntime(options: StaticRuntimeOptions): Promis
     ...lookups(layout),
     engine: (svm) => need(engines.get(svm), 'svm', svm),
     dispatcher: (svm) => need(dispatchers.get(svm), 'svm', svm),
+    // No OneFS filter here: every share scans by its own profile.
+    profileFor: (_svm, own) => own,
     async close() {
       await Promise.allSettled([...engines.values()].map((e) => e.shutdown()));
       await Promise.allSettled([...dispatchers.values()].map((d) => d.close()));

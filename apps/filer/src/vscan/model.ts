@@ -3,6 +3,7 @@
 // the client sent them (lists echoed exactly, absent lists stay absent); defaults are applied when a
 // record is shown or a policy is compiled. Plain JSON, so it persists as is.
 import type { PoolRole } from '@avscan/dispatch';
+import type { ZoneFilterFlags } from './zone-filter.js';
 
 export interface PoolDoc {
   name: string;
@@ -59,6 +60,12 @@ export interface VscanDoc {
    * API does not show it.
    */
   request_timeout?: number;
+  /**
+   * The zone's OneFS CAVA filter triggers (`/platform/11/avscan/filters/{zone}`), when written through
+   * OneFS; absent = the defaults (nothing masked). Combined with each share's profile by zone-filter.ts.
+   * ONTAP's REST API does not show it.
+   */
+  onefs_filter?: ZoneFilterFlags;
 }
 
 export const kDefaultPolicyName = 'default_CIFS';
