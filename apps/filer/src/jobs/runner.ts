@@ -180,7 +180,10 @@ export class JobManager {
   constructor(runtime: FilerRuntime, options: JobManagerOptions & { readonly db?: Database.Database } = {}) {
     this.#rt = runtime;
     this.#ownDb = options.db === undefined;
-    this.#db = options.db ?? openAppDb(runtime.appDbFile);
+    // On a SQLite store the app's tables live in the store's file: opened as the store's, the job's
+    // checkpoint commits leave WAL checkpoints to the store (off the event loop).
+    const store = runtime.store;
+    this.#db = options.db ?? openAppDb(store instanceof Store && path.resolve(store.file) === path.resolve(runtime.appDbFile) ? store : runtime.appDbFile);
     const concurrency = options.concurrency ?? 4;
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new FilerError(FilerErrorCodes.INVALID_CONFIG, `concurrency must be a positive integer, got ${show(concurrency)}`, 'concurrency');
     this.#o = {
