@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { kServerHookMs, requirePostgres, startPostgres, type PostgresHandle } from '../../../packages/store-pg/test/support/postgres.js';
 import { accessOf, buildDailyReport, createAuditService, createJobManager, ontapJob, dailyReportId, listReports, openAppDb, utcDay, createStaticRuntime, kActiveLog, resolveInVolume, type AuditService, type StaticRuntime } from '../src/index.js';
 import { kEicar } from './jobs/helpers.js';
@@ -126,8 +126,13 @@ describe.skipIf(!requirePostgres())('node-local parts on a shared PostgreSQL sto
     const [n1, n2] = [await node('d1', shared), await node('d2', shared)];
     const first = createJobManager(n1.rt);
     const second = createJobManager(n2.rt);
+    // The real store's reads, counted: node 1's job confirms each unscanned file with the database
+    // once (its lookup, handed to the scan) and the lock stage reads it once more.
+    const reads = vi.spyOn(n1.rt.store, 'getAttributes');
     try {
       expect(await first.start(ontapJob(n1.rt, 'vs1', { name: 'j1', scan_paths: ['/vol1/docs/'] })).done).toMatchObject({ state: 'completed', scanned: 20 });
+      expect(reads).toHaveBeenCalledTimes(40);
+      reads.mockRestore();
       const status = await second.start(ontapJob(n2.rt, 'vs1', { name: 'j2', scan_paths: ['/vol1/docs/'] })).done;
       expect(status).toMatchObject({ state: 'completed', checked: 20, scanned: 0 });
       expect(n2.rt.engine('vs1').metrics().scansStarted).toBe(0);

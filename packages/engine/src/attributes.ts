@@ -15,6 +15,11 @@ export interface AttributeSource {
   readonly shared: boolean;
   /** Synchronous, no I/O on the hot path. `k` is `fileKeyString(volume, fileId)`. */
   peek(volume: string, fileId: string, k: string): Attributes | undefined;
+  /**
+   * What this process holds in memory for the file, never a store read: local, the cache entry (as
+   * new as anything this engine wrote or read for it); shared, this engine's own unrecorded verdict.
+   */
+  cached(k: string): Attributes | undefined;
   /** What the store holds now (local: the same as `peek`). Rejects/throws with the store's error. */
   read(key: FileKey, k: string): MaybePromise<Attributes | undefined>;
   /** This engine's verdict for the file, known before its record commits. */
@@ -35,6 +40,10 @@ export class LocalAttributes implements AttributeSource {
 
   peek(volume: string, fileId: string, k: string): Attributes | undefined {
     return this.#cache.get(volume, fileId, k);
+  }
+
+  cached(k: string): Attributes | undefined {
+    return this.#cache.cached(k);
   }
 
   read(key: FileKey, k: string): Attributes | undefined {
@@ -74,6 +83,10 @@ export class SharedAttributes implements AttributeSource {
       if (own !== undefined) return own;
     }
     return this.#store.peekAttributes({ volume, fileId });
+  }
+
+  cached(k: string): Attributes | undefined {
+    return this.#unrecorded.size > 0 ? this.#unrecorded.get(k) : undefined;
   }
 
   async read(key: FileKey, k: string): Promise<Attributes | undefined> {

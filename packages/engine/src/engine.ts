@@ -19,7 +19,7 @@ import { answerFailure } from './failure.js';
 import { InFlight, type Flight } from './flight.js';
 import { LocalAttributes, SharedAttributes, type AttributeSource } from './attributes.js';
 import { Leases, waitBounded } from './lock.js';
-import { lookupState, Watermark, type LookupState } from './lookup.js';
+import { KeptLookup, lookupState, Watermark, type FileLookup, type LookupState } from './lookup.js';
 import { Counters, metricsOf, type EngineMetrics } from './metrics.js';
 import { channels } from './observe.js';
 import { resolveEngineOptions, type EngineOptions, type InfectedAction, type ResolvedEngineOptions } from './options.js';
@@ -224,7 +224,7 @@ export class Engine {
     return revalidate({
       closed: () => this.#closed,
       policy: () => this.#policy,
-      lookup: (access, k) => this.#lookupConfirmed(access, k).catch((): LookupState => 'stale'),
+      lookup: (access, k) => this.#lookupConfirmed(access, k).then((l) => l.state, (): LookupState => 'stale'),
       startScan: (k, access) => this.#startScan(k, access, this.#attrs.peek(access.volume, access.fileId, k), 'background').flight,
     }, accesses, options);
   }
@@ -233,16 +233,22 @@ export class Engine {
    * One file of an on-demand (policy) scan job: scanned at background priority unless it is scan
    * current (or quarantined), whatever the on-access policy says — the job has its own scope and has
    * already judged the file. `force` (OneFS `ignore_previous_scan_status`) scans a current file too.
+   * `lookup`: this engine's `lookupFile`/`lookupFileAsync` of the same file, which the job made to
+   * skip current files without queueing them; the scan starts from what it read instead of reading
+   * the store a second time (anything this engine learned of the file since, in memory, still wins;
+   * a shared store's database is read unless the lookup already confirmed with it).
    * Locks, coalescing with an access scanning the same file, the record, the `file.infected` event
    * and the infected-file action are the on-access path's. Resolves with the verdict once known.
    */
-  async scanOnDemand(access: FileAccess, options: { readonly force?: boolean } = {}): Promise<OnDemandOutcome> {
+  async scanOnDemand(access: FileAccess, options: { readonly force?: boolean; readonly lookup?: FileLookup } = {}): Promise<OnDemandOutcome> {
     this.#assertOpen();
     checkAccess(access);
     const k = fileKeyString(access.volume, access.fileId);
-    let attrs = this.#attrs.peek(access.volume, access.fileId, k);
+    const kept = options.lookup;
+    const usable = kept instanceof KeptLookup && kept.k === k && kept.changeStamp === access.changeStamp;
+    let attrs = usable ? (this.#attrs.cached(k) ?? kept.attrs) : this.#attrs.peek(access.volume, access.fileId, k);
     let state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
-    if (state === 'stale' && this.#attrs.shared) {
+    if (state === 'stale' && this.#attrs.shared && !(usable && kept.confirmed)) {
       // Another node may have scanned it. A store that cannot answer: scan (the lock stage reports the failure).
       try {
         ({ attrs, state } = await this.#confirm(access, k));
@@ -266,19 +272,30 @@ export class Engine {
    * (`scanOnDemand` confirms by itself).
    */
   lookup(access: FileAccess): LookupState {
+    return this.lookupFile(access).state;
+  }
+
+  /** `lookup`, kept: pass it to `scanOnDemand(access, { lookup })` and the store is read once per file. */
+  lookupFile(access: FileAccess): FileLookup {
     checkAccess(access);
     const k = fileKeyString(access.volume, access.fileId);
-    return lookupState(this.#attrs.peek(access.volume, access.fileId, k), access.changeStamp, this.#watermark.get(Date.now()));
+    const attrs = this.#attrs.peek(access.volume, access.fileId, k);
+    return new KeptLookup(lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now())), k, access.changeStamp, attrs, false);
   }
 
   /** `lookup`, with a non-current answer confirmed by the store itself (a shared store's database). Rejects with the store's error. */
-  lookupAsync(access: FileAccess): Promise<LookupState> {
+  async lookupAsync(access: FileAccess): Promise<LookupState> {
+    return (await this.lookupFileAsync(access)).state;
+  }
+
+  /** `lookupAsync`, kept (see `lookupFile`). Rejects with the store's error. */
+  lookupFileAsync(access: FileAccess): Promise<FileLookup> {
     try {
       checkAccess(access);
     } catch (err) {
       return Promise.reject(err);
     }
-    return Promise.resolve(this.#lookupConfirmed(access, fileKeyString(access.volume, access.fileId)));
+    return this.#lookupConfirmed(access, fileKeyString(access.volume, access.fileId));
   }
 
   /** What an infected file gets besides the verdict (SPEC §8), as configured. */
@@ -479,12 +496,13 @@ export class Engine {
     return { verdict: { result: 'failure', kind: 'unavailable', message }, prior };
   }
 
-  /** The lookup state, confirmed by the database when a shared store's cache cannot say. */
-  async #lookupConfirmed(access: FileAccess, k: string): Promise<LookupState> {
+  /** The lookup, confirmed by the database when a shared store's cache cannot say. */
+  async #lookupConfirmed(access: FileAccess, k: string): Promise<KeptLookup> {
     const attrs = this.#attrs.peek(access.volume, access.fileId, k);
     const state = lookupState(attrs, access.changeStamp, this.#watermark.get(Date.now()));
-    if (state !== 'stale' || !this.#attrs.shared) return state;
-    return (await this.#confirm(access, k)).state;
+    if (state !== 'stale' || !this.#attrs.shared) return new KeptLookup(state, k, access.changeStamp, attrs, false);
+    const read = await this.#confirm(access, k);
+    return new KeptLookup(read.state, k, access.changeStamp, read.attrs, true);
   }
 
   /** A shared store's database read of a file this node's cache calls stale. Rejects with the store's error. */

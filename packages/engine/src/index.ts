@@ -5,7 +5,7 @@ export type { DryRunChange, DryRunReport, Explain } from './explain.js';
 export type { RevalidateOptions, RevalidateReport } from './revalidate.js';
 export type { OnDemandOutcome } from './engine.js';
 export type { FileAccess } from './access.js';
-export type { LookupState } from './lookup.js';
+export type { FileLookup, LookupState } from './lookup.js';
 export type { Answer, AnswerReason, Verdict } from './answer.js';
 export { EngineError, EngineErrorCodes } from './errors.js';
 export type { EngineErrorCode } from './errors.js';

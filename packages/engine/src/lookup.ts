@@ -34,6 +34,11 @@ export class AttributeCache {
     return row;
   }
 
+  /** The entry in memory, without reading the store on a miss. */
+  cached(k: string): Attributes | undefined {
+    return this.#map.get(k);
+  }
+
   set(k: string, attrs: Attributes): void {
     if (this.#map.size >= this.#max && !this.#map.has(k)) {
       const oldest = this.#map.keys().next().value;
@@ -107,6 +112,28 @@ function sameState(s: SignatureState, timestamp: number, stamps: readonly string
 }
 
 export type LookupState = 'current' | 'quarantined' | 'stale';
+
+/** A file's lookup as `Engine.lookupFile` answers it: `scanOnDemand(access, { lookup })` starts from it. */
+export interface FileLookup {
+  readonly state: LookupState;
+}
+
+/**
+ * What one lookup read, kept so the on-demand scan it leads to does not read the store again: in
+ * pass 1 of a job nearly every file is a miss, and a miss is not cached, so a second peek was a
+ * second SQLite point read per file. Only the engine that made it can use it (`instanceof`), and only
+ * for the same file and content (`k`, `changeStamp`).
+ */
+export class KeptLookup implements FileLookup {
+  constructor(
+    readonly state: LookupState,
+    readonly k: string,
+    readonly changeStamp: string,
+    readonly attrs: Attributes | undefined,
+    /** Read from a shared store's database, not only this node's cache. */
+    readonly confirmed: boolean,
+  ) {}
+}
 
 /**
  * A quarantined file stays quarantined while its content is the one found infected. Rewritten in

@@ -21,7 +21,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import PQueue from 'p-queue';
 import type { Dispatcher } from '@avscan/dispatch';
-import type { Engine, FileAccess, LookupState, OnDemandOutcome } from '@avscan/engine';
+import type { Engine, FileAccess, FileLookup, OnDemandOutcome } from '@avscan/engine';
 import { Store } from '@avscan/store';
 import { compilePolicy, type CompiledPolicy } from '@avscan/policy';
 import { openAppDb } from '../db/app-db.js';
@@ -180,7 +180,10 @@ export class JobManager {
   constructor(runtime: FilerRuntime, options: JobManagerOptions & { readonly db?: Database.Database } = {}) {
     this.#rt = runtime;
     this.#ownDb = options.db === undefined;
-    this.#db = options.db ?? openAppDb(runtime.appDbFile);
+    // On a SQLite store the app's tables live in the store's file: opened as the store's, the job's
+    // checkpoint commits leave WAL checkpoints to the store (off the event loop).
+    const store = runtime.store;
+    this.#db = options.db ?? openAppDb(store instanceof Store && path.resolve(store.file) === path.resolve(runtime.appDbFile) ? store : runtime.appDbFile);
     const concurrency = options.concurrency ?? 4;
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new FilerError(FilerErrorCodes.INVALID_CONFIG, `concurrency must be a positive integer, got ${show(concurrency)}`, 'concurrency');
     this.#o = {
@@ -415,9 +418,11 @@ export class JobManager {
           continue;
         }
         // Most files of a second pass are current: settle them here, without a queue round trip.
-        let state = engine.lookup(access);
+        // The lookup is kept and handed to scanOnDemand: one store read per unscanned file, not two.
+        let lookup: FileLookup = engine.lookupFile(access);
         // On a shared store the node's cache may not have another node's verdict yet: ask the database here rather than queue a scan.
-        if (state === 'stale' && shared) state = await engine.lookupAsync(access).catch((): LookupState => 'stale');
+        if (lookup.state === 'stale' && shared) lookup = await engine.lookupFileAsync(access).catch((): FileLookup => lookup);
+        const state = lookup.state;
         if (state === 'quarantined' || (state === 'current' && !spec.force)) {
           finish(slot, state === 'current' ? { type: 'current' } : await this.#quarantined(access));
           continue;
@@ -434,7 +439,7 @@ export class JobManager {
         void queue.add(async () => {
           let r: Result;
           try {
-            const out = await engine.scanOnDemand(access, { force: spec.force });
+            const out = await engine.scanOnDemand(access, { force: spec.force, lookup });
             if (out.outcome === 'current') r = { type: 'current' };
             else if (out.outcome === 'quarantined') r = await this.#quarantined(access);
             else r = { type: 'scanned', bytes: access.size, verdict: out.verdict, path: access.path, worm: access.worm === true };

@@ -2,7 +2,8 @@
 // force, cancel, a one-file job, resume after close, reports in the store.
 import { rmSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { createJobManager, FilerErrorCodes, fileJob, onefsJob, ontapJob } from '../../src/index.js';
+import { Store } from '@avscan/store';
+import { createJobManager, FilerErrorCodes, fileJob, onefsJob, ontapJob, openAppDb } from '../../src/index.js';
 import { kEicar, makeRig, openedPerTest, type Rig } from './helpers.js';
 
 const t = openedPerTest();
@@ -45,6 +46,22 @@ describe('ONTAP on-demand policy', () => {
     expect(rerun).toMatchObject({ filesScanned: second.scanned + second.current, infectedCount: second.infected });
     expect(rerun!.filesScanned).toBe(4);
     expect(t.rig.rt.engine('vs1').metrics().scansStarted).toBe(4);
+  });
+
+  it('opened on the SQLite store itself, the app connection leaves WAL checkpoints to the store (not on the event loop)', async () => {
+    t.rig = await makeRig();
+    const store = t.rig.rt.store;
+    expect(store).toBeInstanceOf(Store);
+    const own = openAppDb(store as Store);
+    const byName = openAppDb(t.rig.rt.appDbFile);
+    try {
+      expect(own.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+      // A file named only by path may be the app's alone (PostgreSQL store: node.db): it checkpoints itself.
+      expect(byName.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    } finally {
+      own.close();
+      byName.close();
+    }
   });
 
   it('validates its fields with coded errors carrying ONTAP codes', () => {
