@@ -58,3 +58,11 @@ it('fires `every Thursday at 01:00` at its time: the job runs, reports, and its 
   expect(rt.store.getReport(started[0]!.reportId)).toMatchObject({ policy: 'thu', filesScanned: 2, infectedCount: 1 });
   expect(services.scheduler.get('onefs/thu')!.next).toEqual(new Date('2026-01-08T01:00:00Z'));
 });
+
+it('the admin services (jobs, audit, reports) share one app connection that leaves WAL checkpoints to the SQLite store', async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'avscan-onefs-sched-'));
+  rt = await createManagedRuntime({ stateDir: dir, labMode: true, svms: [{ name: 'vs1', volumes: [{ name: 'vol1' }] }] });
+  services = startAdminServices(rt, { timezone: 'UTC' });
+  // SQLite's default (1000 pages) would run a checkpoint on the event loop inside an app commit.
+  expect(services.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+});

@@ -6,7 +6,7 @@
 // channel) re-reads the SVMs' on-demand policies, and is recorded as an audit management event.
 import diagnostics_channel from 'node:diagnostics_channel';
 import type Database from 'better-sqlite3';
-import { openAppDb } from '../db/app-db.js';
+import { openNodeAppDb } from '../db/app-db.js';
 import { createAuditService, type AuditService } from '../audit/service.js';
 import { createJobManager, type JobManager, type JobManagerOptions } from '../jobs/runner.js';
 import { ontapJob, onefsJob, type JobSpec } from '../jobs/spec.js';
@@ -51,7 +51,7 @@ export function policyJob(rt: ManagedRuntime, svm: string, p: OdPolicyDoc): JobS
 const kPolicyKey = 'ontap/';
 
 export function startAdminServices(rt: ManagedRuntime, options: AdminOptions = {}): AdminServices {
-  const db = openAppDb(rt.appDbFile);
+  const db = openNodeAppDb(rt);
   const jobs = createJobManager(rt, {
     ...options.jobs, db,
     // ONTAP on-demand policies also leave their report as a file under `log_path`.

@@ -14,7 +14,7 @@ import type Database from 'better-sqlite3';
 import { Cron } from 'croner';
 import type { Answer, FileAccess } from '@avscan/engine';
 import { Store } from '@avscan/store';
-import { openAppDb } from '../db/app-db.js';
+import { openNodeAppDb } from '../db/app-db.js';
 import { FilerErrorCodes, show } from '../errors.js';
 import type { FilerRuntime, SvmModel } from '../model.js';
 import { cronOfFields } from '../schedule/parse.js';
@@ -77,7 +77,7 @@ export class AuditService {
   constructor(runtime: FilerRuntime, options: AuditServiceOptions & { readonly db?: Database.Database } = {}) {
     this.#rt = runtime;
     this.#ownDb = options.db === undefined;
-    this.#db = options.db ?? openAppDb(runtime.appDbFile);
+    this.#db = options.db ?? openNodeAppDb(runtime);
     this.#o = options;
     this.#stager = runtime.store instanceof Store ? undefined : new AuditStager(this.#db, runtime.store);
     for (const row of this.#db.prepare('SELECT config FROM audit_config').all() as Array<{ config: string }>) {

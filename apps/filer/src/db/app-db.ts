@@ -7,8 +7,9 @@
 // One extra connection to the same file: SQLite's locks arbitrate between it and the store's writer
 // (WAL, `BEGIN IMMEDIATE`, busy timeout). better-sqlite3 is synchronous and both connections live on
 // one thread, so a transaction of one always ends before the other's begins: no lock wait in-process.
+import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Store } from '@avscan/store';
+import { Store } from '@avscan/store';
 
 const kMigrations: readonly string[] = [
   // 1: on-demand jobs, on-access daily counters, audit configuration and cursors.
@@ -124,4 +125,13 @@ export function openAppDb(store: Store | string): Database.Database {
     throw err;
   }
   return db;
+}
+
+/**
+ * The app connection of a running node: opened as the store's own (see `openAppDb`) when the app
+ * tables live in the SQLite store's file, by path otherwise (a PostgreSQL store: `node.db`).
+ */
+export function openNodeAppDb(rt: { readonly store: unknown; readonly appDbFile: string }): Database.Database {
+  const s = rt.store;
+  return openAppDb(s instanceof Store && path.resolve(s.file) === path.resolve(rt.appDbFile) ? s : rt.appDbFile);
 }

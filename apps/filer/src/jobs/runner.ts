@@ -24,7 +24,7 @@ import type { Dispatcher } from '@avscan/dispatch';
 import type { Engine, FileAccess, FileLookup, OnDemandOutcome } from '@avscan/engine';
 import { Store } from '@avscan/store';
 import { compilePolicy, type CompiledPolicy } from '@avscan/policy';
-import { openAppDb } from '../db/app-db.js';
+import { openNodeAppDb } from '../db/app-db.js';
 import { FilerError, FilerErrorCodes, show } from '../errors.js';
 import type { FilerRuntime } from '../model.js';
 import { accessOf, type ResolvedPath } from '../paths.js';
@@ -180,10 +180,8 @@ export class JobManager {
   constructor(runtime: FilerRuntime, options: JobManagerOptions & { readonly db?: Database.Database } = {}) {
     this.#rt = runtime;
     this.#ownDb = options.db === undefined;
-    // On a SQLite store the app's tables live in the store's file: opened as the store's, the job's
-    // checkpoint commits leave WAL checkpoints to the store (off the event loop).
-    const store = runtime.store;
-    this.#db = options.db ?? openAppDb(store instanceof Store && path.resolve(store.file) === path.resolve(runtime.appDbFile) ? store : runtime.appDbFile);
+    // Opened as the store's own connection on a SQLite store: checkpoint commits leave WAL checkpoints to the store.
+    this.#db = options.db ?? openNodeAppDb(runtime);
     const concurrency = options.concurrency ?? 4;
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new FilerError(FilerErrorCodes.INVALID_CONFIG, `concurrency must be a positive integer, got ${show(concurrency)}`, 'concurrency');
     this.#o = {
