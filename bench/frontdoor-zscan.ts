@@ -3,7 +3,9 @@
 // (a) avscan front door → engine → clamd (`?scan=path`) against (b) the same client straight to the
 // same clamd, on unique unscanned 1 KiB files, in the same run (rounds alternate the order). The ratio
 // is the front door's share of samba-frontdoor's pass-1 gap, with smbd's own cost taken out; the
-// extra ms per file is what the front door adds per open. `--cpu-prof`-friendly: run with
+// extra ms per file is what the front door adds per open. The client runs in a child process, as
+// smbd does (CLIENT=in-process puts it in this process, as before 2026-11-28 11:00: then it shares the
+// front door's event loop and its CPU is counted as the front door's). `--cpu-prof`-friendly: run with
 // `node --cpu-prof bench/dist/frontdoor-zscan.js` to see where the front door's time goes.
 // clamd runs with DisableCache yes. FILES (default 500) and ROUNDS (default 5) override the sizes.
 import { randomBytes } from 'node:crypto';
@@ -15,7 +17,7 @@ import { clamdAvailable, startClamd } from './lib/clamd.js';
 import { cpuWindow, profiled } from './lib/cpu.js';
 import { costTable } from './lib/cpuprofile.js';
 import { header, median, result, table } from './lib/harness.js';
-import { compareZscan, zscanAll, type ZscanComparison } from './lib/zscan-client.js';
+import { compareZscan, zscanAll, zscanAllInChild, type ZscanComparison } from './lib/zscan-client.js';
 
 header('frontdoor-zscan');
 if (!clamdAvailable()) {
@@ -26,6 +28,7 @@ const kFiles = Number(process.env['FILES'] ?? 500);
 const kRounds = Number(process.env['ROUNDS'] ?? 5);
 // PROFILE=<file.cpuprofile>: after the measured rounds, one more round of (a) under V8's profiler.
 const kProfile = process.env['PROFILE'];
+const kClient = process.env['CLIENT'] === 'in-process' ? 'in-process' : 'child';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'avscan-bench-fdz-'));
 const clamd = await startClamd({ maxThreads: 16, disableCache: true });
@@ -59,6 +62,7 @@ try {
     files,
     rounds: kRounds,
     between: () => rt.engine('vs1').drain(),
+    client: kClient,
   });
   // (e) the engine alone, in this process: the same files resolved and opened as the front door
   // does, without sockets or parsing; (a) − (e) is the front door's own cost.
@@ -80,7 +84,7 @@ try {
   }
   if (kProfile !== undefined) {
     const set = files('profiled');
-    await profiled(kProfile, () => zscanAll(fd.socketPath!, set));
+    await profiled(kProfile, () => (kClient === 'child' ? zscanAllInChild(fd.socketPath!, set) : zscanAll(fd.socketPath!, set)));
   }
 } finally {
   await fd.close();
@@ -89,13 +93,16 @@ try {
   rmSync(tmp, { recursive: true, force: true });
 }
 const { a, b } = cmp.secs;
+const eNode = (eCpu.node * 1000) / (kFiles * kRounds);
 console.log(table([
-  { path: '(a) client → avscan front door → clamd (scan=path)', 'files/s': kFiles / a, 'ms/file': (a * 1000) / kFiles, 'node CPU µs/file': cmp.cpu.a.node, 'clamd CPU µs/file': cmp.cpu.a.clamd },
-  { path: '(e) engine.open in-process (no socket, no parse)', 'files/s': kFiles / median(eSecs), 'ms/file': (median(eSecs) * 1000) / kFiles, 'node CPU µs/file': (eCpu.node * 1000) / (kFiles * kRounds), 'clamd CPU µs/file': (eCpu.clamd * 1000) / (kFiles * kRounds) },
-  { path: '(b) client → clamd directly', 'files/s': kFiles / b, 'ms/file': (b * 1000) / kFiles, 'node CPU µs/file': cmp.cpu.b.node, 'clamd CPU µs/file': cmp.cpu.b.clamd },
+  { path: '(a) client → avscan front door → clamd (scan=path)', 'files/s': kFiles / a, 'ms/file': (a * 1000) / kFiles, 'node CPU µs/file': cmp.cpu.a.node, 'client CPU µs/file': cmp.cpu.a.client, 'clamd CPU µs/file': cmp.cpu.a.clamd },
+  { path: '(e) engine.open in-process (no socket, no parse)', 'files/s': kFiles / median(eSecs), 'ms/file': (median(eSecs) * 1000) / kFiles, 'node CPU µs/file': eNode, 'client CPU µs/file': 0, 'clamd CPU µs/file': (eCpu.clamd * 1000) / (kFiles * kRounds) },
+  { path: '(b) client → clamd directly', 'files/s': kFiles / b, 'ms/file': (b * 1000) / kFiles, 'node CPU µs/file': cmp.cpu.b.node, 'client CPU µs/file': cmp.cpu.b.client, 'clamd CPU µs/file': cmp.cpu.b.clamd },
 ]));
-console.log(`front door CPU (node (a) − node (b), the client's own share taken out): ${(cmp.cpu.a.node - cmp.cpu.b.node).toFixed(0)} µs per file`);
-console.log(`of which the engine (e): ${((eCpu.node * 1000) / (kFiles * kRounds)).toFixed(0)} µs per file; sockets, parsing, locating and replying: ${(cmp.cpu.a.node - cmp.cpu.b.node - (eCpu.node * 1000) / (kFiles * kRounds)).toFixed(0)} µs per file${notAllowed > 0 ? `; ${notAllowed} engine opens NOT allowed` : ''}`);
+const fdCpu = cmp.cpu.a.node - cmp.cpu.b.node;
+console.log(`client: ${cmp.client === 'child' ? 'child process (node CPU is the front door\'s process only)' : 'in this process (node CPU includes the client)'}`);
+console.log(`front door CPU (node (a) − node (b)): ${fdCpu.toFixed(0)} µs per file`);
+console.log(`of which the engine (e): ${eNode.toFixed(0)} µs per file; sockets, parsing, locating and replying: ${(fdCpu - eNode).toFixed(0)} µs per file${notAllowed > 0 ? `; ${notAllowed} engine opens NOT allowed` : ''}`);
 for (const l of cmp.notOk.slice(0, 5)) console.log(`NOT OK ${l}`);
 console.log(`median of ${kRounds} rounds × ${kFiles} unique 1 KiB files, one connection per file, sequential; clamd cache off`);
 console.log(`front door adds ${(((a - b) * 1000) / kFiles).toFixed(3)} ms per file over clamd direct`);

@@ -176,9 +176,9 @@ console.log(`median of ${rounds} rounds; one smbclient session per mget (session
 console.log(`clamd cache ${clamdCache ? 'on' : 'off (DisableCache yes)'}; scanner requests during pass 2 of (a): ${scannerRequestsPass2} (expected 0)`);
 if (alone !== undefined) {
   const ms = (s: number): number => (s * 1000) / 300;
-  console.log(`front door alone (zSCAN client, no smbd; 300 × 1 KiB, median of ${rounds}): ${formatNumber(ms(alone.secs.a))} vs clamd direct ${formatNumber(ms(alone.secs.b))} ms/file, ` +
+  console.log(`front door alone (zSCAN client in a ${alone.client === 'child' ? 'child process' : 'this process'}, no smbd; 300 × 1 KiB, median of ${rounds}): ${formatNumber(ms(alone.secs.a))} vs clamd direct ${formatNumber(ms(alone.secs.b))} ms/file, ` +
     `a/b ${formatNumber(alone.secs.b / alone.secs.a)}x, +${formatNumber(ms(alone.secs.a - alone.secs.b))} ms/file; ` +
-    `front door CPU ${formatNumber(alone.cpu.a.node - alone.cpu.b.node)} µs/file (node (a) − node (b)), clamd CPU ${formatNumber(alone.cpu.a.clamd)} / ${formatNumber(alone.cpu.b.clamd)} µs/file`);
+    `front door CPU ${formatNumber(alone.cpu.a.node - alone.cpu.b.node)} µs/file (node (a) − node (b)), client CPU ${formatNumber(alone.cpu.a.client)} / ${formatNumber(alone.cpu.b.client)}, clamd CPU ${formatNumber(alone.cpu.a.clamd)} / ${formatNumber(alone.cpu.b.clamd)} µs/file`);
 }
 result('samba-frontdoor', 'pass1_worst_a_vs_b', Math.min(...ratio[0]!), '>=', 0.9, 'x');
 result('samba-frontdoor', 'pass2_1MiB_a_vs_b', ratio[1]![2]!, '>=', 3, 'x');

@@ -1,9 +1,18 @@
 // A clamd-protocol client that asks as Samba's vfs_virusfilter (clamav backend) does: one new unix
 // connection per file, `zSCAN <path>\0`, read until the peer closes. Used by the front-door benches
-// to time the front door alone against the same client straight to clamd, in the same run.
+// to time the front door alone against the same client straight to clamd, in the same run. The
+// client runs in a child process by default (zscan-child.ts), as smbd does: a client in the front
+// door's own process shares its event loop and its CPU count.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { cpuWindow } from './cpu.js';
 import { median } from './harness.js';
+
+const run = promisify(execFile);
 
 /** One zSCAN on a fresh connection: the reply without its NUL terminator. */
 export function zscan(socketPath: string, file: string, timeoutMs = 30_000): Promise<string> {
@@ -35,11 +44,34 @@ export async function zscanAll(socketPath: string, files: readonly string[]): Pr
   return { secs: Number(process.hrtime.bigint() - t0) / 1e9, notOk };
 }
 
+/** As `zscanAll`, from a child process (the client's own CPU in `clientMs`); the spawn is not timed. */
+export async function zscanAllInChild(socketPath: string, files: readonly string[]): Promise<{ secs: number; notOk: string[]; clientMs: number }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'avscan-zscan-'));
+  try {
+    const list = path.join(dir, 'files.json');
+    writeFileSync(list, JSON.stringify(files));
+    const child = new URL('./zscan-child.js', import.meta.url).pathname;
+    const { stdout } = await run(process.execPath, [child, socketPath, list], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = JSON.parse(stdout) as { secs: number; notOk: string[]; cpuMs: number };
+    return { secs: r.secs, notOk: r.notOk, clientMs: r.cpuMs };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export interface ZscanComparison {
   /** Median seconds per round: (a) through the front door, (b) straight to clamd. */
   readonly secs: { readonly a: number; readonly b: number };
-  /** CPU µs per file over all rounds: this process (client, plus the front door in (a)) and clamd. */
-  readonly cpu: { readonly a: { readonly node: number; readonly clamd: number }; readonly b: { readonly node: number; readonly clamd: number } };
+  /**
+   * CPU µs per file over all rounds: this process (the front door in (a); with an in-process client,
+   * the client too), the client (0 when it runs in this process: counted in `node`) and clamd.
+   */
+  readonly cpu: {
+    readonly a: { readonly node: number; readonly client: number; readonly clamd: number };
+    readonly b: { readonly node: number; readonly client: number; readonly clamd: number };
+  };
+  /** Where the client ran. */
+  readonly client: 'child' | 'in-process';
   readonly notOk: readonly string[];
 }
 
@@ -56,11 +88,16 @@ export async function compareZscan(o: {
   readonly rounds: number;
   /** Called after each round (e.g. to drain the engine's group commit outside the timed window). */
   readonly between?: () => Promise<void>;
+  /** Run the client in a child process (as smbd is) or in this one. @default 'child' */
+  readonly client?: 'child' | 'in-process';
 }): Promise<ZscanComparison> {
-  await zscanAll(o.fdSocket, o.files('warm-a'));
-  await zscanAll(o.clamdSocket, o.files('warm-b'));
+  const client = o.client ?? 'child';
+  const all = async (socketPath: string, files: readonly string[]): Promise<{ secs: number; notOk: string[]; clientMs: number }> =>
+    client === 'child' ? zscanAllInChild(socketPath, files) : { ...(await zscanAll(socketPath, files)), clientMs: 0 };
+  await all(o.fdSocket, o.files('warm-a'));
+  await all(o.clamdSocket, o.files('warm-b'));
   const secs = { a: [] as number[], b: [] as number[] };
-  const ms = { a: { node: 0, clamd: 0 }, b: { node: 0, clamd: 0 } };
+  const ms = { a: { node: 0, client: 0, clamd: 0 }, b: { node: 0, client: 0, clamd: 0 } };
   const notOk: string[] = [];
   let n = 0;
   for (let round = 0; round < o.rounds; round++) {
@@ -68,9 +105,10 @@ export async function compareZscan(o: {
     n += sets.a.length;
     for (const c of round % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
       const w = cpuWindow(o.clamdPid);
-      const r = await zscanAll(c === 'a' ? o.fdSocket : o.clamdSocket, sets[c]);
+      const r = await all(c === 'a' ? o.fdSocket : o.clamdSocket, sets[c]);
       const used = w.stop();
       ms[c].node += used.selfMs;
+      ms[c].client += r.clientMs;
       ms[c].clamd += used.otherMs;
       secs[c].push(r.secs);
       notOk.push(...r.notOk.slice(0, 3));
@@ -80,7 +118,11 @@ export async function compareZscan(o: {
   const us = (v: number): number => (v * 1000) / n;
   return {
     secs: { a: median(secs.a), b: median(secs.b) },
-    cpu: { a: { node: us(ms.a.node), clamd: us(ms.a.clamd) }, b: { node: us(ms.b.node), clamd: us(ms.b.clamd) } },
+    cpu: {
+      a: { node: us(ms.a.node), client: us(ms.a.client), clamd: us(ms.a.clamd) },
+      b: { node: us(ms.b.node), client: us(ms.b.client), clamd: us(ms.b.clamd) },
+    },
+    client,
     notOk,
   };
 }

@@ -93,7 +93,15 @@ export function resolveInVolume(volume: VolumeModel, rel: string, dir = ''): Res
   const svmPath = `\\${volume.name}${components.length ? '\\' : ''}${components.join('\\')}`;
   const seen = statOf(file);
   if (seen !== undefined && verified.get(file) === identity(seen)) return { volume, components, file, svmPath, stat: seen };
+  const folder = path.dirname(file);
+  if (seen !== undefined && seen.isFile() && folder !== file && inProvenFolder(folder, file, seen)) {
+    remember(file, identity(seen));
+    return { volume, components, file, svmPath, stat: seen };
+  }
+  // The folder's identity before the walk: recorded as proven only if it is the same after.
+  const folderBefore = seen !== undefined && seen.isFile() ? statOf(folder) : undefined;
   let probe = file;
+  let realFile: string | undefined;
   for (;;) {
     let real: string | undefined;
     try {
@@ -105,6 +113,7 @@ export function resolveInVolume(volume: VolumeModel, rel: string, dir = ''): Res
     }
     if (real !== undefined) {
       if (!inside(root, real)) throw escapes(rel, volume);
+      if (probe === file) realFile = real;
       break;
     }
     if (probe === root) break;
@@ -112,6 +121,11 @@ export function resolveInVolume(volume: VolumeModel, rel: string, dir = ''): Res
   }
   const stat = seen === undefined ? undefined : statOf(file);
   if (stat !== undefined && probe === file) remember(file, identity(stat));
+  // No symlink anywhere on the path (it is its own realpath): its folder is proven inside too.
+  if (realFile === file && folderBefore !== undefined) {
+    const folderAfter = statOf(folder);
+    if (folderAfter !== undefined && identity(folderAfter) === identity(folderBefore)) rememberFolder(folder, identity(folderAfter));
+  }
   return { volume, components, file, svmPath, stat };
 }
 
@@ -130,6 +144,34 @@ function identity(st: BigIntStats): string {
 function remember(file: string, id: string): void {
   if (verified.size >= kVerifiedMax) verified = new Map();
   verified.set(file, id);
+}
+
+// Folders proven inside their volume (a file's realpath walk found no symlink on the way), with their
+// identity then. A new file in such a folder needs no walk of its own when the folder is unchanged
+// (same device, inode and ctime: a moved folder has a new ctime, a folder swapped for a symlink or
+// another folder has another identity) and the name itself is a regular file, not a symlink (lstat).
+// This is the walk a clamd miss paid on every new file (glibc's realpath: a readlink per component).
+// Adding or removing an entry changes a folder's ctime, so a busy folder is simply walked again. Its
+// strength is the file cache's above: what was proven stays proven while the identity holds.
+let verifiedFolders = new Map<string, string>();
+
+function rememberFolder(folder: string, id: string): void {
+  if (verifiedFolders.size >= kVerifiedMax) verifiedFolders = new Map();
+  verifiedFolders.set(folder, id);
+}
+
+function inProvenFolder(folder: string, file: string, seen: BigIntStats): boolean {
+  const known = verifiedFolders.get(folder);
+  if (known === undefined) return false;
+  const now = statOf(folder);
+  if (now === undefined || identity(now) !== known) return false;
+  let own: BigIntStats | undefined;
+  try {
+    own = lstatSync(file, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    return false;
+  }
+  return own !== undefined && own.isFile() && identity(own) === identity(seen);
 }
 
 function statOf(file: string): BigIntStats | undefined {

@@ -94,6 +94,36 @@ describe('resolveInVolume: paths already proven', () => {
     expect(() => resolveInVolume(vol, 'swap/secret.txt')).toThrow(expect.objectContaining({ code: FilerErrorCodes.PATH_ESCAPES }));
   });
 
+  it('a new file in a proven folder: a symlink name, or the folder swapped or moved out, is refused', () => {
+    mkdirSync(path.join(root, 'fold'), { recursive: true });
+    writeFileSync(path.join(root, 'fold', 'one.txt'), '1');
+    writeFileSync(path.join(root, 'fold', 'two.txt'), '22');
+    expect(resolveInVolume(vol, 'fold/one.txt').stat?.size).toBe(1n); // walks, proves the folder
+    expect(resolveInVolume(vol, 'fold/two.txt').stat?.size).toBe(2n); // a new name in the proven folder
+    // A symlink name in the folder (pointing out) is never taken for the file it names.
+    symlinkSync(path.join(tmp, 'secret.txt'), path.join(root, 'fold', 'three.txt'));
+    expect(() => resolveInVolume(vol, 'fold/three.txt')).toThrow(expect.objectContaining({ code: FilerErrorCodes.PATH_ESCAPES }));
+    expect(resolveInVolume(vol, 'fold/two.txt').stat?.size).toBe(2n);
+    // The folder moved out of the volume (its ctime changes) and a symlink left at its path: a name
+    // not resolved before is walked again and refused. (Names already proven keep their file identity
+    // through a move of their folder — the file cache's known limit, same as before the folder cache.)
+    renameSync(path.join(root, 'fold'), path.join(tmp, 'fold-out'));
+    writeFileSync(path.join(tmp, 'fold-out', 'four.txt'), '4444');
+    symlinkSync(path.join(tmp, 'fold-out'), path.join(root, 'fold'));
+    expect(() => resolveInVolume(vol, 'fold/four.txt')).toThrow(expect.objectContaining({ code: FilerErrorCodes.PATH_ESCAPES }));
+  });
+
+  it('a proven folder swapped for a symlink to another folder outside: its names are refused', () => {
+    mkdirSync(path.join(root, 'fold2'), { recursive: true });
+    writeFileSync(path.join(root, 'fold2', 'a.txt'), 'a');
+    expect(resolveInVolume(vol, 'fold2/a.txt').stat?.size).toBe(1n);
+    mkdirSync(path.join(tmp, 'elsewhere'), { recursive: true });
+    writeFileSync(path.join(tmp, 'elsewhere', 'b.txt'), 'bb');
+    renameSync(path.join(root, 'fold2'), path.join(root, 'fold2-old'));
+    symlinkSync(path.join(tmp, 'elsewhere'), path.join(root, 'fold2'));
+    expect(() => resolveInVolume(vol, 'fold2/b.txt')).toThrow(expect.objectContaining({ code: FilerErrorCodes.PATH_ESCAPES }));
+  });
+
   it('the access is built from the stat read while resolving', () => {
     writeFileSync(path.join(root, 'docs', 'b.txt'), 'abc');
     const r = resolveInVolume(vol, 'docs/b.txt');

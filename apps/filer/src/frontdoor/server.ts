@@ -103,9 +103,15 @@ export async function startFrontdoor(runtime: FilerRuntime, options: FrontdoorOp
     const write = (line: string, term: Terminator): void => {
       if (!socket.destroyed && socket.writable) socket.write(line + term);
     };
+    // Closes as clamd does after its last reply (shutdown + close at once, not waiting for the
+    // client's FIN): a reply already handed to the kernel is read by the client before its EOF, and
+    // the front door pays no half-close, no wait for the peer's FIN and no 'end' event per connection
+    // (Samba connects once per open). A reply still queued in the socket is flushed first.
     const finish = (): void => {
       ending = true;
-      if (pending === 0) socket.end();
+      if (pending > 0) return;
+      if (socket.writableLength === 0) socket.destroy();
+      else socket.destroySoon();
     };
     const answer = (id: number | null, term: Terminator, work: () => Promise<string>): void => {
       pending++;

@@ -189,6 +189,32 @@ describe('clamd front door: replies', () => {
     await vi.waitFor(() => expect(fd.stats().activeConnections).toBe(0), { timeout: 2000, interval: 10 });
   });
 
+  it('closes right after the reply, as clamd does, without waiting for the client to close its side', async () => {
+    const f = put('vs1', 'vol1', 'close-first.txt', 'clean');
+    // A client that never ends its own side (allowHalfOpen): the front door's close is what ends it.
+    const got = await new Promise<{ reply: string; serverOpen: number }>((resolve, reject) => {
+      const s = net.createConnection({ path: sock, allowHalfOpen: true });
+      let reply = '';
+      const t = setTimeout(() => {
+        s.destroy();
+        reject(new Error(`no EOF from the front door; got ${JSON.stringify(reply)}`));
+      }, 10_000);
+      s.on('connect', () => s.write(`zSCAN ${f}\0`));
+      s.on('data', (d) => (reply += d.toString()));
+      s.on('error', reject);
+      s.on('end', () => {
+        clearTimeout(t);
+        // Read before this side closes: the front door's socket is already gone (or going).
+        setImmediate(() => {
+          resolve({ reply, serverOpen: fd.stats().activeConnections });
+          s.destroy();
+        });
+      });
+    });
+    expect(got.reply).toBe(`${f}: OK\0`);
+    expect(got.serverOpen).toBe(0);
+  });
+
   it('20 concurrent SCANs of one new file: one scanner request, the same verdict for all', async () => {
     const f = put('vs1', 'vol1', 'storm.com', `${kEicar}`);
     const n = requests('vs1');
