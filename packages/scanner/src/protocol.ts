@@ -108,7 +108,7 @@ export class CommandParser {
     const name = space < 0 ? text : text.slice(0, space);
     const arg = space < 0 ? '' : text.slice(space + 1);
     if (!kCommandSet.has(name)) {
-      return this.#fail(ScannerErrorCodes.ERR_SCANNER_PROTOCOL_UNKNOWN_COMMAND, `unknown command \`${name.slice(0, 40)}\``);
+      return this.#fail(ScannerErrorCodes.ERR_SCANNER_PROTOCOL_UNKNOWN_COMMAND, `unknown command \`${printable(name.slice(0, 40))}\``);
     }
     const takesArg = name === 'SCAN';
     if (takesArg ? arg === '' : arg !== '') {
@@ -142,4 +142,14 @@ export class CommandParser {
     this.#mode = 'body';
     return i;
   }
+}
+
+/** Control bytes shown as `\xNN`: the message goes back on a line-framed reply, where a raw newline would end it. */
+function printable(s: string): string {
+  let out = '';
+  for (const c of s) {
+    const code = c.charCodeAt(0);
+    out += code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : c;
+  }
+  return out;
 }

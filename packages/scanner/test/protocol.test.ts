@@ -73,6 +73,8 @@ describe('CommandParser', () => {
     expect(parseAll(Buffer.from('zPIN'), [])).toEqual([expect.objectContaining({ type: 'error', code: ScannerErrorCodes.ERR_SCANNER_PROTOCOL_TRUNCATED })]);
     expect(parseAll(Buffer.from('zINSTREAM\0\0\0\0\x05ab'), []).at(-1)).toMatchObject({ code: ScannerErrorCodes.ERR_SCANNER_PROTOCOL_TRUNCATED });
     expect(parseAll(Buffer.from('zSCAN\0'), [])).toEqual([expect.objectContaining({ code: ScannerErrorCodes.ERR_SCANNER_PROTOCOL_UNKNOWN_COMMAND })]);
+    // A newline inside a NUL-terminated name is echoed escaped: the error reply is one line (fast-check found `z` + `nPING\n`).
+    expect(parseAll(Buffer.from('znPING\n\0'), [])).toEqual([expect.objectContaining({ code: ScannerErrorCodes.ERR_SCANNER_PROTOCOL_UNKNOWN_COMMAND, message: 'unknown command `nPING\\x0a`' })]);
   });
 
   it('never throws on random or truncated input: only valid commands or one coded error, independent of splits', () => {
