@@ -90,6 +90,7 @@ async function runtime(state: string, server: string): Promise<Awaited<ReturnTyp
   mkdirSync(path.join(work, state));
   return createStaticRuntime({
     stateDir: path.join(work, state),
+    ...(process.env.BENCH_BATCH_DELAY_MS !== undefined ? { store: { batchMaxDelayMs: Number(process.env.BENCH_BATCH_DELAY_MS) } } : {}),
     svms: [{
       name: 'vs1',
       volumes: [{ name: 'vol1', root: tree }, { name: 'vol2', root: extra }],
