@@ -448,6 +448,13 @@ export class JobManager {
         await queue.onSizeLessThan(1);
         if (dispatcher !== undefined) await dispatcher.onQueueBelow(below);
         if (waits) sliceStart = performance.now();
+        // While clients are served, the next file starts on the next turn of the loop, not inside the
+        // callback of the scan that just ended: an interactive reply read in the same poll is answered
+        // before this file's stat, lookup, lock and request.
+        if (busy) {
+          await nextTurn();
+          sliceStart = performance.now();
+        }
         if (signal.aborted) {
           window.pop();
           break;
