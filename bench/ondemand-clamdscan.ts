@@ -20,6 +20,7 @@ import { accessOf, createJobManager, createStaticRuntime, ontapJob, resolveInVol
 import { clamdAvailable, kEicar, startClamd } from './lib/clamd.js';
 import { cpuWindow, profiled } from './lib/cpu.js';
 import { costTable } from './lib/cpuprofile.js';
+import { stallTable } from './lib/stalls.js';
 import { formatNumber, header, percentile, result, table } from './lib/harness.js';
 
 header('ondemand-clamdscan');
@@ -33,6 +34,9 @@ const kEicars = 5;
 const kConcurrency = Number(process.env.BENCH_ONDEMAND_CONCURRENCY ?? 8);
 // BENCH_ONDEMAND_PROFILE=<file.cpuprofile>: profile the scan=path job's first pass and print where node's CPU goes.
 const kProfile = process.env.BENCH_ONDEMAND_PROFILE;
+// BENCH_ONDEMAND_BUSY_PROFILE=<file.cpuprofile>: profile the forced job that runs beside the interactive
+// opens and print what node's busy spans of 2 ms or more were made of (the stalls those opens wait behind).
+const kBusyProfile = process.env.BENCH_ONDEMAND_BUSY_PROFILE;
 /** CPU ms of the client (node for a job, clamdscan for clamdscan) and of clamd over one run. */
 interface Cpu { readonly clientMs: number; readonly clamdMs: number }
 
@@ -179,6 +183,7 @@ const sameInfected = JSON.stringify(c1.infected) === JSON.stringify(j1.infected)
 console.log(`infected lists equal (clamdscan, job, planted): ${String(sameInfected)}; INSTREAM job's list equal too: ${String(JSON.stringify(js.infected) === JSON.stringify(j1.infected))}`);
 console.log(`pass 1 vs clamdscan: scan=path ${formatNumber(c1.secs / j1.secs)}x, INSTREAM ${formatNumber(c1.secs / js.secs)}x (reference); path fallbacks: ${String(rt.dispatcher('vs1').metrics().servers[0]?.pathFallbacks ?? 0)}`);
 console.log(`event-loop delay during the scan=path job's pass 1: p99 ${formatNumber(j1.stalls.p99)} ms, max ${formatNumber(j1.stalls.max)} ms (checkpoint saves, group commits and GC stall node's one thread; interactive opens wait behind them)`);
+console.log(`event-loop delay during pass 2 (files settled without a scan): p99 ${formatNumber(j2.stalls.p99)} ms, max ${formatNumber(j2.stalls.max)} ms`);
 console.log(`node CPU per file, pass 1: job ${formatNumber((j1.cpu.clientMs * 1000) / total)} µs, engine alone ${formatNumber((je.cpu.clientMs * 1000) / total)} µs → the job's own (walk, scope, lookup, queue, checkpoints): ${formatNumber(((j1.cpu.clientMs - je.cpu.clientMs) * 1000) / total)} µs`);
 if (kProfile !== undefined) {
   console.log(`node CPU of the scan=path job's pass 1 by function (profile ${kProfile}):`);
@@ -210,7 +215,7 @@ await opens(50); // warm-up
 const idle = await opens(400);
 let busyDone = false;
 let busyStalls: Stalls | undefined;
-const busyJob = job(true).then((r) => { busyStalls = r.stalls; }).finally(() => { busyDone = true; });
+const busyJob = job(true, jobs, rt, kBusyProfile).then((r) => { busyStalls = r.stalls; }).finally(() => { busyDone = true; });
 await new Promise((r) => setTimeout(r, 500)); // let the job reach steady state
 const busy = await opens(400, () => busyDone);
 await busyJob;
@@ -221,6 +226,11 @@ console.log(table([
   { opens: 'during forced 20k job', n: busy.length, 'p50 ms': percentile(busy, 50), 'p99 ms': busyP99 },
 ]));
 console.log(`event-loop delay during the forced job: p99 ${formatNumber(busyStalls?.p99 ?? 0)} ms, max ${formatNumber(busyStalls?.max ?? 0)} ms`);
+if (kBusyProfile !== undefined) {
+  const st = stallTable(kBusyProfile, 2);
+  console.log(`node's busy spans ≥ 2 ms during the forced job (profile ${kBusyProfile}): ${String(st.spans)}, ${formatNumber(st.totalMs)} ms in all, longest ${formatNumber(st.maxMs)} ms; ${String(st.cpuSpans)} of them ≥ 2 ms on CPU alone; where their time went (on-CPU ms, wall ms, spans):`);
+  for (const r of st.rows.slice(0, 25)) console.log(`  ${r.cpuMs.toFixed(1).padStart(8)} ${r.ms.toFixed(1).padStart(8)} ${String(r.spans).padStart(5)}  ${r.where}`);
+}
 result('ondemand-clamdscan', 'interactive_p99_ratio', busyP99 / idleP99, '<=', 2, 'x');
 
 await jobsStream.close();

@@ -89,6 +89,10 @@ export async function* walkFiles(roots: readonly WalkRoot[], after?: Position, s
   }
 }
 
+/** Entries of a folder counted between turns of the event loop: a folder of 100,000 files is not one macrotask. */
+const kCountChunk = 2048;
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 async function countDir(abs: string, signal?: AbortSignal): Promise<number> {
   let entries: Dirent[];
   try {
@@ -98,8 +102,10 @@ async function countDir(abs: string, signal?: AbortSignal): Promise<number> {
   }
   const prefix = abs.endsWith(path.sep) ? abs : abs + path.sep;
   let n = 0;
+  let i = 0;
   for (const d of entries) {
     if (signal?.aborted === true) return n;
+    if (++i % kCountChunk === 0) await nextTurn();
     const k = d.isFile() ? 'file' : d.isDirectory() ? 'dir' : await kind(prefix + d.name, d);
     if (k === 'file') n++;
     else if (k === 'dir') n += await countDir(prefix + d.name, signal);
