@@ -144,7 +144,8 @@ export class ClamdClient implements ScannerClient {
   #pathOnKept(pool: SessionPool, s: ClamdSession, file: string, input: ScanInput, signal: AbortSignal): Promise<ScannerVerdict> {
     const cmd = scanCommand(file);
     return new Promise<ScannerVerdict>((resolve, reject) => {
-      s.requestWith((sock) => void sock.write(cmd), signal, (err, reply) => {
+      const sender: Sender = (sock) => void sock.write(cmd);
+      s.requestWith(sender, signal, (err, reply) => {
         if (reply === null) {
           if (signal.aborted || !(err instanceof DispatchError) || err.code !== DispatchErrorCodes.SERVER_DIED) reject(err);
           else resolve(this.#scan(input, signal, true));
