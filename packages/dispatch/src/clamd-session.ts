@@ -20,6 +20,9 @@ import { DispatchError, DispatchErrorCodes } from './errors.js';
 export type ReplyCallback = (err: unknown, reply: string | null) => void;
 
 /** A request sent and not yet answered. `onAbort` is null for the unabortable `scanBuffer`/`ping`. */
+/** Bytes one socket read can deliver; a longer reply arrives over several reads. */
+const kReadBuffer = 4096;
+
 interface Pending {
   readonly cb: ReplyCallback;
   readonly signal: AbortSignal | null;
@@ -43,10 +46,15 @@ export class ClamdSession {
 
   private constructor(ep: Endpoint, target: string) {
     this.#target = target;
-    this.#sock = connect(ep);
+    // Replies are read into one buffer per session, handed to #onData straight from the socket's read
+    // callback: no Buffer per read and none of the stream's 'data' machinery on every file's path.
+    const readBuffer = Buffer.allocUnsafe(kReadBuffer);
+    this.#sock = connect(ep, { buffer: readBuffer, callback: (n) => {
+      this.#onData(readBuffer.subarray(0, n));
+      return true; // keep reading
+    } });
     let lastError: NodeJS.ErrnoException | undefined;
     this.#sock.on('error', (e: NodeJS.ErrnoException) => { lastError = e; });
-    this.#sock.on('data', (d: Buffer) => this.#onData(d));
     // Registered before #ready's listener, so a failed connect rejects with the coded error, not null.
     this.#sock.on('close', () => this.#fail(socketError(lastError, this.#connected, target)));
     this.#ready = new Promise<void>((resolve, reject) => {
@@ -179,6 +187,7 @@ export class ClamdSession {
     });
   }
 
+  /** `d` is a view of the session's read buffer, valid only during this call. */
   #onData(d: Buffer): void {
     let buf = this.#buf === null ? d : Buffer.concat([this.#buf, d]);
     for (;;) {
@@ -206,7 +215,8 @@ export class ClamdSession {
         return;
       }
     }
-    this.#buf = buf.length === 0 ? null : buf;
+    // A partial reply is kept as a copy: the read buffer is overwritten by the next read.
+    this.#buf = buf.length === 0 ? null : Buffer.from(buf);
   }
 
   #protocolFailure(err: DispatchError): void {

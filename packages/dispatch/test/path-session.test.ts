@@ -1,6 +1,10 @@
 // Scan-by-path on kept IDSESSION connections: the hot path whose promise is settled straight from the
 // session's reply callback (clamd-client `#pathOnKept`). Every way out of it is checked against a fake
 // clamd: reuse, a kept session dying under the request, a hang (timeout), garbage, and an abort.
+import net from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DispatcherOptions } from '../src/index.js';
 import { ClamdClient } from '../src/internal.js';
@@ -86,5 +90,33 @@ describe('scan-by-path on a kept session', () => {
     a.behaviour = 'clean';
     expect(await c.scan({ file: '/srv/3' }, new AbortController().signal)).toEqual({ kind: 'clean' });
     expect(a.paths).toEqual(['/srv/1', '/srv/2', '/srv/3']);
+  });
+
+  it('a reply split across reads, and one longer than the session read buffer, are reassembled', async () => {
+    // A server that echoes each zSCAN path back as clean, in pieces: 7 bytes, then the rest 20 ms later.
+    const sockPath = path.join(mkdtempSync(path.join(os.tmpdir(), 'avscan-split-')), 'c.sock');
+    const server = net.createServer((sock) => {
+      let buf = '';
+      let id = 0;
+      sock.on('error', () => {}); // the client's zEND + close may meet a late piece
+      sock.on('data', (d) => {
+        buf += d.toString('latin1');
+        for (let z = buf.indexOf('\0'); z !== -1; z = buf.indexOf('\0')) {
+          const cmd = buf.slice(1, z);
+          buf = buf.slice(z + 1);
+          if (cmd === 'IDSESSION') continue;
+          const reply = `${++id}: ${cmd.slice(5)}: OK\0`;
+          sock.write(reply.slice(0, 7));
+          setTimeout(() => { if (!sock.destroyed) sock.write(reply.slice(7)); }, 20);
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(sockPath, r));
+    open.push({ close: () => new Promise<void>((r) => { server.close(() => r()); }) });
+    const c = new ClamdClient({ path: sockPath }, 'split', { scanByPath: true });
+    open.push(c);
+    const long = `/srv/${'x'.repeat(9000)}`;
+    for (const f of ['/srv/a', long, '/srv/b']) expect(await c.scan({ file: f }, new AbortController().signal)).toEqual({ kind: 'clean' });
+    expect(c.sessions).toEqual({ open: 1, idle: 1 });
   });
 });
