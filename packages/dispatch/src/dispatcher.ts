@@ -189,8 +189,6 @@ export class Dispatcher extends EventEmitter {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#busyTimer) clearTimeout(this.#busyTimer);
-    if (this.#deadlineTimer !== null) clearTimeout(this.#deadlineTimer);
-    this.#deadlineTimer = null;
     const closed = new DispatchError(DispatchErrorCodes.CLOSED, 'dispatcher is closed');
     for (let j = this.#queue.shift(); j !== undefined; j = this.#queue.shift()) this.#fail(j, closed);
     this.#maybeDrain();
@@ -199,6 +197,9 @@ export class Dispatcher extends EventEmitter {
     while (this.#inFlight > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     for (const j of this.#running) j.attempt?.abort(closed);
     await Promise.all(this.#servers.map((s) => s.close()));
+    // Only now: requests still running during the teardown wait keep their request_timeout, as before.
+    if (this.#deadlineTimer !== null) clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = null;
   }
 
   #onSignature(e: SignatureEvent): void {
