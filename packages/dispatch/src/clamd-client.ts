@@ -129,11 +129,47 @@ export class ClamdClient implements ScannerClient {
 
   scan(input: ScanInput, signal: AbortSignal): Promise<ScannerVerdict> {
     const file = input.file;
-    if (this.#byPath && this.#pool !== null && file !== undefined && pathSendable(file)) {
-      const kept = this.#pool.take();
-      if (kept !== null) return this.#pathOnKept(this.#pool, kept, file, input, signal);
+    const pool = this.#pool;
+    const byPath = this.#byPath && file !== undefined && pathSendable(file);
+    if (pool !== null) {
+      const kept = pool.take();
+      if (kept !== null) return byPath ? this.#pathOnKept(pool, kept, file, input, signal) : this.#streamOnKept(pool, kept, input, signal);
     }
     return this.#scan(input, signal, false);
+  }
+
+  /**
+   * The INSTREAM hot path on a kept session, like #pathOnKept: the reply callback settles the one
+   * promise. Failures take the same turns as #stream → #onSession → #request did.
+   */
+  #streamOnKept(pool: SessionPool, s: ClamdSession, input: ScanInput, signal: AbortSignal): Promise<ScannerVerdict> {
+    let prepared: Prepared;
+    try {
+      prepared = this.#prepare(input);
+    } catch (e) {
+      pool.release(s);
+      return this.#failStream(e, signal);
+    }
+    return new Promise<ScannerVerdict>((resolve, reject) => {
+      s.requestWith(prepared.sender, signal, (err, reply) => {
+        prepared.src?.dispose();
+        if (reply === null) {
+          if (signal.aborted || !(err instanceof DispatchError) || err.code !== DispatchErrorCodes.SERVER_DIED) resolve(this.#failStream(err, signal));
+          else resolve(this.#stream(input, signal, true));
+          return;
+        }
+        keepOrDrop(pool, s, reply);
+        try {
+          resolve(clamdVerdict(parseClamdReply(reply), this.#target));
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+  }
+
+  async #failStream(e: unknown, signal: AbortSignal): Promise<never> {
+    throw await this.#explainUploadReset(e, signal);
   }
 
   /**
@@ -159,7 +195,7 @@ export class ClamdClient implements ScannerClient {
           return reject(e);
         }
         this.#pathFallbacks++;
-        resolve(this.#stream(input, signal));
+        resolve(this.#stream(input, signal, false));
       });
     });
   }
@@ -172,13 +208,14 @@ export class ClamdClient implements ScannerClient {
       // clamd cannot read it (permissions, another mount namespace): the node may; stream it once.
       this.#pathFallbacks++;
     }
-    return this.#stream(input, signal);
+    return this.#stream(input, signal, false);
   }
 
-  async #stream(input: ScanInput, signal: AbortSignal): Promise<ScannerVerdict> {
+  /** `fresh`: a kept session just died under this stream, so use a new one. */
+  async #stream(input: ScanInput, signal: AbortSignal, fresh: boolean): Promise<ScannerVerdict> {
     let reply: string;
     try {
-      reply = this.#pool === null ? await this.#oneShot(input, signal) : await this.#onSession(this.#pool, () => this.#prepare(input), signal, false);
+      reply = this.#pool === null ? await this.#oneShot(input, signal) : await this.#onSession(this.#pool, () => this.#prepare(input), signal, fresh);
     } catch (e) {
       throw await this.#explainUploadReset(e, signal);
     }
