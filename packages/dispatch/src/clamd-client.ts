@@ -71,6 +71,15 @@ interface Prepared { readonly sender: Sender; readonly src: FileSource | null }
  */
 const kKeepAfterErrorRe = /: (?:(?:Access denied|File path check failure)[^\0]* ERROR|Excluded)$/;
 
+/**
+ * After a reply: clamd closes the connection after an INSTREAM error reply (size limit), so only
+ * verdicts keep the session — and a zSCAN's path refusal, after which clamd keeps it going (verified).
+ */
+function keepOrDrop(pool: SessionPool, s: ClamdSession, reply: string): void {
+  if (reply.endsWith(': OK') || reply.endsWith(' FOUND') || kKeepAfterErrorRe.test(reply)) pool.release(s);
+  else s.destroy();
+}
+
 export interface ClamdClientOptions {
   /**
    * Send `zSCAN <path>` for files instead of streaming them: clamd reads the file itself. Paths clamd
@@ -118,16 +127,95 @@ export class ClamdClient implements ScannerClient {
     return { vendor: v.vendor, version: v.version, stamp: v.stamp, timestamp: v.dbTime };
   }
 
-  async scan(input: ScanInput, signal: AbortSignal): Promise<ScannerVerdict> {
+  scan(input: ScanInput, signal: AbortSignal): Promise<ScannerVerdict> {
+    const file = input.file;
+    const pool = this.#pool;
+    const byPath = this.#byPath && file !== undefined && pathSendable(file);
+    if (pool !== null) {
+      const kept = pool.take();
+      if (kept !== null) return byPath ? this.#pathOnKept(pool, kept, file, input, signal) : this.#streamOnKept(pool, kept, input, signal);
+    }
+    return this.#scan(input, signal, false);
+  }
+
+  /**
+   * The INSTREAM hot path on a kept session, like #pathOnKept: the reply callback settles the one
+   * promise. Failures take the same turns as #stream → #onSession → #request did.
+   */
+  #streamOnKept(pool: SessionPool, s: ClamdSession, input: ScanInput, signal: AbortSignal): Promise<ScannerVerdict> {
+    let prepared: Prepared;
+    try {
+      prepared = this.#prepare(input);
+    } catch (e) {
+      pool.release(s);
+      return this.#failStream(e, signal);
+    }
+    return new Promise<ScannerVerdict>((resolve, reject) => {
+      s.requestWith(prepared.sender, signal, (err, reply) => {
+        prepared.src?.dispose();
+        if (reply === null) {
+          if (signal.aborted || !(err instanceof DispatchError) || err.code !== DispatchErrorCodes.SERVER_DIED) resolve(this.#failStream(err, signal));
+          else resolve(this.#stream(input, signal, true));
+          return;
+        }
+        keepOrDrop(pool, s, reply);
+        try {
+          resolve(clamdVerdict(parseClamdReply(reply), this.#target));
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+  }
+
+  async #failStream(e: unknown, signal: AbortSignal): Promise<never> {
+    throw await this.#explainUploadReset(e, signal);
+  }
+
+  /**
+   * The hot path, scan-by-path on a kept session: one promise, settled from the session's reply
+   * callback, with no async frames between clamd's reply and the dispatcher. Anything unusual leaves
+   * for the general path exactly where #onSession would.
+   */
+  #pathOnKept(pool: SessionPool, s: ClamdSession, file: string, input: ScanInput, signal: AbortSignal): Promise<ScannerVerdict> {
+    const cmd = scanCommand(file);
+    return new Promise<ScannerVerdict>((resolve, reject) => {
+      const sender: Sender = (sock) => void sock.write(cmd);
+      s.requestWith(sender, signal, (err, reply) => {
+        if (reply === null) {
+          if (signal.aborted || !(err instanceof DispatchError) || err.code !== DispatchErrorCodes.SERVER_DIED) reject(err);
+          else resolve(this.#scan(input, signal, true));
+          return;
+        }
+        keepOrDrop(pool, s, reply);
+        try {
+          const v = parseClamdReply(reply, file);
+          if (!pathRefused(v)) return resolve(clamdVerdict(v, this.#target));
+        } catch (e) {
+          return reject(e);
+        }
+        this.#pathFallbacks++;
+        resolve(this.#stream(input, signal, false));
+      });
+    });
+  }
+
+  /** The general path; `fresh`: a kept session just died under this path request, so use a new one. */
+  async #scan(input: ScanInput, signal: AbortSignal, fresh: boolean): Promise<ScannerVerdict> {
     if (this.#byPath && input.file !== undefined && pathSendable(input.file)) {
-      const v = parseClamdReply(await this.#scanPath(input.file, signal), input.file);
+      const v = parseClamdReply(await this.#scanPath(input.file, signal, fresh), input.file);
       if (!pathRefused(v)) return clamdVerdict(v, this.#target);
       // clamd cannot read it (permissions, another mount namespace): the node may; stream it once.
       this.#pathFallbacks++;
     }
+    return this.#stream(input, signal, false);
+  }
+
+  /** `fresh`: a kept session just died under this stream, so use a new one. */
+  async #stream(input: ScanInput, signal: AbortSignal, fresh: boolean): Promise<ScannerVerdict> {
     let reply: string;
     try {
-      reply = this.#pool === null ? await this.#oneShot(input, signal) : await this.#onSession(this.#pool, () => this.#prepare(input), signal);
+      reply = this.#pool === null ? await this.#oneShot(input, signal) : await this.#onSession(this.#pool, () => this.#prepare(input), signal, fresh);
     } catch (e) {
       throw await this.#explainUploadReset(e, signal);
     }
@@ -149,11 +237,11 @@ export class ClamdClient implements ScannerClient {
     return { sender: instreamFile(src, this.#target), src };
   }
 
-  #scanPath(path: string, signal: AbortSignal): Promise<string> {
+  #scanPath(path: string, signal: AbortSignal, fresh: boolean): Promise<string> {
     const cmd = scanCommand(path);
     const sender: Sender = (sock) => void sock.write(cmd);
     if (this.#pool === null) return clamdExchange(this.#ep, this.#target, signal, sender);
-    return this.#onSession(this.#pool, () => ({ sender, src: null }), signal);
+    return this.#onSession(this.#pool, () => ({ sender, src: null }), signal, fresh);
   }
 
   async #oneShot(input: ScanInput, signal: AbortSignal): Promise<string> {
@@ -170,8 +258,8 @@ export class ClamdClient implements ScannerClient {
    * IdleTimeout closed it as we wrote): when it ends with no reply, the request is sent once more on
    * a NEW session, so only a server that also fails a fresh connection is reported dead.
    */
-  async #onSession(pool: SessionPool, prepare: () => Prepared, signal: AbortSignal): Promise<string> {
-    const kept = pool.take();
+  async #onSession(pool: SessionPool, prepare: () => Prepared, signal: AbortSignal, fresh: boolean): Promise<string> {
+    const kept = fresh ? null : pool.take();
     if (kept !== null) {
       try {
         return await this.#request(pool, kept, prepare, signal);
@@ -204,10 +292,7 @@ export class ClamdClient implements ScannerClient {
 
   async #send(pool: SessionPool, s: ClamdSession, sender: Sender, signal: AbortSignal): Promise<string> {
     const reply = await s.request(sender, signal);
-    // clamd closes the connection after an INSTREAM error reply (size limit): only verdicts keep the
-    // session — and a zSCAN's path refusal, after which clamd keeps the session going (verified).
-    if (reply.endsWith(': OK') || reply.endsWith(' FOUND') || kKeepAfterErrorRe.test(reply)) pool.release(s);
-    else s.destroy();
+    keepOrDrop(pool, s, reply);
     return reply;
   }
 

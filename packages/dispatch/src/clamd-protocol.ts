@@ -80,6 +80,9 @@ export function replyEnd(buf: Uint8Array, from = 0): number {
  * (ALLMATCHSCAN) each name one more threat. Throws `ERR_DISPATCH_PROTOCOL` on anything else.
  */
 export function parseClamdReply(reply: string, subject = 'stream'): ClamdVerdict {
+  // The common answer, one clean line (what an IDSESSION body always is): no split, no regex, no
+  // allocation. `: OK` at the end rules out every other one-line shape parseLine knows.
+  if (reply.endsWith(': OK') && reply.length <= kMaxReply && !reply.includes('\n') && !reply.includes('\0')) return kClean;
   let text = reply;
   while (text.endsWith('\0') || text.endsWith('\n')) text = text.slice(0, -1);
   if (text.length === 0) throw protocolError('empty reply from clamd');
@@ -99,6 +102,9 @@ export function parseClamdReply(reply: string, subject = 'stream'): ClamdVerdict
   throw protocolError(`unrecognised clamd reply ${quote(text)}`);
 }
 
+/** Shared: the clean verdict carries nothing, and nobody mutates a verdict. */
+const kClean: ClamdVerdict = Object.freeze({ kind: 'clean' });
+
 function parseLine(line: string, subject: string): ClamdVerdict {
   if (line.endsWith(' ERROR')) {
     const message = line.slice(0, -' ERROR'.length);
@@ -109,7 +115,7 @@ function parseLine(line: string, subject: string): ClamdVerdict {
   if (line === 'COMMAND READ TIMED OUT') return { kind: 'error', message: 'clamd command read timed out' };
   if (line === 'UNKNOWN COMMAND') throw protocolError('clamd answered `UNKNOWN COMMAND`');
   // `<subject>: OK` — the subject (a path) may itself contain `: `, so anchor at the end.
-  if (line.endsWith(': OK')) return { kind: 'clean' };
+  if (line.endsWith(': OK')) return kClean;
   // zSCAN of a path matching clamd's ExcludePath: not scanned at all (clamd keeps the session).
   if (line.endsWith(': Excluded')) return { kind: 'error', message: 'Excluded' };
   if (line.endsWith(' FOUND')) {
@@ -142,11 +148,33 @@ export function pathRefused(v: ClamdVerdict): boolean {
 
 /** Splits an IDSESSION reply `<id>: <body>` (1-based request number). */
 export function parseSessionReply(reply: string): { id: number; body: string } {
-  let text = reply;
-  while (text.endsWith('\0') || text.endsWith('\n')) text = text.slice(0, -1);
-  const m = /^(\d{1,9}): ([^]*)$/.exec(text);
-  if (!m) throw protocolError(`clamd session reply without a request id ${quote(text)}`);
-  return { id: Number(m[1]), body: m[2]! };
+  let end = reply.length;
+  for (let c = reply.charCodeAt(end - 1); c === 0 || c === 10; c = reply.charCodeAt(end - 1)) end--;
+  const at = sessionBodyStart(reply, end);
+  if (at === -1) throw protocolError(`clamd session reply without a request id ${quote(reply.slice(0, end))}`);
+  return { id: sessionId(reply, at - 2), body: reply.slice(at, end) };
+}
+
+/**
+ * Where the body of `<id>: <body>` starts in `text` (before `end`), or -1 when it has no 1–9 digit id
+ * followed by `: `. Character codes, not a regex: this runs once per scanned file.
+ */
+export function sessionBodyStart(text: string, end: number): number {
+  let i = 0;
+  while (i < end && i < 10) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    i++;
+  }
+  if (i === 0 || i > 9 || i + 2 > end || text.charCodeAt(i) !== 58 || text.charCodeAt(i + 1) !== 32) return -1;
+  return i + 2;
+}
+
+/** The decimal id in `text[0, digits)` (already checked by sessionBodyStart). */
+function sessionId(text: string, digits: number): number {
+  let id = 0;
+  for (let i = 0; i < digits; i++) id = id * 10 + text.charCodeAt(i) - 48;
+  return id;
 }
 
 /** Expects `PONG`. */

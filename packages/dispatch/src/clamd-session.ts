@@ -12,9 +12,21 @@ import type { Sender } from './clamd-instream.js';
 import { connect, socketError, type ScannerVerdict } from './client.js';
 import { DispatchError, DispatchErrorCodes } from './errors.js';
 
+/**
+ * Called once per request: with the reply body (`reply` a string), or with the error that ended it
+ * (`reply` null). Called synchronously from the socket's 'data' handler, so a caller can settle its
+ * own promise there without a chain of awaits in between.
+ */
+export type ReplyCallback = (err: unknown, reply: string | null) => void;
+
+/** A request sent and not yet answered. `onAbort` is null for the unabortable `scanBuffer`/`ping`. */
+/** Bytes one socket read can deliver; a longer reply arrives over several reads. */
+const kReadBuffer = 4096;
+
 interface Pending {
-  readonly resolve: (reply: string) => void;
-  readonly reject: (err: unknown) => void;
+  readonly cb: ReplyCallback;
+  readonly signal: AbortSignal | null;
+  readonly onAbort: (() => void) | null;
 }
 
 export class ClamdSession {
@@ -34,10 +46,15 @@ export class ClamdSession {
 
   private constructor(ep: Endpoint, target: string) {
     this.#target = target;
-    this.#sock = connect(ep);
+    // Replies are read into one buffer per session, handed to #onData straight from the socket's read
+    // callback: no Buffer per read and none of the stream's 'data' machinery on every file's path.
+    const readBuffer = Buffer.allocUnsafe(kReadBuffer);
+    this.#sock = connect(ep, { buffer: readBuffer, callback: (n) => {
+      this.#onData(readBuffer.subarray(0, n));
+      return true; // keep reading
+    } });
     let lastError: NodeJS.ErrnoException | undefined;
     this.#sock.on('error', (e: NodeJS.ErrnoException) => { lastError = e; });
-    this.#sock.on('data', (d: Buffer) => this.#onData(d));
     // Registered before #ready's listener, so a failed connect rejects with the coded error, not null.
     this.#sock.on('close', () => this.#fail(socketError(lastError, this.#connected, target)));
     this.#ready = new Promise<void>((resolve, reject) => {
@@ -109,34 +126,41 @@ export class ClamdSession {
    * would come later and the session would stay busy on the server side.
    */
   request(send: Sender, signal: AbortSignal): Promise<string> {
-    if (this.#failed !== null) return Promise.reject(this.#failed);
-    if (signal.aborted) return Promise.reject(signal.reason);
-    const id = this.#nextId++;
     return new Promise<string>((resolve, reject) => {
-      let settled = false;
-      const onAbort = (): void => {
-        if (settled) return;
-        settled = true;
-        this.#pending.delete(id);
-        reject(signal.reason);
-        this.destroy();
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      const done = (): void => { settled = true; signal.removeEventListener('abort', onAbort); };
-      this.#pending.set(id, {
-        resolve: (r) => { done(); resolve(r); },
-        reject: (e) => { if (!settled) { done(); reject(e); } },
+      this.requestWith(send, signal, (err, reply) => {
+        if (reply !== null) resolve(reply);
+        else reject(err);
       });
-      try {
-        const p = send(this.#sock, () => settled || this.#failed !== null);
-        if (p) p.catch((e: unknown) => { if (!settled) { done(); this.#pending.delete(id); reject(e); this.destroy(); } });
-      } catch (e) {
-        done();
-        this.#pending.delete(id);
-        reject(e);
-        this.destroy();
-      }
     });
+  }
+
+  /** `request()` with a callback instead of a promise (see ReplyCallback); `cb` may run before this returns. */
+  requestWith(send: Sender, signal: AbortSignal, cb: ReplyCallback): void {
+    if (this.#failed !== null) return cb(this.#failed, null);
+    if (signal.aborted) return cb(signal.reason, null);
+    const id = this.#nextId++;
+    const onAbort = (): void => {
+      if (!this.#pending.delete(id)) return;
+      cb(signal.reason, null);
+      this.destroy();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#pending.set(id, { cb, signal, onAbort });
+    // A request is settled once it has left #pending (answered, aborted, failed, or its send failed).
+    const cut = (e: unknown): void => {
+      const p = this.#pending.get(id);
+      if (p === undefined) return;
+      this.#pending.delete(id);
+      signal.removeEventListener('abort', onAbort);
+      cb(e, null);
+      this.destroy();
+    };
+    try {
+      const p = send(this.#sock, () => !this.#pending.has(id) || this.#failed !== null);
+      if (p) p.catch(cut);
+    } catch (e) {
+      cut(e);
+    }
   }
 
   /** Sends zEND and closes; requests still pending are rejected. */
@@ -158,11 +182,12 @@ export class ClamdSession {
     if (this.#failed !== null) return Promise.reject(this.#failed);
     const id = this.#nextId++;
     return new Promise<string>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      this.#pending.set(id, { cb: (err, reply) => (reply !== null ? resolve(reply) : reject(err)), signal: null, onAbort: null });
       this.#sock.write(msg);
     });
   }
 
+  /** `d` is a view of the session's read buffer, valid only during this call. */
   #onData(d: Buffer): void {
     let buf = this.#buf === null ? d : Buffer.concat([this.#buf, d]);
     for (;;) {
@@ -170,28 +195,49 @@ export class ClamdSession {
       if (end === -1) break;
       const text = buf.toString('utf8', 0, end);
       buf = buf.subarray(end);
+      let reply: { id: number; body: string };
       try {
-        const { id, body } = parseSessionReply(text);
-        const p = this.#pending.get(id);
-        if (p === undefined) throw new DispatchError(DispatchErrorCodes.PROTOCOL, `clamd session reply for unknown request ${id}`, { target: this.#target });
-        this.#pending.delete(id);
-        p.resolve(body);
+        reply = parseSessionReply(text);
       } catch (e) {
-        this.#fail(e as DispatchError);
-        this.#sock.destroy();
+        this.#protocolFailure(e as DispatchError);
+        return;
+      }
+      const p = this.#pending.get(reply.id);
+      if (p === undefined) {
+        this.#protocolFailure(new DispatchError(DispatchErrorCodes.PROTOCOL, `clamd session reply for unknown request ${reply.id}`, { target: this.#target }));
+        return;
+      }
+      this.#pending.delete(reply.id);
+      settle(p, null, reply.body);
+      // The callback may have dropped the session (a reply after which clamd closes it).
+      if (this.#failed !== null) {
+        this.#buf = null;
         return;
       }
     }
-    this.#buf = buf.length === 0 ? null : buf;
+    // A partial reply is kept as a copy: the read buffer is overwritten by the next read.
+    this.#buf = buf.length === 0 ? null : Buffer.from(buf);
+  }
+
+  #protocolFailure(err: DispatchError): void {
+    this.#fail(err);
+    this.#sock.destroy();
   }
 
   #fail(err: DispatchError): void {
     if (this.#failed !== null) return;
     this.#failed = err;
-    for (const p of this.#pending.values()) p.reject(err);
+    const pending = [...this.#pending.values()];
     this.#pending.clear();
+    for (const p of pending) settle(p, err, null);
     const cb = this.onDead;
     this.onDead = null;
     cb?.(this);
   }
+}
+
+/** Ends a request that has just left #pending: its abort listener goes, its callback runs. */
+function settle(p: Pending, err: unknown, reply: string | null): void {
+  if (p.onAbort !== null) p.signal!.removeEventListener('abort', p.onAbort);
+  p.cb(err, reply);
 }

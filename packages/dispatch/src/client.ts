@@ -38,8 +38,8 @@ export interface ScannerClient {
 }
 
 /** Opens a socket to a TCP or unix endpoint, with Nagle off (requests are small and latency-bound). */
-export function connect(ep: Endpoint): net.Socket {
-  const sock = 'path' in ep ? net.createConnection(ep.path) : net.createConnection(ep.port, ep.host);
+export function connect(ep: Endpoint, onread?: net.OnReadOpts): net.Socket {
+  const sock = 'path' in ep ? net.createConnection({ path: ep.path, onread }) : net.createConnection({ port: ep.port, host: ep.host, onread });
   sock.setNoDelay(true);
   return sock;
 }

@@ -33,6 +33,8 @@ interface Job extends QueueEntry {
   queueTimer: NodeJS.Timeout | null;
   /** Aborts the running attempt (request timeout or caller abort). */
   attempt: AbortController | null;
+  /** performance.now() by which the running attempt must have answered (request_timeout). */
+  deadline: number;
   lastServer: PoolServer | null;
   lastError: DispatchError | null;
   done: boolean;
@@ -52,8 +54,19 @@ export class Dispatcher extends EventEmitter {
   readonly #scratch: number[] = [];
   readonly #results = { clean: 0, infected: 0, unavailable: 0, timeout: 0, error: 0, 'too-large': 0 };
   #inFlight = 0;
-  /** Jobs with an attempt running; close() cuts them after session_teardown_timeout. */
+  /**
+   * Jobs with an attempt running, in the order their attempts started. Every attempt gets the same
+   * request_timeout, so this is also deadline order: the first entry is the next to expire.
+   * close() cuts them after session_teardown_timeout.
+   */
   readonly #running = new Set<Job>();
+  /**
+   * ONE timer for every request timeout, armed for the first deadline and re-armed lazily when it
+   * fires (a finished request leaves it alone), instead of a setTimeout + clearTimeout per request:
+   * at one request at a time a timer fires about once per request_timeout, not once per file.
+   * Referenced only while requests run, like the per-request timers it replaces.
+   */
+  #deadlineTimer: NodeJS.Timeout | null = null;
   #closed = false;
   #needsDrain = false;
   #busyTimer: NodeJS.Timeout | null = null;
@@ -125,7 +138,7 @@ export class Dispatcher extends EventEmitter {
     const outcome = new Promise<ScanOutcome>((resolve, reject) => {
       const j: Job = {
         queued: false, queueClass: -1, arrival: 0, input, priority, signal, resolve, reject, start, tried: new Set(), attempts: 0,
-        queueTimer: null, attempt: null, lastServer: null, lastError: null, done: false, onAbort: null,
+        queueTimer: null, attempt: null, deadline: 0, lastServer: null, lastError: null, done: false, onAbort: null,
       };
       job = j;
       if (signal) {
@@ -184,6 +197,9 @@ export class Dispatcher extends EventEmitter {
     while (this.#inFlight > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     for (const j of this.#running) j.attempt?.abort(closed);
     await Promise.all(this.#servers.map((s) => s.close()));
+    // Only now: requests still running during the teardown wait keep their request_timeout, as before.
+    if (this.#deadlineTimer !== null) clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = null;
   }
 
   #onSignature(e: SignatureEvent): void {
@@ -277,21 +293,58 @@ export class Dispatcher extends EventEmitter {
     this.#inFlight++;
     const ac = new AbortController();
     job.attempt = ac;
-    this.#running.add(job);
     const t0 = performance.now();
-    const timer = setTimeout(() => ac.abort(new DispatchError(DispatchErrorCodes.TIMEOUT, `scanner ${server.address.raw} gave no verdict within request_timeout (${this.config.requestTimeoutMs} ms)`, { target: server.address.raw })), this.config.requestTimeoutMs);
+    job.deadline = t0 + this.config.requestTimeoutMs;
+    this.#running.add(job);
+    this.#watchDeadlines(job.deadline);
     server.client.scan(job.input, ac.signal).then(
-      (v) => this.#settle(job, i, server, timer, t0, v, null),
-      (e: unknown) => this.#settle(job, i, server, timer, t0, null, e),
+      (v) => this.#settle(job, i, server, t0, v, null),
+      (e: unknown) => this.#settle(job, i, server, t0, null, e),
     );
   }
 
-  #settle(job: Job, i: number, server: PoolServer, timer: NodeJS.Timeout, t0: number, v: ScannerVerdict | null, err: unknown): void {
-    clearTimeout(timer);
+  /** A request now runs until `deadline`: make sure the shared timer is armed and keeps the process up. */
+  #watchDeadlines(deadline: number): void {
+    const t = this.#deadlineTimer;
+    // Armed already: for an earlier deadline (or this one), since deadlines only grow; it re-arms itself.
+    if (t !== null) t.ref();
+    else this.#armDeadlines(deadline, performance.now());
+  }
+
+  #armDeadlines(deadline: number, now: number): void {
+    this.#deadlineTimer = setTimeout(() => this.#expire(), Math.max(1, Math.ceil(deadline - now)));
+  }
+
+  /** The shared timer fired: time out every attempt past its deadline, re-arm for the next one. */
+  #expire(): void {
+    this.#deadlineTimer = null;
+    const now = performance.now();
+    const expired: Job[] = [];
+    let next = Infinity;
+    for (const job of this.#running) {
+      if (job.deadline > now) {
+        next = job.deadline;
+        break;
+      }
+      expired.push(job);
+    }
+    if (next !== Infinity) this.#armDeadlines(next, now);
+    for (const job of expired) {
+      const server = job.lastServer!;
+      // Aborting makes the client settle (reject) soon, which takes the job out of #running.
+      if (job.attempt !== null && !job.attempt.signal.aborted) {
+        job.attempt.abort(new DispatchError(DispatchErrorCodes.TIMEOUT, `scanner ${server.address.raw} gave no verdict within request_timeout (${this.config.requestTimeoutMs} ms)`, { target: server.address.raw }));
+      }
+    }
+  }
+
+  #settle(job: Job, i: number, server: PoolServer, t0: number, v: ScannerVerdict | null, err: unknown): void {
     server.inFlight--;
     this.#inFlight--;
     job.attempt = null;
     this.#running.delete(job);
+    // Nothing left to time out: the pending shared timer must not keep the process alive.
+    if (this.#running.size === 0) this.#deadlineTimer?.unref();
     server.record(performance.now() - t0);
     if (job.done) {
       this.#pump();

@@ -70,6 +70,29 @@ describe('dispatcher with a fake clamd', () => {
     expect(await d.scan({ data })).toMatchObject({ result: 'failure', kind: 'timeout', attempts: 2 });
   });
 
+  it('one shared deadline timer: each request gets its own full request_timeout, whatever ran before it', async () => {
+    const [a] = await fakes('clean');
+    const { d } = await dispatcher({ max_connections_per_server: 4, scanner_pools: [{ name: 'p', servers: [a!.address] }] });
+    // A quick request arms the timer for ITS deadline; a hang sent 100 ms later must not fire with it.
+    expect(await d.scan({ data })).toMatchObject({ result: 'clean' });
+    await new Promise((r) => setTimeout(r, 100));
+    a!.behaviour = 'hang';
+    const t0 = performance.now();
+    const first = d.scan({ data }).then((o) => ({ o, at: performance.now() - t0 }));
+    await new Promise((r) => setTimeout(r, 150));
+    const second = d.scan({ data }).then((o) => ({ o, at: performance.now() - t0 }));
+    const [x, y] = await Promise.all([first, second]);
+    for (const r of [x, y]) {
+      expect(r.o).toMatchObject({ result: 'failure', kind: 'timeout', code: 'ERR_DISPATCH_TIMEOUT', attempts: 1 });
+      expect(r.o.latencyMs).toBeGreaterThanOrEqual(299);
+      expect(r.o.latencyMs).toBeLessThan(1000);
+    }
+    // Staggered starts, staggered expiries: the second is not cut when the first is.
+    expect(y.at - x.at).toBeGreaterThanOrEqual(100);
+    a!.behaviour = 'clean';
+    expect(await d.scan({ data })).toMatchObject({ result: 'clean', attempts: 1 });
+  });
+
   it('retries elsewhere when the server dies mid-request and marks it disconnected', async () => {
     const [a, b] = await fakes('drop', 'clean');
     const { d, events } = await dispatcher({ request_timeout: 1, max_session_setup_retries: 1, scanner_pools: [{ name: 'p', servers: [a!.address, b!.address] }] });

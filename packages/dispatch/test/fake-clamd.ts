@@ -13,6 +13,8 @@ export interface FakeClamd {
   behaviour: Behaviour;
   /** Scan requests received (INSTREAM/SCAN), not probes. */
   scans: number;
+  /** Paths asked for by zSCAN, in arrival order. */
+  readonly paths: string[];
   /** Bytes of INSTREAM data per request, in arrival order. */
   readonly sizes: number[];
   /** Make probes fail too (the server looks down to health checks). */
@@ -31,7 +33,7 @@ export async function startFakeClamd(behaviour: Behaviour = 'clean'): Promise<Fa
   const socketPath = path.join(dir, 's.sock');
   const sockets = new Set<net.Socket>();
   const fake: FakeClamd = {
-    address: `clamd+unix://${socketPath}`, socketPath, behaviour, scans: 0, sizes: [], probeFails: false, connections: 0,
+    address: `clamd+unix://${socketPath}`, socketPath, behaviour, scans: 0, paths: [], sizes: [], probeFails: false, connections: 0,
     dropAll: () => { for (const s of sockets) s.destroy(); },
     get open() { return sockets.size; },
     close: () => new Promise<void>((r) => {
@@ -88,7 +90,7 @@ export async function startFakeClamd(behaviour: Behaviour = 'clean'): Promise<Fa
             continue;
           }
           fake.scans++;
-          if (cmd.startsWith('SCAN ')) { respond(sock, fake.behaviour, id); if (!session) return; cmd = null; continue; }
+          if (cmd.startsWith('SCAN ')) { fake.paths.push(cmd.slice(5)); respond(sock, fake.behaviour, id); if (!session) return; cmd = null; continue; }
           size = 0;
         }
         if (cmd !== 'INSTREAM') return;

@@ -473,12 +473,17 @@ export class Engine {
       if (attrs !== undefined) this.#attrs.set(k, attrs);
       else this.#attrs.drop(k);
       handedOff = true;
-      const persisted = this.#recorder.persist({ k, record, access, verdict: v, server: done.server, lease }).finally(() => {
+      const persisted = this.#recorder.persist({ k, record, access, verdict: v, server: done.server, lease });
+      // One reaction does what `.finally` + #background's `.catch().finally()` did (three promises on
+      // every scan's path): it runs before any later waiter on `persisted`, and `tracked` never rejects.
+      const after = (): void => {
         if (attrs !== undefined) this.#attrs.settled(k, attrs);
         if (this.#persisting.get(k) === persisted) this.#persisting.delete(k);
-      });
+        this.#pending.delete(tracked);
+      };
+      const tracked: Promise<void> = persisted.then(after, after);
       this.#persisting.set(k, persisted);
-      this.#background(persisted);
+      this.#pending.add(tracked);
       return { verdict: v, prior: before };
     } finally {
       if (!handedOff) this.#background(lease.release());

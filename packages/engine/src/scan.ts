@@ -27,25 +27,36 @@ export interface ScanDone {
  * Submits the scan at the flight's priority, raises the request when a more urgent waiter joins, and
  * cancels it (queue entry or scanner connection) when the flight is abandoned: rejects then.
  */
-export async function scanFile(dispatcher: EngineDispatcher, access: FileAccess, flight: Flight<unknown>): Promise<ScanDone> {
+export function scanFile(dispatcher: EngineDispatcher, access: FileAccess, flight: Flight<unknown>): Promise<ScanDone> {
   const priority = flight.priority;
   const signal = flight.signal;
   const pending = dispatcher.submit(access.file !== undefined ? { file: access.file, priority, signal } : { data: access.data!, priority, signal });
   flight.onRaise = pending.raise;
-  let outcome: ScanOutcome;
-  try {
-    outcome = await pending.outcome;
-  } finally {
-    flight.onRaise = null;
-  }
+  // One `then` on the dispatcher's promise (no async frame): the verdict is on every access's critical path.
+  return pending.outcome.then(
+    (outcome) => {
+      flight.onRaise = null;
+      return scanDone(outcome);
+    },
+    (err: unknown) => {
+      flight.onRaise = null;
+      throw err;
+    },
+  );
+}
+
+function scanDone(outcome: ScanOutcome): ScanDone {
   const sigTimestamp = outcome.sigTimestamp ?? 0;
   const sigStamp = outcome.stamp;
   switch (outcome.result) {
     case 'clean':
-      return { verdict: { result: 'clean' }, sigTimestamp, sigStamp, server: outcome.server };
+      return { verdict: kClean, sigTimestamp, sigStamp, server: outcome.server };
     case 'infected':
       return { verdict: { result: 'infected', threats: outcome.threats }, sigTimestamp, sigStamp, server: outcome.server };
     case 'failure':
       return { verdict: { result: 'failure', kind: outcome.kind, message: outcome.message }, sigTimestamp, sigStamp, server: outcome.server };
   }
 }
+
+/** Verdicts are read-only data: every clean scan shares one. */
+const kClean: Verdict = Object.freeze({ result: 'clean' });
