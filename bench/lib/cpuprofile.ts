@@ -4,9 +4,27 @@
 // that called it. Samples with no frame of ours go to Node's own rows (GC, idle, event loop).
 import { readFileSync } from 'node:fs';
 
-interface CallFrame { readonly functionName: string; readonly url: string; readonly lineNumber: number }
-interface ProfileNode { readonly id: number; readonly callFrame: CallFrame; readonly children?: readonly number[] }
-interface Profile { readonly nodes: readonly ProfileNode[]; readonly samples: readonly number[]; readonly timeDeltas: readonly number[] }
+export interface CallFrame { readonly functionName: string; readonly url: string; readonly lineNumber: number }
+export interface ProfileNode { readonly id: number; readonly callFrame: CallFrame; readonly children?: readonly number[] }
+export interface Profile { readonly nodes: readonly ProfileNode[]; readonly samples: readonly number[]; readonly timeDeltas: readonly number[] }
+
+/** A `.cpuprofile` read from disk, with its nodes by id and each node's parent (for walking a sample's stack). */
+export interface ProfileTree {
+  readonly profile: Profile;
+  readonly byId: ReadonlyMap<number, ProfileNode>;
+  readonly parent: ReadonlyMap<number, number>;
+}
+
+export function readProfile(file: string): ProfileTree {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const byId = new Map<number, ProfileNode>();
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) {
+    byId.set(n.id, n);
+    for (const c of n.children ?? []) parent.set(c, n.id);
+  }
+  return { profile, byId, parent };
+}
 
 export interface CostRow {
   /** `package: function (file)` or a Node row such as `(garbage collector)`. */
@@ -27,13 +45,7 @@ function ours(url: string): string | null {
  * did (files scanned); `(idle)` is left out (not CPU).
  */
 export function costTable(file: string, units: number, byFunction: boolean): CostRow[] {
-  const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-  const byId = new Map<number, ProfileNode>();
-  const parent = new Map<number, number>();
-  for (const n of p.nodes) {
-    byId.set(n.id, n);
-    for (const c of n.children ?? []) parent.set(c, n.id);
-  }
+  const { profile: p, byId, parent } = readProfile(file);
   const label = new Map<number, string>();
   const labelOf = (id: number): string => {
     const hit = label.get(id);

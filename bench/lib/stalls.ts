@@ -2,11 +2,7 @@
 // consecutive samples that are not `(idle)`) longer than a threshold, and what their time went to.
 // An interactive open whose reply lands during such a span waits for its end; the event-loop delay
 // histogram says how long the spans are, this says what they are made of.
-import { readFileSync } from 'node:fs';
-
-interface CallFrame { readonly functionName: string; readonly url: string; readonly lineNumber: number }
-interface ProfileNode { readonly id: number; readonly callFrame: CallFrame; readonly children?: readonly number[] }
-interface Profile { readonly nodes: readonly ProfileNode[]; readonly samples: readonly number[]; readonly timeDeltas: readonly number[] }
+import { readProfile } from './cpuprofile.js';
 
 export interface StallRow {
   /** The nearest frame of our own code on the stack (`apps/…`, `packages/…`, `bench/…`) and the innermost frame. */
@@ -41,13 +37,7 @@ function ours(url: string): string | null {
 /** Spans of the profile during which node never went idle for `minMs` or longer, by where their time went. */
 export function stallTable(file: string, minMs: number, intervalUs = 200): StallSummary {
   const capMs = (2 * intervalUs) / 1000;
-  const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-  const byId = new Map<number, ProfileNode>();
-  const parent = new Map<number, number>();
-  for (const n of p.nodes) {
-    byId.set(n.id, n);
-    for (const c of n.children ?? []) parent.set(c, n.id);
-  }
+  const { profile: p, byId, parent } = readProfile(file);
   const labels = new Map<number, string>();
   const labelOf = (id: number): string => {
     const hit = labels.get(id);

@@ -5,24 +5,13 @@ import net from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { DispatcherOptions } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { ClamdClient } from '../src/internal.js';
-import { testDispatcher, until } from './rig.js';
-import { startFakeClamd, type FakeClamd } from './fake-clamd.js';
+import { fakeClamdRig, until } from './rig.js';
+import type { FakeClamd } from './fake-clamd.js';
 
-const open: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const x of open.splice(0).reverse()) await x.close();
-});
+const { open, fake, dispatcher } = fakeClamdRig();
 
-async function fake(b: Parameters<typeof startFakeClamd>[0] = 'clean'): Promise<FakeClamd> {
-  const f = await startFakeClamd(b);
-  open.push(f);
-  return f;
-}
-
-const dispatcher = (opts: Partial<DispatcherOptions> & Pick<DispatcherOptions, 'scanner_pools'>) => testDispatcher(open, opts, 'connected');
 const byPath = (f: FakeClamd): string => `${f.address}?scan=path`;
 
 describe('scan-by-path on a kept session', () => {

@@ -1,6 +1,9 @@
-// Shared by the dispatcher tests: a bounded wait, and a dispatcher with short test timeouts whose
-// server events are collected and which is closed by the caller's cleanup list.
+// Shared by the dispatcher tests: a bounded wait, a dispatcher with short test timeouts whose
+// server events are collected and which is closed by the caller's cleanup list, and fake clamds
+// closed after each test.
+import { afterEach } from 'vitest';
 import { createDispatcher, type Dispatcher, type DispatcherOptions, type ServerEvent } from '../src/index.js';
+import { startFakeClamd, type FakeClamd } from './fake-clamd.js';
 
 export async function until(cond: () => boolean, ms = 2000): Promise<void> {
   const end = Date.now() + ms;
@@ -26,4 +29,28 @@ export async function testDispatcher(
   await d.ready();
   await until(() => d.serverStatus().every((s) => (wait === 'connected' ? s.state === 'connected' : s.role === 'idle' || s.state !== 'connecting')));
   return { d, events };
+}
+
+/**
+ * For a test file: a cleanup list closed (newest first) after each test, a fake clamd that joins it,
+ * and a dispatcher on it that waits until every server is connected.
+ */
+export function fakeClamdRig(): {
+  readonly open: Array<{ close(): Promise<void> }>;
+  fake(b?: Parameters<typeof startFakeClamd>[0]): Promise<FakeClamd>;
+  dispatcher(opts: Partial<DispatcherOptions> & Pick<DispatcherOptions, 'scanner_pools'>): Promise<{ d: Dispatcher; events: ServerEvent[] }>;
+} {
+  const open: Array<{ close(): Promise<void> }> = [];
+  afterEach(async () => {
+    for (const x of open.splice(0).reverse()) await x.close();
+  });
+  return {
+    open,
+    async fake(b = 'clean') {
+      const f = await startFakeClamd(b);
+      open.push(f);
+      return f;
+    },
+    dispatcher: (opts) => testDispatcher(open, opts, 'connected'),
+  };
 }

@@ -1,24 +1,10 @@
 // The per-server IDSESSION pool behind clamd addresses: reuse, server death with requests in flight,
 // a hung request closing only its own session, clamd closing an idle session, and `?session=0`.
-import { afterEach, describe, expect, it } from 'vitest';
-import type { DispatcherOptions } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { ClamdClient } from '../src/internal.js';
-import { testDispatcher, until } from './rig.js';
-import { startFakeClamd, type FakeClamd } from './fake-clamd.js';
+import { fakeClamdRig, until } from './rig.js';
 
-const open: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const x of open.splice(0).reverse()) await x.close();
-});
-
-async function fake(b: Parameters<typeof startFakeClamd>[0] = 'clean'): Promise<FakeClamd> {
-  const f = await startFakeClamd(b);
-  open.push(f);
-  return f;
-}
-
-
-const dispatcher = (opts: Partial<DispatcherOptions> & Pick<DispatcherOptions, 'scanner_pools'>) => testDispatcher(open, opts, 'connected');
+const { fake, dispatcher } = fakeClamdRig();
 
 const data = Buffer.from('hello world');
 
