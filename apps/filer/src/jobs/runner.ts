@@ -15,6 +15,7 @@
 // `interrupted` (`onRestart: 'interrupt'`). Every file behind the checkpoint is counted exactly once;
 // files scanned after it but before the crash are visited again and, being scan current now, counted
 // as current (their scan was not lost: the engine recorded it).
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import diagnostics_channel from 'node:diagnostics_channel';
 import path from 'node:path';
@@ -137,7 +138,6 @@ interface Slot {
  * idle open's p99 (~1.7 ms).
  */
 const kSliceMs = 1;
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const kZero: JobCounters = Object.freeze({ checked: 0, scanned: 0, skipped: 0, current: 0, infected: 0, failed: 0, bytes: 0 });
 

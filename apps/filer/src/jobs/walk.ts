@@ -3,6 +3,7 @@
 // unit at each level, roots in the job's order), so a checkpoint — the position of the last file
 // done — says exactly which files are behind it and a resumed walk starts right after it.
 // Symlinks and special files are not followed nor scanned: a job stays inside its volume.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dirent } from 'node:fs';
@@ -91,7 +92,6 @@ export async function* walkFiles(roots: readonly WalkRoot[], after?: Position, s
 
 /** Entries of a folder counted between turns of the event loop: a folder of 100,000 files is not one macrotask. */
 const kCountChunk = 2048;
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 async function countDir(abs: string, signal?: AbortSignal): Promise<number> {
   let entries: Dirent[];
