@@ -35,7 +35,7 @@ for (const who of kAll.filter((w) => only === undefined || only.includes(w))) {
   cpuPerFile[who] = Number(m![1]);
   wallPerFile[who] = Number(m![2]);
   const locks = /PROFILE-LOCKS \S+ (\d+) (\d+)/.exec(r.stdout);
-  if (locks !== null) console.log(`\n${who}: deferred scan-lock writes elided ${locks[2]} of ${locks[1]} (a scan ending within the store's batchMaxDelayMs of its lock request writes no lock row)`);
+  if (locks !== null) console.log(`\n${who}: deferred scan-lock writes elided ${locks[2]} of ${locks[1]} (a scan ending within the store's lockWriteDelayMs of its lock request writes no lock row)`);
   const pkgs = costTable(file, kFiles, false);
   perFile[who] = pkgs.reduce((s, x) => s + x.usPerUnit, 0);
   console.log(`\n${who}: CPU per 1 KiB file by package (${kFiles} files)`);

@@ -9,6 +9,9 @@
 // Then: interactive opens of unscanned files while a forced 20,000-file job runs, p99 ≤ 2× idle p99.
 // clamd runs with `DisableCache yes`: with its hash cache on, whichever scanner went second would be
 // answered from the cache, and the first-pass comparison would measure the cache, not the scanners.
+// Both targets are measured in alternating rounds (first pass: BENCH_ONDEMAND_ROUNDS pairs, default 3,
+// median ratio; opens: two idle and two busy windows, pooled), because this VM's speed halves for
+// seconds at a time and a single pair measured that, not the job.
 // Needs clamd and clamdscan (bash scripts/real-scanners.sh install). BENCH_ONDEMAND_FILES overrides 20000.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -111,13 +114,14 @@ const jobsStream = createJobManager(rtStream, { concurrency: kConcurrency });
 /** Event-loop stalls over a run (ms): what an interactive open waiting on node's one thread would see on top of its scan. */
 interface Stalls { readonly p99: number; readonly max: number }
 
-async function job(force = false, manager = jobs, on = rt, profile?: string): Promise<{ secs: number; status: JobStatus; infected: string[]; cpu: Cpu; stalls: Stalls }> {
+async function job(force = false, manager = jobs, on = rt, profile?: string, onStart?: (id: string) => void): Promise<{ secs: number; status: JobStatus; infected: string[]; cpu: Cpu; stalls: Stalls }> {
   const spec = { ...ontapJob(on, 'vs1', { name: 'bench', scan_paths: ['/vol1/'] }), force };
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   const cpu = cpuWindow(clamd.pid);
   const t0 = process.hrtime.bigint();
   const { id, done } = manager.start(spec);
+  onStart?.(id);
   const status = await profiled(profile, () => done);
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   const c = cpu.stop();
@@ -162,10 +166,40 @@ async function engineOnly(on: Awaited<ReturnType<typeof runtime>>): Promise<{ se
 
 const rows: Array<Record<string, string | number>> = [];
 const cpuCols = (c: Cpu, files: number): Record<string, number> => ({ 'client CPU µs/file': (c.clientMs * 1000) / files, 'clamd CPU µs/file': (c.clamdMs * 1000) / files });
-const c1 = await clamdscan();
-rows.push({ run: 'clamdscan --multiscan --fdpass, pass 1', files: total, secs: c1.secs, 'files/s': total / c1.secs, infected: c1.infected.length, ...cpuCols(c1.cpu, total) });
-const j1 = await job(false, jobs, rt, kProfile);
-rows.push({ run: `on-demand job, scan=path (concurrency ${kConcurrency}), pass 1`, files: j1.status.scanned, secs: j1.secs, 'files/s': total / j1.secs, infected: j1.infected.length, ...cpuCols(j1.cpu, total) });
+// First pass, in rounds: clamdscan and a job on a store of its own (the tree unscanned for it), the
+// order swapped every round; the ratio is the median of the rounds' ratios. One pair per run swung
+// 0.77–1.76× on this VM, whose speed halves for seconds at a time: a window that catches one side
+// only decides a single pair, not the median of three.
+const kRounds = Number(process.env.BENCH_ONDEMAND_ROUNDS ?? 3);
+type JobRun = Awaited<ReturnType<typeof job>>;
+const pairs: Array<{ c: Awaited<ReturnType<typeof clamdscan>>; j: JobRun; locks: string }> = [];
+for (let round = 0; round < kRounds; round++) {
+  const on = round === 0 ? rt : await runtime(`state-path-${String(round)}`, `clamd+unix://${sock}?scan=path`);
+  const manager = round === 0 ? jobs : createJobManager(on, { concurrency: kConcurrency });
+  const runJob = (): Promise<JobRun> => job(false, manager, on, round === 0 ? kProfile : undefined);
+  let c: Awaited<ReturnType<typeof clamdscan>>;
+  let j: JobRun;
+  if (round % 2 === 0) {
+    c = await clamdscan();
+    j = await runJob();
+  } else {
+    j = await runJob();
+    c = await clamdscan();
+  }
+  const st = on.store as { deferredLockStats?: { requested: number; elided: number } };
+  const locks = st.deferredLockStats === undefined ? 'n/a' : `${String(st.deferredLockStats.elided)} of ${String(st.deferredLockStats.requested)}`;
+  pairs.push({ c, j, locks });
+  rows.push({ run: `round ${String(round + 1)}: clamdscan --multiscan --fdpass, pass 1`, files: total, secs: c.secs, 'files/s': total / c.secs, infected: c.infected.length, ...cpuCols(c.cpu, total) });
+  rows.push({ run: `round ${String(round + 1)}: on-demand job, scan=path (concurrency ${String(kConcurrency)}), pass 1`, files: j.status.scanned, secs: j.secs, 'files/s': total / j.secs, infected: j.infected.length, ...cpuCols(j.cpu, total) });
+  if (round > 0) {
+    await manager.close();
+    await on.close();
+  }
+}
+const ratios = pairs.map((p) => p.c.secs / p.j.secs);
+const mid = [...pairs.keys()].sort((a, b) => ratios[a]! - ratios[b]!)[Math.floor(pairs.length / 2)]!;
+const c1 = pairs[mid]!.c;
+const j1 = pairs[mid]!.j;
 const js = await job(false, jobsStream, rtStream);
 rows.push({ run: `on-demand job, INSTREAM (reference), pass 1`, files: js.status.scanned, secs: js.secs, 'files/s': total / js.secs, infected: js.infected.length, ...cpuCols(js.cpu, total) });
 // (e) the engine alone on its own store: every tree file through engine.scanOnDemand, kConcurrency
@@ -179,14 +213,16 @@ rows.push({ run: 'clamdscan, pass 2 (unchanged tree)', files: total, secs: c2.se
 const j2 = await job();
 rows.push({ run: 'on-demand job, scan=path, pass 2 (unchanged tree)', files: j2.status.scanned, secs: j2.secs, 'files/s': total / j2.secs, infected: j2.infected.length, ...cpuCols(j2.cpu, total) });
 console.log(table(rows));
-const sameInfected = JSON.stringify(c1.infected) === JSON.stringify(j1.infected) && JSON.stringify(j1.infected) === JSON.stringify([...eicars].sort());
+const planted = JSON.stringify([...eicars].sort());
+const sameInfected = pairs.every((p) => JSON.stringify(p.c.infected) === planted && JSON.stringify(p.j.infected) === planted);
 console.log(`infected lists equal (clamdscan, job, planted): ${String(sameInfected)}; INSTREAM job's list equal too: ${String(JSON.stringify(js.infected) === JSON.stringify(j1.infected))}`);
-console.log(`pass 1 vs clamdscan: scan=path ${formatNumber(c1.secs / j1.secs)}x, INSTREAM ${formatNumber(c1.secs / js.secs)}x (reference); path fallbacks: ${String(rt.dispatcher('vs1').metrics().servers[0]?.pathFallbacks ?? 0)}`);
-console.log(`event-loop delay during the scan=path job's pass 1: p99 ${formatNumber(j1.stalls.p99)} ms, max ${formatNumber(j1.stalls.max)} ms (checkpoint saves, group commits and GC stall node's one thread; interactive opens wait behind them)`);
+console.log(`pass 1 vs clamdscan, by round: ${ratios.map((r) => `${formatNumber(r)}x`).join(', ')} (median: round ${String(mid + 1)}); deferred scan-lock writes elided: ${pairs.map((p) => p.locks).join(', ')}`);
+console.log(`pass 1 vs clamdscan: scan=path ${formatNumber(c1.secs / j1.secs)}x (median round), INSTREAM ${formatNumber(c1.secs / js.secs)}x (reference); path fallbacks: ${String(rt.dispatcher('vs1').metrics().servers[0]?.pathFallbacks ?? 0)}`);
+console.log(`event-loop delay during the scan=path job's pass 1 (median round): p99 ${formatNumber(j1.stalls.p99)} ms, max ${formatNumber(j1.stalls.max)} ms (checkpoint saves, group commits and GC stall node's one thread; interactive opens wait behind them)`);
 console.log(`event-loop delay during pass 2 (files settled without a scan): p99 ${formatNumber(j2.stalls.p99)} ms, max ${formatNumber(j2.stalls.max)} ms`);
-console.log(`node CPU per file, pass 1: job ${formatNumber((j1.cpu.clientMs * 1000) / total)} µs, engine alone ${formatNumber((je.cpu.clientMs * 1000) / total)} µs → the job's own (walk, scope, lookup, queue, checkpoints): ${formatNumber(((j1.cpu.clientMs - je.cpu.clientMs) * 1000) / total)} µs`);
+console.log(`node CPU per file, pass 1 (median round): job ${formatNumber((j1.cpu.clientMs * 1000) / total)} µs, engine alone ${formatNumber((je.cpu.clientMs * 1000) / total)} µs → the job's own (walk, scope, lookup, queue, checkpoints): ${formatNumber(((j1.cpu.clientMs - je.cpu.clientMs) * 1000) / total)} µs`);
 if (kProfile !== undefined) {
-  console.log(`node CPU of the scan=path job's pass 1 by function (profile ${kProfile}):`);
+  console.log(`node CPU of the scan=path job's pass 1 (round 1) by function (profile ${kProfile}):`);
   for (const r of costTable(kProfile, total, true).slice(0, 15)) console.log(`  ${r.usPerUnit.toFixed(1).padStart(7)} µs/file ${(r.share * 100).toFixed(1).padStart(5)}%  ${r.where}`);
 }
 result('ondemand-clamdscan', 'first_pass_ratio', sameInfected ? c1.secs / j1.secs : 0, '>=', 0.9, 'x');
@@ -212,20 +248,32 @@ async function opens(n: number, until?: () => boolean): Promise<number[]> {
   return lat;
 }
 await opens(50); // warm-up
-const idle = await opens(400);
-let busyDone = false;
-let busyStalls: Stalls | undefined;
-const busyJob = job(true, jobs, rt, kBusyProfile).then((r) => { busyStalls = r.stalls; }).finally(() => { busyDone = true; });
-await new Promise((r) => setTimeout(r, 500)); // let the job reach steady state
-const busy = await opens(400, () => busyDone);
-await busyJob;
+// Idle and busy windows alternate (two of each, 200 opens per window, pooled): a slow spell of the VM
+// then lands in one window of each kind at most, not in the whole busy side. A busy window runs
+// inside a forced job that has reached steady state and is cancelled when the window ends.
+const idle: number[] = [];
+const busy: number[] = [];
+const busyStallRuns: Stalls[] = [];
+for (let round = 0; round < 2; round++) {
+  idle.push(...(await opens(200)));
+  let busyDone = false;
+  let jobId: string | undefined;
+  const busyJob = job(true, jobs, rt, round === 0 ? kBusyProfile : undefined, (id) => { jobId = id; })
+    .then((r) => { busyStallRuns.push(r.stalls); })
+    .finally(() => { busyDone = true; });
+  await new Promise((r) => setTimeout(r, 500)); // let the job reach steady state
+  busy.push(...(await opens(200, () => busyDone)));
+  if (!busyDone && jobId !== undefined) await jobs.cancel(jobId);
+  await busyJob;
+}
+const busyStalls: Stalls = { p99: Math.max(...busyStallRuns.map((x) => x.p99)), max: Math.max(...busyStallRuns.map((x) => x.max)) };
 const idleP99 = percentile(idle, 99);
 const busyP99 = percentile(busy, 99);
 console.log(table([
   { opens: 'idle', n: idle.length, 'p50 ms': percentile(idle, 50), 'p99 ms': idleP99 },
-  { opens: 'during forced 20k job', n: busy.length, 'p50 ms': percentile(busy, 50), 'p99 ms': busyP99 },
+  { opens: 'during a forced job over the tree', n: busy.length, 'p50 ms': percentile(busy, 50), 'p99 ms': busyP99 },
 ]));
-console.log(`event-loop delay during the forced job: p99 ${formatNumber(busyStalls?.p99 ?? 0)} ms, max ${formatNumber(busyStalls?.max ?? 0)} ms`);
+console.log(`event-loop delay during the forced jobs (worse of the two): p99 ${formatNumber(busyStalls.p99)} ms, max ${formatNumber(busyStalls.max)} ms`);
 if (kBusyProfile !== undefined) {
   const st = stallTable(kBusyProfile, 2);
   console.log(`node's busy spans ≥ 2 ms during the forced job (profile ${kBusyProfile}): ${String(st.spans)}, ${formatNumber(st.totalMs)} ms in all, longest ${formatNumber(st.maxMs)} ms; ${String(st.cpuSpans)} of them ≥ 2 ms on CPU alone; where their time went (on-CPU ms, wall ms, spans):`);

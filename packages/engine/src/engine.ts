@@ -322,6 +322,8 @@ export class Engine {
   /** Resolves when every queued asynchronous scan, and every verdict's record, has finished. */
   async drain(): Promise<void> {
     while (this.#pending.size > 0 || !this.#inFlight.idle) {
+      // Records may wait `recordDelayMs` for their batch: a drain commits them now instead.
+      if (this.#inFlight.idle) await this.#store.flush?.().catch(() => {});
       await Promise.allSettled([...this.#pending, ...this.#inFlight.all()]);
     }
   }

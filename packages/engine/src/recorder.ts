@@ -42,7 +42,7 @@ export class Recorder {
       await lease.release();
     } else {
       try {
-        await this.#store.recordScan(record, { releaseLock: lease.ownership });
+        await this.#store.recordScan(record, { releaseLock: lease.ownership, commitWithinMs: this.#o.recordDelayMs });
         lease.released();
       } catch (err) {
         await lease.release();

@@ -14,7 +14,10 @@ export type MaybePromise<T> = T | Promise<T>;
 export interface EngineStore {
   readonly nodeId: string;
   // Writes: both backends group-commit and resolve after the commit.
-  recordScan(record: ScanRecord, options?: { readonly releaseLock?: { readonly owner: string; readonly scanId: string } }): Promise<void>;
+  /** Commits every queued write now (drain does not wait out the records' `commitWithinMs`). */
+  flush?(): Promise<void>;
+  /** `commitWithinMs`: the longest the record may wait for its batch (a backend may batch by its own rule). */
+  recordScan(record: ScanRecord, options?: { readonly releaseLock?: { readonly owner: string; readonly scanId: string }; readonly commitWithinMs?: number }): Promise<void>;
   rename(volume: string, from: string, to: string): Promise<number>;
   deleteFile(key: FileKey): Promise<boolean>;
   setQuarantined(key: FileKey, quarantined: boolean): Promise<boolean>;

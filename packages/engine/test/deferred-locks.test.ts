@@ -123,6 +123,30 @@ describe("lockWrites: 'deferred'", () => {
     }
   });
 
+  it('recordDelayMs: the answer does not wait for the record; the record waits for its batch up to the delay, drain() commits it', async () => {
+    rig = await makeRig({ engine: { recordDelayMs: 400 } });
+    const a = await rig.file('later.docx', 'recorded later');
+    const t0 = performance.now();
+    expect(await rig.engine.open(a)).toMatchObject({ allow: true, reason: 'clean' });
+    await new Promise((r) => setTimeout(r, 50));
+    // The store's own 1 ms batch delay would have committed it by now.
+    expect(rig.store.pendingWrites).toBe(1);
+    expect(rig.store.getAttributes({ volume: 'vol1', fileId: a.fileId })).toBeUndefined();
+    expect(await rig.engine.open(a)).toMatchObject({ allow: true, reason: 'scan-current' }); // from the engine's cache
+    await rig.engine.drain();
+    expect(performance.now() - t0).toBeLessThan(400);
+    expect(rig.store.getAttributes({ volume: 'vol1', fileId: a.fileId })?.scanResult).toBe('clean');
+  });
+
+  it('refuses a recordDelayMs outside [0, 60000] with a coded error', async () => {
+    rig = await makeRig();
+    for (const bad of [-1, 2.5, 60_001, '5']) {
+      expect(() => createEngine({ store: rig!.store, dispatcher: rig!.dispatcher, policy: kPolicy, recordDelayMs: bad as never })).toThrow(
+        expect.objectContaining({ code: EngineErrorCodes.INVALID_OPTION, target: 'recordDelayMs' }),
+      );
+    }
+  });
+
   it('refuses an unknown lockWrites value with a coded error', async () => {
     rig = await makeRig();
     expect(() => createEngine({ store: rig!.store, dispatcher: rig!.dispatcher, policy: kPolicy, lockWrites: 'sometimes' as never })).toThrow(

@@ -222,8 +222,12 @@ export class PgStore {
 
   // --- attributes ------------------------------------------------------------------------------
 
-  /** Records a scan result; resolves once committed (group commit). With `releaseLock`, the file's lock ends in the same transaction. */
-  recordScan(record: ScanRecord, options?: { readonly releaseLock?: { readonly owner: string; readonly scanId: string } }): Promise<void> {
+  /**
+   * Records a scan result; resolves once committed (group commit). With `releaseLock`, the file's lock
+   * ends in the same transaction. `commitWithinMs` is accepted for the engine's port and not used:
+   * PostgreSQL batches by its own rule (another node waits on this record's NOTIFY).
+   */
+  recordScan(record: ScanRecord, options?: { readonly releaseLock?: { readonly owner: string; readonly scanId: string }; readonly commitWithinMs?: number }): Promise<void> {
     return this.#write(() => {
       const params = normalizeScanRecord(record, this.#now());
       const release = options?.releaseLock;

@@ -1,5 +1,6 @@
 // Group commit: writes are queued and applied together in one IMMEDIATE transaction, committed when
-// the batch holds `maxRows` writes or `maxDelayMs` after its first write. One commit (one WAL append,
+// the batch holds `maxRows` writes or when the most impatient write's delay ran out (`maxDelayMs`
+// after it, unless it asked for another delay). One commit (one WAL append,
 // one lock round trip) then serves hundreds of writes. A write's promise settles only after the
 // transaction holding it committed (or failed), so an acknowledged write is in the WAL.
 import type Database from 'better-sqlite3';
@@ -19,6 +20,8 @@ export class GroupCommitter {
   /** Writes not yet inside a transaction, in call order. Invariant: length < maxRows between calls. */
   #pending: PendingWrite[] = [];
   #timer: NodeJS.Timeout | undefined;
+  /** performance.now() at which #timer fires. */
+  #due = 0;
   readonly #runBatch: Database.Transaction<(batch: PendingWrite[]) => unknown[]>;
 
   constructor(db: Database.Database, file: string, maxRows: number, maxDelayMs: number) {
@@ -47,14 +50,32 @@ export class GroupCommitter {
     return this.#pending.length;
   }
 
-  /** Queues `apply`; the promise resolves with its return value once its batch committed. */
-  enqueue<T>(apply: () => T): Promise<T> {
+  /**
+   * Queues `apply`; the promise resolves with its return value once its batch committed. `delayMs`:
+   * the longest this write may wait for its commit (default `maxDelayMs`); the batch commits at the
+   * earliest such deadline of its writes, so a patient write never holds back an impatient one.
+   */
+  enqueue<T>(apply: () => T, delayMs: number = this.#maxDelayMs): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ apply, resolve: resolve as (value: never) => void, reject });
-      if (this.#pending.length >= this.#maxRows) this.flush();
-      else if (this.#timer === undefined) this.#timer = setTimeout(() => this.flush(), this.#maxDelayMs);
+      if (this.#pending.length >= this.#maxRows) {
+        this.flush();
+        return;
+      }
+      const due = performance.now() + delayMs;
+      if (this.#timer !== undefined) {
+        if (due >= this.#due) return;
+        clearTimeout(this.#timer);
+      }
+      this.#due = due;
+      this.#timer = setTimeout(this.#onTimer, delayMs);
     });
   }
+
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    this.flush();
+  };
 
   /** Commits everything queued now, synchronously; the promises settle as microtasks. */
   flush(): void {

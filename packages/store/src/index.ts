@@ -1,6 +1,7 @@
 // Public API of @avscan/store: isi_avscan.db (scan attributes, locks with leases, events, reports).
 // Helpers for tests, tools and other store backends are in `@avscan/store/internal`.
 export { openStore, Store } from './store.js';
+export type { RecordOptions } from './store.js';
 export type { StoreOptions, ResolvedStoreOptions } from './options.js';
 export { kDefaultStoreOptions } from './options.js';
 export { changeStampOf, isScanCurrent, scanStatus, kScanResults } from './current.js';

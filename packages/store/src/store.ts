@@ -39,7 +39,7 @@ import {
 } from './events.js';
 import { GroupCommitter } from './group-commit.js';
 import { kAcquired, LockTable, type AcquireResult, type LockHolder } from './locks.js';
-import { QueuedLocks, type QueuedLock } from './queued-locks.js';
+import { LockWriteDelay, QueuedLocks, type QueuedLock } from './queued-locks.js';
 import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } from './options.js';
 import {
   ReportTable,
@@ -64,6 +64,14 @@ export function openStore(file: string, options?: StoreOptions): Store {
   return new Store(file, options);
 }
 
+/** Options of one `recordScan`. */
+export interface RecordOptions {
+  /** Release this scan lock in the record's transaction. */
+  readonly releaseLock?: { readonly owner: string; readonly scanId: string };
+  /** Longest wait for the record's batch, ms, in [0, 60000]. @default batchMaxDelayMs */
+  readonly commitWithinMs?: number;
+}
+
 export class Store {
   readonly file: string;
   readonly options: ResolvedStoreOptions;
@@ -71,6 +79,7 @@ export class Store {
   readonly #attributes: AttributeTable;
   readonly #locks: LockTable;
   readonly #queuedLocks = new QueuedLocks();
+  readonly #lockDelay: LockWriteDelay;
   readonly #events: EventTable;
   readonly #servers: ServerStatusTable;
   readonly #reports: ReportTable;
@@ -84,6 +93,7 @@ export class Store {
     this.options = resolveStoreOptions(options);
     this.file = checkString('file', file);
     const o = this.options;
+    this.#lockDelay = new LockWriteDelay(o.lockWriteDelayMs);
 
     // Phase 2: open and configure the connection.
     let db: Database.Database | undefined;
@@ -157,9 +167,12 @@ export class Store {
    * Records a scan result; resolves once committed (group commit). With `releaseLock`, the scan lock
    * of the same file is released in the same transaction: the result and the end of the lock become
    * visible together, and the scan costs one write transaction less (the engine's case).
+   * `commitWithinMs` lets the write wait longer than `batchMaxDelayMs` for its batch (the engine's
+   * records: nothing waits on their commit, and a batch of ten costs about what a batch of two does).
    */
-  recordScan(record: ScanRecord, options?: { readonly releaseLock?: { readonly owner: string; readonly scanId: string } }): Promise<void> {
+  recordScan(record: ScanRecord, options?: RecordOptions): Promise<void> {
     return this.#write(() => {
+      if (options?.commitWithinMs !== undefined) checkCount('commitWithinMs', options.commitWithinMs, 60_000);
       const params = normalizeScanRecord(record, this.options.clock());
       const release = options?.releaseLock;
       if (release === undefined) return () => this.#attributes.upsert(params);
@@ -172,7 +185,7 @@ export class Store {
         this.#attributes.upsert(params);
         this.#locks.release(key, owner, scanId);
       };
-    });
+    }, options?.commitWithinMs);
   }
 
   getAttributes(key: FileKey): Attributes | undefined {
@@ -267,7 +280,9 @@ export class Store {
    * or `releaseLock` of the same lock cancels it: the lock row is never written, the release not run,
    * and the promise resolves `{ acquired: true }` — the database ends as after both in one
    * transaction. A renewal of a queued lock answers `true` (the lease starts when the row is written).
-   * Other connections see the lock only once its batch committed (≤ `batchMaxDelayMs`).
+   * The write waits `lockWriteDelayMs` before joining a batch (a scan that ends sooner writes no lock
+   * row); other connections see the lock once that batch committed (≤ `lockWriteDelayMs` +
+   * `batchMaxDelayMs`). `flush()` and `close()` write every lock still held back.
    */
   acquireLockDeferred(key: FileKey, owner: string, scanId: string, leaseMs: number): Promise<AcquireResult> {
     let entry: QueuedLock;
@@ -281,15 +296,29 @@ export class Store {
     } catch (err) {
       return Promise.reject(classifySqliteError(err, this.file));
     }
-    const written = this.#committer.enqueue(() => {
-      this.#queuedLocks.settle(entry);
-      if (entry.cancelled) return kAcquired;
-      return this.#locks.acquireInBatch(key, owner, scanId, leaseMs, this.options.clock());
-    });
-    // A batch that failed before reaching the write (busy, closed) must not leave it cancellable.
-    return written.then(undefined, (err: unknown) => {
-      this.#queuedLocks.settle(entry);
-      throw err;
+    const write = (): Promise<AcquireResult> => {
+      // Cancelled while held back: the batch has nothing to do for it.
+      if (entry.cancelled) return Promise.resolve(kAcquired);
+      const written = this.#committer.enqueue(() => {
+        this.#queuedLocks.settle(entry);
+        if (entry.cancelled) return kAcquired;
+        return this.#locks.acquireInBatch(key, owner, scanId, leaseMs, this.options.clock());
+      });
+      // A batch that failed before reaching the write (busy, closed) must not leave it cancellable.
+      return written.then(undefined, (err: unknown) => {
+        this.#queuedLocks.settle(entry);
+        throw err;
+      });
+    };
+    if (this.options.lockWriteDelayMs === 0) return write();
+    return new Promise<AcquireResult>((resolve, reject) => {
+      this.#lockDelay.hold(() => {
+        if (this.#closed) {
+          // Held past close (close releases the held writes first, so only a write asked for after it).
+          this.#queuedLocks.settle(entry);
+          reject(new StoreError(StoreErrorCodes.CLOSED, `store \`${this.file}\` is closed`));
+        } else write().then(resolve, reject);
+      });
     });
   }
 
@@ -399,7 +428,9 @@ export class Store {
 
   /** Commits every queued write now; resolves when they are committed. */
   async flush(): Promise<void> {
-    if (!this.#closed) this.#committer.flush();
+    if (this.#closed) return;
+    this.#lockDelay.releaseAll();
+    this.#committer.flush();
   }
 
   /** `PRAGMA integrity_check`: `'ok'` or SQLite's description of the damage. */
@@ -411,6 +442,7 @@ export class Store {
   /** Drains queued writes, then closes the connection. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#lockDelay.releaseAll();
     this.#committer.flush();
     this.#closed = true;
     const worker = this.#checkpointer;
@@ -449,8 +481,11 @@ export class Store {
     }
   }
 
-  /** `prepare` validates synchronously (a bad argument rejects, nothing is queued) and returns the write. */
-  #write<T>(prepare: () => () => T): Promise<T> {
+  /**
+   * `prepare` validates synchronously (a bad argument rejects, nothing is queued) and returns the
+   * write; `delayMs` is how long it may wait for its batch (default `batchMaxDelayMs`).
+   */
+  #write<T>(prepare: () => () => T, delayMs?: number): Promise<T> {
     let apply: () => T;
     try {
       this.#assertWritable();
@@ -458,6 +493,6 @@ export class Store {
     } catch (err) {
       return Promise.reject(classifySqliteError(err, this.file));
     }
-    return this.#committer.enqueue(apply);
+    return this.#committer.enqueue(apply, delayMs);
   }
 }

@@ -178,6 +178,30 @@ describe('group commit', () => {
     expect(s.pendingWrites).toBe(0);
   });
 
+  it('commitWithinMs: a patient record waits longer than batchMaxDelayMs, and never holds back an impatient write', async () => {
+    const s = freshStore({ batchMaxRows: 1000, batchMaxDelayMs: 1 });
+    const t0 = performance.now();
+    await s.recordScan(rec('1', '/a'), { commitWithinMs: 80 });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(75);
+    // A patient write queued first, then an impatient one: both commit with the earlier deadline.
+    const t1 = performance.now();
+    const patient = s.recordScan(rec('2', '/b'), { commitWithinMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(s.pendingWrites).toBe(1);
+    await s.recordScan(rec('3', '/c'));
+    await patient;
+    expect(performance.now() - t1).toBeLessThan(1000);
+    expect(s.pendingWrites).toBe(0);
+  });
+
+  it('refuses a bad commitWithinMs with a coded error, queueing nothing', async () => {
+    const s = freshStore();
+    for (const bad of [-1, 1.5, 60_001, Number.NaN, '5' as unknown as number]) {
+      await expect(s.recordScan(rec('1', '/a'), { commitWithinMs: bad })).rejects.toMatchObject({ code: 'ERR_STORE_INVALID_ARGUMENT', target: 'commitWithinMs' });
+    }
+    expect(s.pendingWrites).toBe(0);
+  });
+
   it('an acknowledged write is visible to another connection (it is committed)', async () => {
     const file = tempDbFile();
     const w = freshStore({ batchMaxDelayMs: 50 }, file);

@@ -39,7 +39,7 @@ describe('deferred lock acquire', () => {
       expect(other.lockHolder(key)).toBeUndefined();
       expect(s.renewLock(key, mine.owner, mine.scanId, 30_000)).toBe(true); // harmless while queued
       const recorded = s.recordScan(record, { releaseLock: mine });
-      expect(s.pendingWrites).toBe(2);
+      expect(s.pendingWrites).toBe(1); // the record: the lock write is still held back (lockWriteDelayMs)
       expect(await locked).toEqual({ acquired: true });
       await recorded;
       expect(other.lockHolder(key)).toBeUndefined();
@@ -89,9 +89,49 @@ describe('deferred lock acquire', () => {
     expect(s.deferredLockStats).toEqual({ requested: 1, elided: 0 });
   });
 
+  it('with lockWriteDelayMs 0 the lock joins the batch at once, and a record in the same batch still elides it', async () => {
+    const file = tempDbFile();
+    const s = freshStore({ nodeId: 'node1', batchMaxDelayMs: 50, lockWriteDelayMs: 0 }, file);
+    const audit = auditLocks(file);
+    try {
+      const locked = s.acquireLockDeferred(key, mine.owner, mine.scanId, 30_000);
+      expect(s.pendingWrites).toBe(1);
+      const recorded = s.recordScan(record, { releaseLock: mine });
+      expect(s.pendingWrites).toBe(2);
+      expect(await locked).toEqual({ acquired: true });
+      await recorded;
+      expect(audit.inserts() + audit.deletes()).toBe(0);
+      expect(s.deferredLockStats).toEqual({ requested: 1, elided: 1 });
+    } finally {
+      audit.close();
+    }
+  });
+
+  it('is held back lockWriteDelayMs before its batch: unseen by other connections until then, written by flush()', async () => {
+    const file = tempDbFile();
+    const s = freshStore({ nodeId: 'node1', lockWriteDelayMs: 200 }, file);
+    const other = freshStore({ nodeId: 'other' }, file);
+    const t0 = performance.now();
+    const locked = s.acquireLockDeferred(key, mine.owner, mine.scanId, 30_000);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(s.pendingWrites).toBe(0);
+    expect(other.lockHolder(key)).toBeUndefined();
+    expect(await locked).toEqual({ acquired: true });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(190);
+    expect(other.lockHolder(key)?.scanId).toBe('scan-1');
+    // flush() writes a held lock at once (a caller that flushes reads what it asked for).
+    const second = { volume: 'vol1', fileId: '77' };
+    const t1 = performance.now();
+    const held = s.acquireLockDeferred(second, mine.owner, 'scan-2', 30_000);
+    await s.flush();
+    expect(other.lockHolder(second)?.scanId).toBe('scan-2');
+    expect(await held).toEqual({ acquired: true });
+    expect(performance.now() - t1).toBeLessThan(150);
+  });
+
   it('a full batch commits at once (batchMaxRows 1): the lock is written, and the record releases it', async () => {
     const file = tempDbFile();
-    const s = freshStore({ nodeId: 'node1', batchMaxRows: 1 }, file);
+    const s = freshStore({ nodeId: 'node1', batchMaxRows: 1, lockWriteDelayMs: 0 }, file);
     const other = freshStore({ nodeId: 'other' }, file);
     const locked = s.acquireLockDeferred(key, mine.owner, mine.scanId, 30_000);
     expect(other.lockHolder(key)?.scanId).toBe('scan-1');
