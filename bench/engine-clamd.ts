@@ -14,6 +14,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { changeStampOf } from '@avscan/store';
 import { clamdAvailable, rawInstream, RawIdSession, startClamd } from './lib/clamd.js';
+import { cpuWindow } from './lib/cpu.js';
 import { makeBenchRig } from './lib/engine-rig.js';
 import { header, median, percentile, result, table } from './lib/harness.js';
 import type { FileAccess } from '@avscan/engine';
@@ -92,6 +93,7 @@ const kSizes = [[1024, 400], [64 * 1024, 160], [1024 * 1024, 24]] as const;
 const only = process.env.ENGINE_CLAMD_SIZES?.split(',').map(Number);
 const rows = [];
 const pathRows = [];
+const cpuRows = [];
 let worstRatio = Infinity;
 let worstConnRatio = Infinity;
 let worstAddedP50 = 0;
@@ -104,6 +106,8 @@ for (const [size, count] of kSizes.filter(([s]) => only === undefined || only.in
     for (let lane = 0; lane < concurrency; lane++) sessions.push(await RawIdSession.open(sock));
     const rates = Object.fromEntries(kWho.map((w) => [w, [] as number[]])) as Record<Who, number[]>;
     const p50 = Object.fromEntries(kWho.map((w) => [w, [] as number[]])) as Record<Who, number[]>;
+    // CPU per file of this process (the client: engine or raw) and of clamd, summed over the rounds.
+    const cpu = Object.fromEntries(kWho.map((w) => [w, { node: 0, clamd: 0, files: 0 }])) as Record<Who, { node: number; clamd: number; files: number }>;
     // Warm every path (JIT, kept scanner sessions) before timing any.
     for (const who of kWho) await run(Array.from({ length: count / 4 }, () => makeFile(size)), concurrency, clients[who]);
     for (let round = 0; round < 5; round++) {
@@ -111,7 +115,12 @@ for (const [size, count] of kSizes.filter(([s]) => only === undefined || only.in
       const order = kWho.map((_, j, a) => a[(j + round) % a.length]!);
       for (const who of order) {
         const files = Array.from({ length: count }, () => makeFile(size));
+        const w = cpuWindow(clamd.pid);
         const r = await run(files, concurrency, clients[who]);
+        const used = w.stop();
+        cpu[who].node += used.selfMs;
+        cpu[who].clamd += used.otherMs;
+        cpu[who].files += count;
         rates[who].push(r.rate);
         p50[who].push(percentile(r.lat, 50));
       }
@@ -138,6 +147,15 @@ for (const [size, count] of kSizes.filter(([s]) => only === undefined || only.in
       'vs idsession zSCAN': pathRatio, 'vs idsession INSTREAM': median(rates['engine-path']) / median(rates.idsession),
       'zSCAN p50 ms': median(p50['idsession-path']), 'engine p50 ms': median(p50['engine-path']), 'added p50 ms': pathAdded,
     });
+    const us = (who: Who, k: 'node' | 'clamd'): number => (cpu[who][k] * 1000) / cpu[who].files;
+    // On these 2 shared cores every µs of client CPU is taken from clamd: where the run is CPU-bound,
+    // throughput can reach at most (clamd + raw client) / (clamd + engine) of the raw client's.
+    const ceiling = (eng: Who, raw: Who): number => (us(raw, 'clamd') + us(raw, 'node')) / (us(eng, 'clamd') + us(eng, 'node'));
+    cpuRows.push({
+      size: size >= 1024 * 1024 ? '1 MiB' : `${size / 1024} KiB`, concurrency,
+      'engine µs': us('engine', 'node'), 'idsession µs': us('idsession', 'node'), 'clamd µs (engine)': us('engine', 'clamd'), 'clamd µs (idsession)': us('idsession', 'clamd'), 'CPU ceiling': ceiling('engine', 'idsession'),
+      'engine-path µs': us('engine-path', 'node'), 'zSCAN µs': us('idsession-path', 'node'), 'clamd µs (engine-path)': us('engine-path', 'clamd'), 'clamd µs (zSCAN)': us('idsession-path', 'clamd'), 'path CPU ceiling': ceiling('engine-path', 'idsession-path'),
+    });
   }
 }
 for (const s of sessions.splice(0)) s.close();
@@ -147,6 +165,9 @@ console.log('baseline: raw zINSTREAM on kept IDSESSION connections, one per conc
 console.log('\npath mode (`?scan=path`: clamd reads each file itself)');
 console.log(table(pathRows));
 console.log('baseline: raw `zSCAN <path>` on kept IDSESSION connections, one per concurrency lane; "vs idsession INSTREAM" is the path-mode engine over the INSTREAM baseline');
+console.log('\nCPU per file (user + system, all threads; node = this process, the engine or the raw client)');
+console.log(table(cpuRows));
+console.log('CPU ceiling = (clamd + raw client) / (clamd + engine) CPU per file: the best throughput ratio the engine can reach where the 2 shared cores are the bottleneck (concurrency 4)');
 result('engine-clamd', 'worst_throughput_vs_idsession', worstRatio, '>=', 0.95, 'x');
 result('engine-clamd', 'worst_throughput_vs_conn_per_file', worstConnRatio, '>=', 0.95, 'x');
 result('engine-clamd', 'worst_added_p50_vs_idsession', worstAddedP50, '<=', 0.3, 'ms');
