@@ -7,6 +7,9 @@
 // smbd does (CLIENT=in-process puts it in this process, as before 2026-11-28 11:00: then it shares the
 // front door's event loop and its CPU is counted as the front door's). `--cpu-prof`-friendly: run with
 // `node --cpu-prof bench/dist/frontdoor-zscan.js` to see where the front door's time goes.
+// (m) is the floor: the same client against the cheapest Node server possible in this process
+// (bench/lib/zscan-floor.ts: reply `<path>: OK` and destroy, no engine), interleaved with (a) and (b);
+// (a) − (m) − (e) is what the front door costs over Node's per-connection floor and the engine's open.
 // clamd runs with DisableCache yes. FILES (default 500) and ROUNDS (default 5) override the sizes.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +20,7 @@ import { clamdAvailable, startClamd } from './lib/clamd.js';
 import { cpuWindow, profiled } from './lib/cpu.js';
 import { costTable } from './lib/cpuprofile.js';
 import { header, median, result, table } from './lib/harness.js';
+import { startFloorServer } from './lib/zscan-floor.js';
 import { compareZscan, zscanAll, zscanAllInChild, type ZscanComparison } from './lib/zscan-client.js';
 
 header('frontdoor-zscan');
@@ -37,6 +41,7 @@ const rt = await createStaticRuntime({
   svms: [{ name: 'vs1', volumes: [{ name: 'vol1' }], scanner_pools: [{ name: 'p', servers: [`clamd+unix://${clamd.socketPath}?scan=path`] }] }],
 });
 const fd = await startFrontdoor(rt, { stateDir: path.join(tmp, 'state'), env: {} });
+const floor = await startFloorServer(path.join(tmp, 'floor.sock'));
 const volume = rt.volume('vs1', 'vol1')!.root;
 
 function files(dir: string): string[] {
@@ -58,6 +63,7 @@ try {
   cmp = await compareZscan({
     fdSocket: fd.socketPath!,
     clamdSocket: clamd.socketPath!,
+    floorSocket: floor.socketPath,
     clamdPid: clamd.pid,
     files,
     rounds: kRounds,
@@ -87,17 +93,22 @@ try {
     await profiled(kProfile, () => (kClient === 'child' ? zscanAllInChild(fd.socketPath!, set) : zscanAll(fd.socketPath!, set)));
   }
 } finally {
+  await floor.close();
   await fd.close();
   await rt.close();
   await clamd.stop();
   rmSync(tmp, { recursive: true, force: true });
 }
 const { a, b } = cmp.secs;
+const m = cmp.secs.m!;
+const mCpu = cmp.cpu.m!;
 const eNode = (eCpu.node * 1000) / (kFiles * kRounds);
+const e = median(eSecs);
 console.log(table([
   { path: '(a) client → avscan front door → clamd (scan=path)', 'files/s': kFiles / a, 'ms/file': (a * 1000) / kFiles, 'node CPU µs/file': cmp.cpu.a.node, 'client CPU µs/file': cmp.cpu.a.client, 'clamd CPU µs/file': cmp.cpu.a.clamd },
   { path: '(e) engine.open in-process (no socket, no parse)', 'files/s': kFiles / median(eSecs), 'ms/file': (median(eSecs) * 1000) / kFiles, 'node CPU µs/file': eNode, 'client CPU µs/file': 0, 'clamd CPU µs/file': (eCpu.clamd * 1000) / (kFiles * kRounds) },
   { path: '(b) client → clamd directly', 'files/s': kFiles / b, 'ms/file': (b * 1000) / kFiles, 'node CPU µs/file': cmp.cpu.b.node, 'client CPU µs/file': cmp.cpu.b.client, 'clamd CPU µs/file': cmp.cpu.b.clamd },
+  { path: '(m) client → minimal node server (the floor)', 'files/s': kFiles / m, 'ms/file': (m * 1000) / kFiles, 'node CPU µs/file': mCpu.node, 'client CPU µs/file': mCpu.client, 'clamd CPU µs/file': mCpu.clamd },
 ]));
 const fdCpu = cmp.cpu.a.node - cmp.cpu.b.node;
 console.log(`client: ${cmp.client === 'child' ? 'child process (node CPU is the front door\'s process only)' : 'in this process (node CPU includes the client)'}`);
@@ -106,6 +117,7 @@ console.log(`of which the engine (e): ${eNode.toFixed(0)} µs per file; sockets,
 for (const l of cmp.notOk.slice(0, 5)) console.log(`NOT OK ${l}`);
 console.log(`median of ${kRounds} rounds × ${kFiles} unique 1 KiB files, one connection per file, sequential; clamd cache off`);
 console.log(`front door adds ${(((a - b) * 1000) / kFiles).toFixed(3)} ms per file over clamd direct`);
+console.log(`front door over the floor ((a) − (m) − (e)): ${(cmp.cpu.a.node - mCpu.node - eNode).toFixed(0)} µs CPU, ${(((a - m - e) * 1000) / kFiles).toFixed(3)} ms wall per file`);
 if (kProfile !== undefined) {
   console.log(`node CPU of the front door by function, one round of (a) (profile ${kProfile}):`);
   for (const r of costTable(kProfile, kFiles, true).slice(0, 20)) console.log(`  ${r.usPerUnit.toFixed(1).padStart(7)} µs/file ${(r.share * 100).toFixed(1).padStart(5)}%  ${r.where}`);

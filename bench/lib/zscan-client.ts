@@ -59,17 +59,17 @@ export async function zscanAllInChild(socketPath: string, files: readonly string
   }
 }
 
+type Cpu = { readonly node: number; readonly client: number; readonly clamd: number };
+
 export interface ZscanComparison {
-  /** Median seconds per round: (a) through the front door, (b) straight to clamd. */
-  readonly secs: { readonly a: number; readonly b: number };
+  /** Median seconds per round: (a) through the front door, (b) straight to clamd, (m) the floor server (when given). */
+  readonly secs: { readonly a: number; readonly b: number; readonly m?: number };
   /**
-   * CPU µs per file over all rounds: this process (the front door in (a); with an in-process client,
-   * the client too), the client (0 when it runs in this process: counted in `node`) and clamd.
+   * CPU µs per file over all rounds: this process (the front door in (a), the floor server in (m); with
+   * an in-process client, the client too), the client (0 when it runs in this process: counted in
+   * `node`) and clamd.
    */
-  readonly cpu: {
-    readonly a: { readonly node: number; readonly client: number; readonly clamd: number };
-    readonly b: { readonly node: number; readonly client: number; readonly clamd: number };
-  };
+  readonly cpu: { readonly a: Cpu; readonly b: Cpu; readonly m?: Cpu };
   /** Where the client ran. */
   readonly client: 'child' | 'in-process';
   readonly notOk: readonly string[];
@@ -77,12 +77,14 @@ export interface ZscanComparison {
 
 /**
  * `rounds` rounds of `files()` (fresh unscanned files each call) through the front door at `fdSocket`
- * (a) and straight to clamd at `clamdSocket` (b), alternating which goes first, after one warm-up
- * round of each. The front door must run in this process for its CPU to be counted in (a).
+ * (a), straight to clamd at `clamdSocket` (b) and, when given, to the floor server at `floorSocket`
+ * (m; bench/lib/zscan-floor.ts), rotating which goes first, after one warm-up round of each. The
+ * front door (and the floor server) must run in this process for its CPU to be counted.
  */
 export async function compareZscan(o: {
   readonly fdSocket: string;
   readonly clamdSocket: string;
+  readonly floorSocket?: string;
   readonly clamdPid: number;
   readonly files: (tag: string) => string[];
   readonly rounds: number;
@@ -94,18 +96,21 @@ export async function compareZscan(o: {
   const client = o.client ?? 'child';
   const all = async (socketPath: string, files: readonly string[]): Promise<{ secs: number; notOk: string[]; clientMs: number }> =>
     client === 'child' ? zscanAllInChild(socketPath, files) : { ...(await zscanAll(socketPath, files)), clientMs: 0 };
-  await all(o.fdSocket, o.files('warm-a'));
-  await all(o.clamdSocket, o.files('warm-b'));
-  const secs = { a: [] as number[], b: [] as number[] };
-  const ms = { a: { node: 0, client: 0, clamd: 0 }, b: { node: 0, client: 0, clamd: 0 } };
+  const socket = { a: o.fdSocket, b: o.clamdSocket, m: o.floorSocket ?? '' };
+  const configs = o.floorSocket === undefined ? (['a', 'b'] as const) : (['a', 'b', 'm'] as const);
+  for (const c of configs) await all(socket[c], o.files(`warm-${c}`));
+  const secs = { a: [] as number[], b: [] as number[], m: [] as number[] };
+  const ms = { a: { node: 0, client: 0, clamd: 0 }, b: { node: 0, client: 0, clamd: 0 }, m: { node: 0, client: 0, clamd: 0 } };
   const notOk: string[] = [];
   let n = 0;
   for (let round = 0; round < o.rounds; round++) {
-    const sets = { a: o.files(`r${round}-a`), b: o.files(`r${round}-b`) };
+    const sets = { a: o.files(`r${round}-a`), b: o.files(`r${round}-b`), m: configs.length > 2 ? o.files(`r${round}-m`) : [] };
     n += sets.a.length;
-    for (const c of round % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
+    // Rotated each round (ab, ba — or abm, bma, mab): no configuration always goes first.
+    const order = configs.map((_, i) => configs[(i + round) % configs.length]!);
+    for (const c of order) {
       const w = cpuWindow(o.clamdPid);
-      const r = await all(c === 'a' ? o.fdSocket : o.clamdSocket, sets[c]);
+      const r = await all(socket[c], sets[c]);
       const used = w.stop();
       ms[c].node += used.selfMs;
       ms[c].client += r.clientMs;
@@ -116,12 +121,10 @@ export async function compareZscan(o: {
     await o.between?.();
   }
   const us = (v: number): number => (v * 1000) / n;
+  const cpu = (c: 'a' | 'b' | 'm'): Cpu => ({ node: us(ms[c].node), client: us(ms[c].client), clamd: us(ms[c].clamd) });
   return {
-    secs: { a: median(secs.a), b: median(secs.b) },
-    cpu: {
-      a: { node: us(ms.a.node), client: us(ms.a.client), clamd: us(ms.a.clamd) },
-      b: { node: us(ms.b.node), client: us(ms.b.client), clamd: us(ms.b.clamd) },
-    },
+    secs: { a: median(secs.a), b: median(secs.b), ...(configs.length > 2 ? { m: median(secs.m) } : {}) },
+    cpu: { a: cpu('a'), b: cpu('b'), ...(configs.length > 2 ? { m: cpu('m') } : {}) },
     client,
     notOk,
   };
