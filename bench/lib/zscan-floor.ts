@@ -3,6 +3,8 @@
 // file lookup, no timers, only the listeners Node needs to not crash. A client that asks it as
 // vfs_virusfilter does (one connection per file) measures Node's own per-connection cost: accept,
 // the Socket object, one read, one write, close. The front door can approach it, not beat it.
+// With `judge`, the same server awaits `judge(path)` before replying (`OK` when it resolves true):
+// given the engine's open, it is the front door without the front door's own code.
 import { rmSync } from 'node:fs';
 import net from 'node:net';
 
@@ -14,15 +16,20 @@ export interface FloorServer {
 }
 
 /** Listens on `socketPath` (replaced if present) in this process. */
-export async function startFloorServer(socketPath: string): Promise<FloorServer> {
+export async function startFloorServer(socketPath: string, judge?: (path: string) => Promise<boolean>): Promise<FloorServer> {
   rmSync(socketPath, { force: true });
   let answered = 0;
+  const reply = (socket: net.Socket, path: string, ok: boolean): void => {
+    socket.write(`${path}: ${ok ? 'OK' : 'Denied ERROR'}\0`);
+    socket.destroy();
+    answered++;
+  };
   const server = net.createServer((socket) => {
     socket.on('data', (chunk: Buffer) => {
       // `zSCAN <path>\0`: the path is bytes 6 .. length − 1.
-      socket.write(`${chunk.toString('utf8', 6, chunk.length - 1)}: OK\0`);
-      socket.destroy();
-      answered++;
+      const path = chunk.toString('utf8', 6, chunk.length - 1);
+      if (judge === undefined) reply(socket, path, true);
+      else void judge(path).then((ok) => reply(socket, path, ok), () => reply(socket, path, false));
     });
     socket.on('error', () => socket.destroy());
   });
