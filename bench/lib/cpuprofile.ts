@@ -1,5 +1,5 @@
 // Summarises a V8 `.cpuprofile` (node --cpu-prof) as CPU per unit of work: each sample is charged to
-// the nearest frame of our own code on its stack (`packages/<name>/`, `bench/`), so time spent in
+// the nearest frame of our own code on its stack (`packages/<name>/`, `apps/<name>/`, `bench/`), so time spent in
 // Node internals or native bindings (socket writes, SQLite, fs) counts against the function of ours
 // that called it. Samples with no frame of ours go to Node's own rows (GC, idle, event loop).
 import { readFileSync } from 'node:fs';
@@ -35,9 +35,9 @@ export interface CostRow {
 }
 
 function ours(url: string): string | null {
-  const m = /\/(packages\/[^/]+|bench)\/(?:dist|src)?\/?(.*?)\.(?:js|ts)$/.exec(url);
+  const m = /\/((?:packages|apps)\/[^/]+|bench)\/(?:dist|src)?\/?(.*?)\.(?:js|ts)$/.exec(url);
   if (m === null || url.includes('node_modules')) return null;
-  return `${m[1]!.replace('packages/', '@avscan/')}/${m[2]}`;
+  return `${m[1]!.replace(/^(?:packages|apps)\//, '@avscan/')}/${m[2]}`;
 }
 
 /**

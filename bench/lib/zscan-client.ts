@@ -59,17 +59,19 @@ export async function zscanAllInChild(socketPath: string, files: readonly string
   }
 }
 
+type Cpu = { readonly node: number; readonly client: number; readonly clamd: number };
+/** Servers a comparison may add to (a) and (b), each in this process: the floor (m) and the floor with the engine's open (n). */
+export type ExtraServer = 'm' | 'n';
+
 export interface ZscanComparison {
-  /** Median seconds per round: (a) through the front door, (b) straight to clamd. */
-  readonly secs: { readonly a: number; readonly b: number };
+  /** Median seconds per round: (a) through the front door, (b) straight to clamd, and each extra server given. */
+  readonly secs: { readonly a: number; readonly b: number } & Partial<Record<ExtraServer, number>>;
   /**
-   * CPU µs per file over all rounds: this process (the front door in (a); with an in-process client,
-   * the client too), the client (0 when it runs in this process: counted in `node`) and clamd.
+   * CPU µs per file over all rounds: this process (the front door in (a), the extra server in (m) and
+   * (n); with an in-process client, the client too), the client (0 when it runs in this process:
+   * counted in `node`) and clamd.
    */
-  readonly cpu: {
-    readonly a: { readonly node: number; readonly client: number; readonly clamd: number };
-    readonly b: { readonly node: number; readonly client: number; readonly clamd: number };
-  };
+  readonly cpu: { readonly a: Cpu; readonly b: Cpu } & Partial<Record<ExtraServer, Cpu>>;
   /** Where the client ran. */
   readonly client: 'child' | 'in-process';
   readonly notOk: readonly string[];
@@ -77,12 +79,14 @@ export interface ZscanComparison {
 
 /**
  * `rounds` rounds of `files()` (fresh unscanned files each call) through the front door at `fdSocket`
- * (a) and straight to clamd at `clamdSocket` (b), alternating which goes first, after one warm-up
- * round of each. The front door must run in this process for its CPU to be counted in (a).
+ * (a), straight to clamd at `clamdSocket` (b) and to each server of `extra` (bench/lib/zscan-floor.ts),
+ * rotating which goes first, after one warm-up round of each. The front door and the extra servers
+ * must run in this process for their CPU to be counted.
  */
 export async function compareZscan(o: {
   readonly fdSocket: string;
   readonly clamdSocket: string;
+  readonly extra?: Partial<Record<ExtraServer, string>>;
   readonly clamdPid: number;
   readonly files: (tag: string) => string[];
   readonly rounds: number;
@@ -94,34 +98,37 @@ export async function compareZscan(o: {
   const client = o.client ?? 'child';
   const all = async (socketPath: string, files: readonly string[]): Promise<{ secs: number; notOk: string[]; clientMs: number }> =>
     client === 'child' ? zscanAllInChild(socketPath, files) : { ...(await zscanAll(socketPath, files)), clientMs: 0 };
-  await all(o.fdSocket, o.files('warm-a'));
-  await all(o.clamdSocket, o.files('warm-b'));
-  const secs = { a: [] as number[], b: [] as number[] };
-  const ms = { a: { node: 0, client: 0, clamd: 0 }, b: { node: 0, client: 0, clamd: 0 } };
+  type Config = 'a' | 'b' | ExtraServer;
+  const socket: Partial<Record<Config, string>> = { a: o.fdSocket, b: o.clamdSocket, ...o.extra };
+  const configs = (['a', 'b', 'm', 'n'] as const).filter((c) => socket[c] !== undefined);
+  for (const c of configs) await all(socket[c]!, o.files(`warm-${c}`));
+  const secs: Partial<Record<Config, number[]>> = {};
+  const ms: Partial<Record<Config, { node: number; client: number; clamd: number }>> = {};
   const notOk: string[] = [];
   let n = 0;
   for (let round = 0; round < o.rounds; round++) {
-    const sets = { a: o.files(`r${round}-a`), b: o.files(`r${round}-b`) };
-    n += sets.a.length;
-    for (const c of round % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
+    const sets = new Map(configs.map((c) => [c, o.files(`r${round}-${c}`)]));
+    n += sets.get('a')!.length;
+    // Rotated each round (ab, ba — or abm, bma, mab, …): no configuration always goes first.
+    const order = configs.map((_, i) => configs[(i + round) % configs.length]!);
+    for (const c of order) {
       const w = cpuWindow(o.clamdPid);
-      const r = await all(c === 'a' ? o.fdSocket : o.clamdSocket, sets[c]);
+      const r = await all(socket[c]!, sets.get(c)!);
       const used = w.stop();
-      ms[c].node += used.selfMs;
-      ms[c].client += r.clientMs;
-      ms[c].clamd += used.otherMs;
-      secs[c].push(r.secs);
+      const m = (ms[c] ??= { node: 0, client: 0, clamd: 0 });
+      m.node += used.selfMs;
+      m.client += r.clientMs;
+      m.clamd += used.otherMs;
+      (secs[c] ??= []).push(r.secs);
       notOk.push(...r.notOk.slice(0, 3));
     }
     await o.between?.();
   }
   const us = (v: number): number => (v * 1000) / n;
+  const cpu = (c: Config): Cpu => ({ node: us(ms[c]!.node), client: us(ms[c]!.client), clamd: us(ms[c]!.clamd) });
   return {
-    secs: { a: median(secs.a), b: median(secs.b) },
-    cpu: {
-      a: { node: us(ms.a.node), client: us(ms.a.client), clamd: us(ms.a.clamd) },
-      b: { node: us(ms.b.node), client: us(ms.b.client), clamd: us(ms.b.clamd) },
-    },
+    secs: Object.fromEntries(configs.map((c) => [c, median(secs[c]!)])) as ZscanComparison['secs'],
+    cpu: Object.fromEntries(configs.map((c) => [c, cpu(c)])) as ZscanComparison['cpu'],
     client,
     notOk,
   };

@@ -15,73 +15,105 @@ export interface Located {
   readonly share: ShareModel | undefined;
 }
 
-// Realpaths of volume roots, by configured root: a root is resolved once, not on every SCAN (the JS
-// realpath lstats each component of each root, per request). Same lifetime as paths.ts's own root
-// cache, which the file resolution below relies on anyway; a root that does not resolve (yet) is
-// not cached, so it is tried again next time.
-let realRoots = new Map<string, string>();
+interface Root {
+  /** The root without a trailing slash, and with one: what a path inside it starts with. */
+  readonly root: string;
+  readonly prefix: string;
+  readonly volume: VolumeModel;
+}
 
-function realOr(p: string): string {
-  const hit = realRoots.get(p);
-  if (hit !== undefined) return hit;
+interface ShareDir {
+  readonly share: ShareModel;
+  readonly dir: readonly string[];
+}
+
+// What locate matches against, built from the arrays the runtime hands out and rebuilt as soon as it
+// hands out another one or one of another length (a volume or share added or removed): not per SCAN,
+// where every call re-sorted the roots and split every share's folder. The runtime's lookups return
+// their arrays as they are (runtime/layout.ts); a runtime that builds a new array per call only costs
+// the rebuild. A root that did not resolve is kept unresolved for one call only.
+interface Index {
+  readonly volumes: readonly VolumeModel[];
+  readonly volumeCount: number;
+  readonly roots: readonly Root[];
+  readonly complete: boolean;
+  readonly shares: readonly ShareModel[];
+  readonly shareCount: number;
+  /** Shares by volume (`VolumeModel.storeKey`), deepest folder first. */
+  readonly sharesOf: ReadonlyMap<string, readonly ShareDir[]>;
+}
+
+const indexes = new WeakMap<FilerRuntime, Index>();
+
+function rootOf(root: string, volume: VolumeModel): Root {
+  const r = root.length > 1 && root.endsWith('/') ? root.slice(0, -1) : root;
+  return { root: r, prefix: r.endsWith('/') ? r : `${r}/`, volume };
+}
+
+function indexOf(runtime: FilerRuntime): Index {
+  const volumes = runtime.volumes();
+  const shares = runtime.shares();
+  const hit = indexes.get(runtime);
+  if (hit !== undefined && hit.complete && hit.volumes === volumes && hit.volumeCount === volumes.length && hit.shares === shares && hit.shareCount === shares.length) return hit;
+  // Roots to match, longest first: each volume's configured root and its realpath (Samba may send either).
+  const roots: Root[] = [];
+  let complete = true;
+  for (const volume of volumes) {
+    roots.push(rootOf(volume.root, volume));
+    const real = realOf(volume.root);
+    if (real === undefined) complete = false;
+    else if (real !== volume.root) roots.push(rootOf(real, volume));
+  }
+  roots.sort((a, b) => b.root.length - a.root.length);
+  const sharesOf = new Map<string, ShareDir[]>();
+  for (const volume of volumes) {
+    const list: ShareDir[] = [];
+    for (const share of shares) {
+      if (share.svm === volume.svm && share.volume === volume.name) list.push({ share, dir: share.dir.split('/').filter((c) => c.length > 0) });
+    }
+    // Deepest first; among equally deep folders the first declared wins, as before (a stable sort).
+    list.sort((a, b) => b.dir.length - a.dir.length);
+    sharesOf.set(volume.storeKey, list);
+  }
+  const index: Index = { volumes, volumeCount: volumes.length, roots, complete, shares, shareCount: shares.length, sharesOf };
+  indexes.set(runtime, index);
+  return index;
+}
+
+function realOf(p: string): string | undefined {
   try {
-    const real = realpathSync.native(p);
-    if (realRoots.size > 1024) realRoots = new Map();
-    realRoots.set(p, real);
-    return real;
+    return realpathSync.native(p);
   } catch {
-    return p;
+    return undefined;
   }
-}
-
-/** Roots to match, longest first: each volume's configured root and its realpath (Samba may send either). */
-function roots(runtime: FilerRuntime): Array<{ root: string; volume: VolumeModel }> {
-  const out: Array<{ root: string; volume: VolumeModel }> = [];
-  for (const volume of runtime.volumes()) {
-    out.push({ root: volume.root, volume });
-    const real = realOr(volume.root);
-    if (real !== volume.root) out.push({ root: real, volume });
-  }
-  return out.sort((a, b) => b.root.length - a.root.length);
-}
-
-function under(root: string, p: string): string | undefined {
-  const r = root.endsWith('/') ? root.slice(0, -1) : root;
-  if (p === r) return '';
-  return p.startsWith(r + '/') ? p.slice(r.length + 1) : undefined;
 }
 
 /** The share of `volume` whose folder holds `components`, the deepest one when shares nest. */
-export function shareFor(runtime: FilerRuntime, volume: VolumeModel, components: readonly string[]): ShareModel | undefined {
-  let best: ShareModel | undefined;
-  let bestDepth = -1;
-  for (const share of runtime.shares(volume.svm)) {
-    if (share.volume !== volume.name) continue;
-    const dir = share.dir.split('/').filter((c) => c.length > 0);
-    if (dir.length > components.length || dir.length <= bestDepth) continue;
-    if (dir.every((c, i) => c === components[i])) {
-      best = share;
-      bestDepth = dir.length;
-    }
+function shareFor(index: Index, volume: VolumeModel, components: readonly string[]): ShareModel | undefined {
+  for (const { share, dir } of index.sharesOf.get(volume.storeKey) ?? []) {
+    if (dir.length <= components.length && dir.every((c, i) => c === components[i])) return share;
   }
-  return best;
+  return undefined;
 }
 
 /**
  * Maps an absolute path to its volume, share and confined file. Throws ERR_FILER_INVALID_PATH for a
  * relative path, ERR_FILER_NOT_FOUND when no volume holds it, and resolveInVolume's errors for `..`
- * climbs, symlink escapes and malformed names. Volume roots are read from the runtime on every call,
- * so volumes added or removed by the management side are seen at once.
+ * climbs, symlink escapes and malformed names. The runtime's volumes and shares are looked at on every
+ * call (a new array from it rebuilds the index), so volumes added or removed are seen at once.
  */
 export function locate(runtime: FilerRuntime, absolute: string): Located {
   if (!path.isAbsolute(absolute)) {
     throw new FilerError(FilerErrorCodes.INVALID_PATH, `path ${show(absolute)} is not absolute`, 'path');
   }
-  for (const { root, volume } of roots(runtime)) {
-    const rel = under(root, absolute);
-    if (rel === undefined) continue;
+  const index = indexOf(runtime);
+  for (const { root, prefix, volume } of index.roots) {
+    let rel: string;
+    if (absolute.startsWith(prefix)) rel = absolute.slice(prefix.length);
+    else if (absolute === root) rel = '';
+    else continue;
     const resolved = resolveInVolume(volume, rel);
-    return { resolved, share: shareFor(runtime, volume, resolved.components) };
+    return { resolved, share: shareFor(index, volume, resolved.components) };
   }
   throw new FilerError(FilerErrorCodes.NOT_FOUND, `path ${show(absolute)} is not inside any volume`, 'path');
 }

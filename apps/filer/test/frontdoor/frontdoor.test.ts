@@ -215,6 +215,43 @@ describe('clamd front door: replies', () => {
     expect(got.serverOpen).toBe(0);
   });
 
+  it('a command split over several writes, or after another in one write, reads as one write does', async () => {
+    const f = put('vs1', 'vol1', 'split/a.txt', 'clean');
+    const got = await new Promise<string>((resolve, reject) => {
+      const s = net.createConnection(sock);
+      let out = '';
+      s.on('connect', () => {
+        s.write(`zSCAN ${f.slice(0, 5)}`);
+        setTimeout(() => s.write(`${f.slice(5)}\0`), 30);
+      });
+      s.on('data', (d) => (out += d.toString()));
+      s.on('error', reject);
+      s.on('close', () => resolve(out));
+    });
+    expect(got).toBe(`${f}: OK\0`);
+    expect(await exchange(sock, `nSCAN ${f}\r\n`)).toBe(`${f}: OK\n`);
+    expect(await exchange(sock, `zPING\0zSCAN ${f}\0`)).toBe('PONG\0');
+    expect(await exchange(sock, 'zSCAN \0')).toMatch(/^UNKNOWN COMMAND\0$/);
+  });
+
+  it('readTimeoutMs cuts an idle connection, never one whose scan is in flight', async () => {
+    const quick = await startFrontdoor(rt, { socket: path.join(tmp, 'quick-timeout.sock'), readTimeoutMs: 100, env: {} });
+    try {
+      // The 'slow' SVM's scan waits 2 s for a scanner that is not there: 20 × readTimeoutMs.
+      const f = put('slow', 'vol1', 'waits.txt', 'x');
+      const t0 = Date.now();
+      expect(await zscan(quick.socketPath!, f)).toMatch(/ERROR$/);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
+      // A session idle after its reply is cut about readTimeoutMs later (a reply resets the count).
+      const t1 = Date.now();
+      expect(await exchange(quick.socketPath!, 'zIDSESSION\0zPING\0')).toBe('1: PONG\0');
+      expect(Date.now() - t1).toBeGreaterThanOrEqual(90);
+      expect(Date.now() - t1).toBeLessThan(2000);
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('20 concurrent SCANs of one new file: one scanner request, the same verdict for all', async () => {
     const f = put('vs1', 'vol1', 'storm.com', `${kEicar}`);
     const n = requests('vs1');
