@@ -1,25 +1,17 @@
 // locate() keeps an index of volume roots and share folders per runtime: it must still see a volume or
 // share added or removed at run time on the very next call, and keep the deepest-share rule.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FilerErrorCodes, createStaticRuntime, locate, type FilerRuntime, type ShareModel, type StaticRuntime, type VolumeModel } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { builtinRuntimeFixture } from '../helpers/builtin-runtime.js';
+import { FilerErrorCodes, locate, type FilerRuntime, type ShareModel, type VolumeModel } from '../../src/index.js';
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'avscan-locate-'));
-let rt: StaticRuntime;
-
-beforeAll(async () => {
-  rt = await createStaticRuntime({ stateDir: tmp, svms: [{ name: 'vs1', volumes: [{ name: 'vol1' }], scanner_pools: [{ name: 'p1', servers: ['builtin:'] }] }] });
-});
-afterAll(async () => {
-  await rt?.close();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const fixture = builtinRuntimeFixture('avscan-locate-');
+const tmp = fixture.tmp;
 
 /** A runtime whose volumes and shares the test changes, as the management side may. */
 function live(volumes: VolumeModel[], shares: ShareModel[]): FilerRuntime & { volumes: () => readonly VolumeModel[]; shares: () => readonly ShareModel[] } {
-  return { ...rt, volumes: () => volumes, shares: () => shares };
+  return { ...fixture.rt, volumes: () => volumes, shares: () => shares };
 }
 
 function file(root: string, rel: string): string {
@@ -31,7 +23,7 @@ function file(root: string, rel: string): string {
 
 describe('locate', () => {
   it('sees volumes and shares added or removed at once, whether the runtime replaces its arrays or changes them', () => {
-    const vol1 = rt.volume('vs1', 'vol1')!;
+    const vol1 = fixture.rt.volume('vs1', 'vol1')!;
     const root2 = path.join(tmp, 'elsewhere', 'vol2');
     const vol2: VolumeModel = { ...vol1, name: 'vol2', root: root2, storeKey: 'vs1/vol2' };
     const f = file(root2, 'pub/deep/a.txt');
@@ -57,7 +49,7 @@ describe('locate', () => {
   });
 
   it('matches a volume by its configured root and by its realpath, the longest root first', () => {
-    const vol1 = rt.volume('vs1', 'vol1')!;
+    const vol1 = fixture.rt.volume('vs1', 'vol1')!;
     const real = path.join(tmp, 'real-vol3');
     mkdirSync(real, { recursive: true });
     const link = path.join(tmp, 'link-vol3');
