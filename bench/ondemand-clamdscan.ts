@@ -114,12 +114,27 @@ const jobsStream = createJobManager(rtStream, { concurrency: kConcurrency });
 /** Event-loop stalls over a run (ms): what an interactive open waiting on node's one thread would see on top of its scan. */
 interface Stalls { readonly p99: number; readonly max: number }
 
-/**
- * `loopMs`: how often the event-loop delay is sampled. Every 1 ms costs the process ~20 ms of CPU per
- * second when idle (1,000 timer wake-ups; measured), a cost clamdscan's side does not carry, so the
- * timed first-pass rounds sample every 10 ms and only the windows beside interactive opens every 1 ms.
- */
-async function job(force = false, manager = jobs, on = rt, profile?: string, onStart?: (id: string) => void, scanPath = '/vol1/', loopMs = 1): Promise<{ secs: number; status: JobStatus; infected: string[]; cpu: Cpu; stalls: Stalls }> {
+interface JobRunOptions {
+  readonly force?: boolean;
+  readonly manager?: typeof jobs;
+  readonly on?: typeof rt;
+  /** Write a CPU profile of the run here. */
+  readonly profile?: string | undefined;
+  /** Called with the job's id once it started (to cancel it). */
+  readonly onStart?: (id: string) => void;
+  /** @default '/vol1/' */
+  readonly scanPath?: string;
+  /**
+   * How often the event-loop delay is sampled, ms. Every 1 ms costs the process ~20 ms of CPU per
+   * second when idle (1,000 timer wake-ups; measured), a cost clamdscan's side does not carry, so the
+   * timed first-pass rounds sample every 10 ms and only the windows beside interactive opens every 1 ms.
+   * @default 1
+   */
+  readonly loopMs?: number;
+}
+
+async function job(o: JobRunOptions = {}): Promise<{ secs: number; status: JobStatus; infected: string[]; cpu: Cpu; stalls: Stalls }> {
+  const { force = false, manager = jobs, on = rt, profile, onStart, scanPath = '/vol1/', loopMs = 1 } = o;
   const spec = { ...ontapJob(on, 'vs1', { name: 'bench', scan_paths: [scanPath] }), force };
   const loop = monitorEventLoopDelay({ resolution: loopMs });
   loop.enable();
@@ -173,7 +188,7 @@ async function engineOnly(on: Awaited<ReturnType<typeof runtime>>): Promise<{ se
 // (as engine-clamd warms every path before timing; a filer that has run for a while is warm).
 mkdirSync(path.join(extra, 'warm'));
 for (let i = 0; i < 1000; i++) writeFileSync(path.join(extra, 'warm', `w${String(i)}.dat`), randomBytes(1024 + Math.floor(Math.random() * 63 * 1024)));
-await job(false, jobs, rt, undefined, undefined, '/vol2/warm/');
+await job({ scanPath: '/vol2/warm/' });
 
 const rows: Array<Record<string, string | number>> = [];
 const cpuCols = (c: Cpu, files: number): Record<string, number> => ({ 'client CPU µs/file': (c.clientMs * 1000) / files, 'clamd CPU µs/file': (c.clamdMs * 1000) / files });
@@ -187,7 +202,7 @@ const pairs: Array<{ c: Awaited<ReturnType<typeof clamdscan>>; j: JobRun; locks:
 for (let round = 0; round < kRounds; round++) {
   const on = round === 0 ? rt : await runtime(`state-path-${String(round)}`, `clamd+unix://${sock}?scan=path`);
   const manager = round === 0 ? jobs : createJobManager(on, { concurrency: kConcurrency });
-  const runJob = (): Promise<JobRun> => job(false, manager, on, round === 0 ? kProfile : undefined, undefined, '/vol1/', 10);
+  const runJob = (): Promise<JobRun> => job({ manager, on, profile: round === 0 ? kProfile : undefined, loopMs: 10 });
   let c: Awaited<ReturnType<typeof clamdscan>>;
   let j: JobRun;
   if (round % 2 === 0) {
@@ -211,7 +226,7 @@ const ratios = pairs.map((p) => p.c.secs / p.j.secs);
 const mid = [...pairs.keys()].sort((a, b) => ratios[a]! - ratios[b]!)[Math.floor(pairs.length / 2)]!;
 const c1 = pairs[mid]!.c;
 const j1 = pairs[mid]!.j;
-const js = await job(false, jobsStream, rtStream, undefined, undefined, '/vol1/', 10);
+const js = await job({ manager: jobsStream, on: rtStream, loopMs: 10 });
 rows.push({ run: `on-demand job, INSTREAM (reference), pass 1`, files: js.status.scanned, secs: js.secs, 'files/s': total / js.secs, infected: js.infected.length, ...cpuCols(js.cpu, total) });
 // (e) the engine alone on its own store: every tree file through engine.scanOnDemand, kConcurrency
 // in flight, no job (no walk, scope, lookup, queue or checkpoints); job − engine CPU is the runner's own.
@@ -269,7 +284,7 @@ for (let round = 0; round < 2; round++) {
   idle.push(...(await opens(200)));
   let busyDone = false;
   let jobId: string | undefined;
-  const busyJob = job(true, jobs, rt, round === 0 ? kBusyProfile : undefined, (id) => { jobId = id; })
+  const busyJob = job({ force: true, profile: round === 0 ? kBusyProfile : undefined, onStart: (id) => { jobId = id; } })
     .then((r) => { busyStallRuns.push(r.stalls); })
     .finally(() => { busyDone = true; });
   await new Promise((r) => setTimeout(r, 500)); // let the job reach steady state

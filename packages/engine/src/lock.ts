@@ -7,8 +7,8 @@
 // Deferred lock writes (local store, `lockWrites: 'deferred'`): the lock is queued into the store's
 // group-commit batch and the lease handed back at once, so the scan is sent without waiting for a
 // commit; the record's transaction (or the release) cancels a lock write still queued, so a scan
-// shorter than the store's lockWriteDelayMs (25 ms) writes no lock at all. The one thing given up: another PROCESS on the same
-// database file holding the lock is found out only after the scan was sent. Then the scan is not
+// shorter than the store's lockWriteDelayMs (25 ms) writes no lock at all. The one thing given up:
+// another PROCESS on the same database file holding the lock is found out only after the scan was sent. Then the scan is not
 // aborted: it is counted (`onConflict`) and goes on to its record, because the other process's
 // verdict is for the same file content (both carry the change stamp, so recording both is harmless),
 // aborting would waste a scan already at the scanner, and such conflicts are rare (in-process

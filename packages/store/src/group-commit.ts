@@ -1,8 +1,8 @@
 // Group commit: writes are queued and applied together in one IMMEDIATE transaction, committed when
 // the batch holds `maxRows` writes or when the most impatient write's delay ran out (`maxDelayMs`
-// after it, unless it asked for another delay). One commit (one WAL append,
-// one lock round trip) then serves hundreds of writes. A write's promise settles only after the
-// transaction holding it committed (or failed), so an acknowledged write is in the WAL.
+// after it, unless it asked for another delay). One commit (one WAL append, one lock round trip) then
+// serves hundreds of writes. A write's promise settles only after the transaction holding it committed
+// (or failed), so an acknowledged write is in the WAL.
 import type Database from 'better-sqlite3';
 import { classifySqliteError, StoreError } from './errors.js';
 

@@ -72,19 +72,17 @@ export class QueuedLocks {
  */
 export class LockWriteDelay {
   readonly #delayMs: number;
-  readonly #clock: () => number;
   #fifo: Array<{ readonly due: number; readonly start: () => void }> = [];
   #head = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(delayMs: number, clock: () => number = () => performance.now()) {
+  constructor(delayMs: number) {
     this.#delayMs = delayMs;
-    this.#clock = clock;
   }
 
   /** Runs `start` once `delayMs` passed, or at the next `releaseAll()`. */
   hold(start: () => void): void {
-    this.#fifo.push({ due: this.#clock() + this.#delayMs, start });
+    this.#fifo.push({ due: performance.now() + this.#delayMs, start });
     this.#timer ??= setTimeout(this.#tick, this.#delayMs);
   }
 
@@ -93,13 +91,10 @@ export class LockWriteDelay {
     this.#release(Infinity);
   }
 
-  get size(): number {
-    return this.#fifo.length - this.#head;
-  }
 
   readonly #tick = (): void => {
     this.#timer = undefined;
-    this.#release(this.#clock());
+    this.#release(performance.now());
   };
 
   #release(now: number): void {
@@ -115,7 +110,7 @@ export class LockWriteDelay {
       if (this.#timer !== undefined) clearTimeout(this.#timer);
       this.#timer = undefined;
     } else if (this.#timer === undefined) {
-      this.#timer = setTimeout(this.#tick, Math.max(1, this.#fifo[this.#head]!.due - this.#clock()));
+      this.#timer = setTimeout(this.#tick, Math.max(1, this.#fifo[this.#head]!.due - performance.now()));
     }
   }
 }

@@ -311,14 +311,9 @@ export class Store {
       });
     };
     if (this.options.lockWriteDelayMs === 0) return write();
+    // close() releases held writes before it marks the store closed: a held write always meets an open one.
     return new Promise<AcquireResult>((resolve, reject) => {
-      this.#lockDelay.hold(() => {
-        if (this.#closed) {
-          // Held past close (close releases the held writes first, so only a write asked for after it).
-          this.#queuedLocks.settle(entry);
-          reject(new StoreError(StoreErrorCodes.CLOSED, `store \`${this.file}\` is closed`));
-        } else write().then(resolve, reject);
-      });
+      this.#lockDelay.hold(() => void write().then(resolve, reject));
     });
   }
 
