@@ -34,7 +34,8 @@ if (!clamdAvailable()) {
 const kFiles = Number(process.env.BENCH_ONDEMAND_FILES ?? 20_000);
 const kBig = 50;
 const kEicars = 5;
-const kConcurrency = Number(process.env.BENCH_ONDEMAND_CONCURRENCY ?? 8);
+// BENCH_ONDEMAND_CONCURRENCY: the jobs' scans in flight; the job manager's default (16) when unset.
+const kJobOptions = process.env.BENCH_ONDEMAND_CONCURRENCY === undefined ? {} : { concurrency: Number(process.env.BENCH_ONDEMAND_CONCURRENCY) };
 // BENCH_ONDEMAND_PROFILE=<file.cpuprofile>: profile the scan=path job's first pass and print where node's CPU goes.
 const kProfile = process.env.BENCH_ONDEMAND_PROFILE;
 // BENCH_ONDEMAND_BUSY_PROFILE=<file.cpuprofile>: profile the forced job that runs beside the interactive
@@ -107,9 +108,10 @@ async function runtime(state: string, server: string): Promise<Awaited<ReturnTyp
   });
 }
 const rt = await runtime('state-path', `clamd+unix://${sock}?scan=path`);
-const jobs = createJobManager(rt, { concurrency: kConcurrency });
+const jobs = createJobManager(rt, kJobOptions);
+const kConcurrency = jobs.concurrency;
 const rtStream = await runtime('state-instream', `clamd+unix://${sock}`);
-const jobsStream = createJobManager(rtStream, { concurrency: kConcurrency });
+const jobsStream = createJobManager(rtStream, kJobOptions);
 
 /** Event-loop stalls over a run (ms): what an interactive open waiting on node's one thread would see on top of its scan. */
 interface Stalls { readonly p99: number; readonly max: number }
@@ -201,7 +203,7 @@ type JobRun = Awaited<ReturnType<typeof job>>;
 const pairs: Array<{ c: Awaited<ReturnType<typeof clamdscan>>; j: JobRun; locks: string }> = [];
 for (let round = 0; round < kRounds; round++) {
   const on = round === 0 ? rt : await runtime(`state-path-${String(round)}`, `clamd+unix://${sock}?scan=path`);
-  const manager = round === 0 ? jobs : createJobManager(on, { concurrency: kConcurrency });
+  const manager = round === 0 ? jobs : createJobManager(on, kJobOptions);
   const runJob = (): Promise<JobRun> => job({ manager, on, profile: round === 0 ? kProfile : undefined, loopMs: 10 });
   let c: Awaited<ReturnType<typeof clamdscan>>;
   let j: JobRun;

@@ -80,7 +80,13 @@ export interface JobStatus extends Readonly<JobCounters> {
 }
 
 export interface JobManagerOptions {
-  /** Scans in flight per job. @default 4 */
+  /**
+   * Scans in flight per job. More than a scanner's threads on purpose: the requests queued at the
+   * scanner keep its threads busy while node's one thread is held up (a group commit, a checkpoint
+   * save, a GC pause), where with one request per thread they finished and idled the CPU (measured:
+   * bench/RESULTS.md, "job concurrency"). While clients are served the job drops to `busyConcurrency`.
+   * @default 16
+   */
   readonly concurrency?: number;
   /** Queue a file only while fewer than this many requests wait in the dispatcher. @default concurrency */
   readonly dispatcherQueueBelow?: number;
@@ -188,12 +194,13 @@ export class JobManager {
   #closed = false;
 
   constructor(runtime: FilerRuntime, options: JobManagerOptions & { readonly db?: Database.Database } = {}) {
+    // Validated before the database is opened: a refused option leaves no connection behind.
+    const concurrency = options.concurrency ?? 16;
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new FilerError(FilerErrorCodes.INVALID_CONFIG, `concurrency must be a positive integer, got ${show(concurrency)}`, 'concurrency');
     this.#rt = runtime;
     this.#ownDb = options.db === undefined;
     // Opened as the store's own connection on a SQLite store: checkpoint commits leave WAL checkpoints to the store.
     this.#db = options.db ?? openNodeAppDb(runtime);
-    const concurrency = options.concurrency ?? 4;
-    if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new FilerError(FilerErrorCodes.INVALID_CONFIG, `concurrency must be a positive integer, got ${show(concurrency)}`, 'concurrency');
     this.#o = {
       concurrency,
       dispatcherQueueBelow: options.dispatcherQueueBelow,
@@ -283,6 +290,11 @@ export class JobManager {
     return (this.#stmt.infections.all(id) as Array<{ file_path: string; threats: string; response: string; time: number }>).map((r) => ({
       filePath: r.file_path, threats: JSON.parse(r.threats) as string[], response: r.response, time: r.time,
     }));
+  }
+
+  /** Scans in flight per job (when no client is being served). */
+  get concurrency(): number {
+    return this.#o.concurrency;
   }
 
   /** Jobs running in this process. */

@@ -199,6 +199,20 @@ describe('cancel and restart', () => {
   });
 });
 
+describe('options', () => {
+  it('runs 16 scans in flight per job unless told otherwise, and refuses a concurrency that is not a positive integer', async () => {
+    t.rig = await makeRig();
+    const byDefault = createJobManager(t.rig.rt);
+    expect(byDefault.concurrency).toBe(16);
+    await byDefault.close();
+    t.jobs = createJobManager(t.rig.rt, { concurrency: 3 });
+    expect(t.jobs.concurrency).toBe(3);
+    for (const bad of [0, -1, 2.5, Number.NaN]) {
+      expect(() => createJobManager(t.rig!.rt, { concurrency: bad })).toThrow(expect.objectContaining({ code: FilerErrorCodes.INVALID_CONFIG }));
+    }
+  });
+});
+
 describe('event loop', () => {
   it('files settled without a scan are fed in slices: the event loop gets a turn every few ms, not once per folder', async () => {
     t.rig = await makeRig();
