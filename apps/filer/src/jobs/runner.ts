@@ -97,6 +97,15 @@ export interface JobManagerOptions {
   readonly busyConcurrency?: number;
   /** @default 1000 */
   readonly interactiveWindowMs?: number;
+  /**
+   * Largest file, bytes, a job sends to the scanners while the SVM serves clients; a larger one is
+   * held back until the clients are quiet (no client scan within `interactiveWindowMs`), and sent
+   * anyway when `kMaxHeld` files are held, when the files behind it fill `kMaxWindow` slots, or when
+   * the walk ends. A client's scan beside a 1 MiB background scan at the same clamd took 4–7 ms
+   * where alone it took 0.7 (bench/RESULTS.md, "the busy tail"). `Infinity` holds nothing back.
+   * @default 262144
+   */
+  readonly busyMaxFileSize?: number;
   /** Persist the checkpoint after this many files. @default 500 */
   readonly checkpointEvery?: number;
   /** …or after this long, ms. @default 1000 */
@@ -136,6 +145,14 @@ interface Slot {
   result: Result | undefined;
 }
 
+/** A file in scope, not current, on its way to the engine. */
+interface Pending {
+  readonly slot: Slot;
+  readonly resolved: ResolvedPath;
+  readonly access: FileAccess;
+  readonly lookup: FileLookup;
+}
+
 /**
  * Longest stretch, ms, the job's feeding loop runs without giving the event loop a turn. Files settled
  * without a scan (out of scope, scan current) never wait on I/O: without this a whole folder of them
@@ -144,6 +161,14 @@ interface Slot {
  * idle open's p99 (~1.7 ms).
  */
 const kSliceMs = 1;
+
+/** Files held back while clients are served (busyMaxFileSize), at most; one more sends the oldest. */
+const kMaxHeld = 64;
+/**
+ * Slots behind the oldest held file, at most: the window keeps every slot after the oldest unfinished
+ * one, so a file held through an hour of client load would otherwise keep the whole walk in memory.
+ */
+const kMaxWindow = 8192;
 
 const kZero: JobCounters = Object.freeze({ checked: 0, scanned: 0, skipped: 0, current: 0, infected: 0, failed: 0, bytes: 0 });
 
@@ -197,6 +222,10 @@ export class JobManager {
     // Validated before the database is opened: a refused option leaves no connection behind.
     const concurrency = options.concurrency ?? 16;
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new FilerError(FilerErrorCodes.INVALID_CONFIG, `concurrency must be a positive integer, got ${show(concurrency)}`, 'concurrency');
+    const busyMaxFileSize = options.busyMaxFileSize ?? 262_144;
+    if (!(busyMaxFileSize >= 0) || !(Number.isSafeInteger(busyMaxFileSize) || busyMaxFileSize === Infinity)) {
+      throw new FilerError(FilerErrorCodes.INVALID_CONFIG, `busyMaxFileSize must be a byte count or Infinity, got ${show(busyMaxFileSize)}`, 'busyMaxFileSize');
+    }
     this.#rt = runtime;
     this.#ownDb = options.db === undefined;
     // Opened as the store's own connection on a SQLite store: checkpoint commits leave WAL checkpoints to the store.
@@ -208,6 +237,7 @@ export class JobManager {
       checkpointMs: options.checkpointMs ?? 1000,
       onRestart: options.onRestart ?? 'resume',
       busyConcurrency: options.busyConcurrency ?? 1,
+      busyMaxFileSize: busyMaxFileSize,
       interactiveWindowMs: options.interactiveWindowMs ?? 1000,
       onFinished: options.onFinished,
       clock: options.clock ?? Date.now,
@@ -422,75 +452,132 @@ export class JobManager {
     const below = this.#o.dispatcherQueueBelow ?? this.#o.concurrency;
     let error: string | null = null;
     let sliceStart = performance.now();
+    const busyNow = (): boolean => performance.now() - (this.#lastInteractive.get(spec.svm) ?? -Infinity) < this.#o.interactiveWindowMs;
+    /** Big files held back while clients are served, oldest first (their slots stay unfinished in the window). */
+    const held: Array<{ readonly slot: Slot; readonly resolved: ResolvedPath }> = [];
+    // Settles a walked file that needs no scan (vanished, out of scope, current, quarantined) and returns
+    // null, or returns what to send. Also run again for a held file when it is released: it may have
+    // changed, gone, or been scanned by a client's open while it waited.
+    // Synchronous unless it must wait (a shared store's read, a quarantined file's threats): a second
+    // pass settles most files here, and an await per file would cost each of them a microtask.
+    const judge = (slot: Slot, resolved: ResolvedPath): Pending | null | Promise<Pending | null> => {
+      let access: FileAccess;
+      try {
+        access = accessOf(resolved);
+      } catch {
+        finish(slot, { type: 'skipped' }); // vanished since the walk listed it
+        return null;
+      }
+      if (policy.decide(access).action !== 'scan') {
+        finish(slot, { type: 'skipped' });
+        return null;
+      }
+      // Most files of a second pass are current: settle them here, without a queue round trip.
+      // The lookup is kept and handed to scanOnDemand: one store read per unscanned file, not two.
+      const lookup: FileLookup = engine.lookupFile(access);
+      // On a shared store the node's cache may not have another node's verdict yet: ask the database here rather than queue a scan.
+      if (lookup.state === 'stale' && shared) {
+        return engine.lookupFileAsync(access).catch((): FileLookup => lookup).then((l) => settle({ slot, resolved, access, lookup: l }));
+      }
+      return settle({ slot, resolved, access, lookup });
+    };
+    const settle = (f: Pending): Pending | null | Promise<null> => {
+      const state = f.lookup.state;
+      if (state === 'quarantined') {
+        return this.#quarantined(f.access).then((r) => {
+          finish(f.slot, r);
+          return null;
+        });
+      }
+      if (state === 'current' && !spec.force) {
+        finish(f.slot, { type: 'current' });
+        return null;
+      }
+      return f;
+    };
+    // Sends the oldest held file (judged again); false when the job was stopped meanwhile.
+    const release = async (): Promise<boolean> => {
+      const h = held.shift()!;
+      let file = judge(h.slot, h.resolved);
+      if (file instanceof Promise) file = await file;
+      return file === null || send(file);
+    };
+    // Queues one file once there is room; false when the job was stopped meanwhile (the file is not sent).
+    const send = async (f: Pending): Promise<boolean> => {
+      // Fewer scans in flight while clients are being served; never more than one file waiting.
+      const busy = busyNow();
+      queue.concurrency = busy ? Math.min(this.#o.busyConcurrency, this.#o.concurrency) : this.#o.concurrency;
+      // A full queue waits for a scan to end (I/O): the loop gives up the thread there anyway.
+      const waits = queue.size >= 1;
+      await queue.onSizeLessThan(1);
+      if (dispatcher !== undefined) await dispatcher.onQueueBelow(below);
+      if (waits) sliceStart = performance.now();
+      // While clients are served, the next file starts on the next turn of the loop, not inside the
+      // callback of the scan that just ended: an interactive reply read in the same poll is answered
+      // before this file's stat, lookup, lock and request.
+      if (busy) {
+        await nextTurn();
+        sliceStart = performance.now();
+      }
+      if (signal.aborted) {
+        // Not sent: a file just walked leaves the window (the checkpoint never covers it); a held
+        // one stays there, unfinished, and is dealt with when the job stops.
+        if (window[window.length - 1] === f.slot) window.pop();
+        return false;
+      }
+      const { slot, access, lookup } = f;
+      void queue.add(async () => {
+        let r: Result;
+        try {
+          const out = await engine.scanOnDemand(access, { force: spec.force, lookup });
+          if (out.outcome === 'current') r = { type: 'current' };
+          else if (out.outcome === 'quarantined') r = await this.#quarantined(access);
+          else r = { type: 'scanned', bytes: access.size, verdict: out.verdict, path: access.path, worm: access.worm === true };
+        } catch (err) {
+          r = { type: 'scanned', bytes: access.size, verdict: { result: 'failure', kind: 'error', message: (err as Error).message }, path: access.path, worm: false };
+        }
+        finish(slot, r);
+      });
+      return true;
+    };
     try {
-      for await (const item of walkFiles(roots, checkpoint ?? undefined, signal)) {
+      walk: for await (const item of walkFiles(roots, checkpoint ?? undefined, signal)) {
         if (signal.aborted) break;
         if (performance.now() - sliceStart >= kSliceMs) {
           await nextTurn();
           sliceStart = performance.now();
         }
+        while (held.length > 0 && (window.length >= kMaxWindow || !busyNow())) if (!(await release())) break walk;
         const slot: Slot = { pos: [item.root, ...item.rel], result: undefined };
         window.push(slot);
-        let access: FileAccess;
-        try {
-          access = accessOf(roots[item.root]!.resolved(item.rel, item.file));
-        } catch {
-          finish(slot, { type: 'skipped' }); // vanished since the walk listed it
+        let file = judge(slot, roots[item.root]!.resolved(item.rel, item.file));
+        if (file instanceof Promise) file = await file;
+        if (file === null) continue;
+        // A big file waits while clients are served (busyMaxFileSize); the oldest goes when too many wait.
+        if (file.access.size > this.#o.busyMaxFileSize && busyNow()) {
+          held.push({ slot, resolved: file.resolved });
+          if (held.length > kMaxHeld && !(await release())) break;
           continue;
         }
-        if (policy.decide(access).action !== 'scan') {
-          finish(slot, { type: 'skipped' });
-          continue;
-        }
-        // Most files of a second pass are current: settle them here, without a queue round trip.
-        // The lookup is kept and handed to scanOnDemand: one store read per unscanned file, not two.
-        let lookup: FileLookup = engine.lookupFile(access);
-        // On a shared store the node's cache may not have another node's verdict yet: ask the database here rather than queue a scan.
-        if (lookup.state === 'stale' && shared) lookup = await engine.lookupFileAsync(access).catch((): FileLookup => lookup);
-        const state = lookup.state;
-        if (state === 'quarantined' || (state === 'current' && !spec.force)) {
-          finish(slot, state === 'current' ? { type: 'current' } : await this.#quarantined(access));
-          continue;
-        }
-        // Fewer scans in flight while clients are being served; never more than one file waiting.
-        const busy = performance.now() - (this.#lastInteractive.get(spec.svm) ?? -Infinity) < this.#o.interactiveWindowMs;
-        queue.concurrency = busy ? Math.min(this.#o.busyConcurrency, this.#o.concurrency) : this.#o.concurrency;
-        // A full queue waits for a scan to end (I/O): the loop gives up the thread there anyway.
-        const waits = queue.size >= 1;
-        await queue.onSizeLessThan(1);
-        if (dispatcher !== undefined) await dispatcher.onQueueBelow(below);
-        if (waits) sliceStart = performance.now();
-        // While clients are served, the next file starts on the next turn of the loop, not inside the
-        // callback of the scan that just ended: an interactive reply read in the same poll is answered
-        // before this file's stat, lookup, lock and request.
-        if (busy) {
-          await nextTurn();
-          sliceStart = performance.now();
-        }
-        if (signal.aborted) {
-          window.pop();
-          break;
-        }
-        void queue.add(async () => {
-          let r: Result;
-          try {
-            const out = await engine.scanOnDemand(access, { force: spec.force, lookup });
-            if (out.outcome === 'current') r = { type: 'current' };
-            else if (out.outcome === 'quarantined') r = await this.#quarantined(access);
-            else r = { type: 'scanned', bytes: access.size, verdict: out.verdict, path: access.path, worm: access.worm === true };
-          } catch (err) {
-            r = { type: 'scanned', bytes: access.size, verdict: { result: 'failure', kind: 'error', message: (err as Error).message }, path: access.path, worm: false };
-          }
-          finish(slot, r);
-        });
+        if (!(await send(file))) break;
       }
+      // The walk ended: the held files go now, whoever is being served.
+      while (held.length > 0 && !signal.aborted) if (!(await release())) break;
     } catch (err) {
       error = (err as Error).message;
     }
     await queue.onIdle();
     counting.abort();
-    save();
     const closing = signal.aborted && signal.reason === 'close';
+    // Files still held were never sent. A closing job keeps their slots unfinished, so its checkpoint
+    // stays before the first of them and the resumed job walks to them again; a cancelled or failed
+    // job ends here, so they leave the window and the files done after them are counted.
+    if (!closing && held.length > 0) {
+      const unsent = new Set(held.map((h) => h.slot));
+      for (let i = window.length - 1; i >= 0; i--) if (unsent.has(window[i]!)) window.splice(i, 1);
+      advance();
+    }
+    save();
     if (closing) {
       // Left `running`: the next manager on this node resumes from the checkpoint just saved.
       return this.#status({ ...row, counters: JSON.stringify(folded), checkpoint: JSON.stringify(checkpoint) });
