@@ -12,7 +12,9 @@
 // Both targets are measured in alternating rounds (first pass: BENCH_ONDEMAND_ROUNDS pairs, default 3,
 // median ratio; opens: two idle and two busy windows, pooled), because this VM's speed halves for
 // seconds at a time and a single pair measured that, not the job.
-// Needs clamd and clamdscan (bash scripts/real-scanners.sh install). BENCH_ONDEMAND_FILES overrides 20000.
+// Needs clamd and clamdscan (bash scripts/real-scanners.sh install). Knobs: BENCH_ONDEMAND_FILES (20000),
+// BENCH_ONDEMAND_ROUNDS (3), BENCH_ONDEMAND_WARM (5000 warm-up files), BENCH_ONDEMAND_CONCURRENCY (the
+// job manager's default, 16), BENCH_ONDEMAND_PROFILE / BENCH_ONDEMAND_BUSY_PROFILE (CPU profiles).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -186,10 +188,13 @@ async function engineOnly(on: Awaited<ReturnType<typeof runtime>>): Promise<{ se
   return { secs, scanned, infected, cpu: { clientMs: c.selfMs, clamdMs: c.otherMs } };
 }
 
-// Warm-up, untimed: a job over 1,000 other files, so the first timed round does not pay for the JIT
-// (as engine-clamd warms every path before timing; a filer that has run for a while is warm).
+// Warm-up, untimed: a job over 5,000 other files (BENCH_ONDEMAND_WARM), so the first timed round does
+// not pay for the JIT (as engine-clamd warms every path before timing; a filer that has run for a
+// while is warm). 1,000 were not enough: round 1's job still spent 164–183 µs of node CPU per file
+// where rounds 2 and 3 spent 114–130 (RESULTS, 2026-11-28 16:14).
+const kWarm = Number(process.env.BENCH_ONDEMAND_WARM ?? 5000);
 mkdirSync(path.join(extra, 'warm'));
-for (let i = 0; i < 1000; i++) writeFileSync(path.join(extra, 'warm', `w${String(i)}.dat`), randomBytes(1024 + Math.floor(Math.random() * 63 * 1024)));
+for (let i = 0; i < kWarm; i++) writeFileSync(path.join(extra, 'warm', `w${String(i)}.dat`), randomBytes(1024 + Math.floor(Math.random() * 63 * 1024)));
 await job({ scanPath: '/vol2/warm/' });
 
 const rows: Array<Record<string, string | number>> = [];
