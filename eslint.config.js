@@ -12,7 +12,7 @@ const kJs = ['packages/*/**/*.{js,mjs}', 'apps/*/**/*.{js,mjs,jsx}', 'bench/**/*
 const kTyped = ['packages/*/src/**/*.{ts,mts}', 'apps/*/src/**/*.{ts,mts,tsx}', 'bench/**/*.ts'];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '.runtime/**', '**/*.d.ts', 'apps/*/public/**', 'apps/*/web/dist/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '.runtime/**', '**/*.d.ts', 'apps/*/public/**', 'apps/*/web/dist/**', 'bench/scratch/**'] },
   {
     files: [...kTs, ...kJs],
     extends: [js.configs.recommended],
