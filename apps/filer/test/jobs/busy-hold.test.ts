@@ -3,7 +3,7 @@
 // clients are quiet or the walk ends. Real files, the built-in scanner, real client opens.
 import diagnostics_channel from 'node:diagnostics_channel';
 import { describe, expect, it, vi } from 'vitest';
-import { accessOf, createJobManager, FilerErrorCodes, ontapJob, resolveInVolume } from '../../src/index.js';
+import { accessOf, createJobManager, FilerErrorCodes, ontapJob, resolveInVolume, type JobManagerOptions } from '../../src/index.js';
 import { makeRig, openedPerTest, type Rig } from './helpers.js';
 
 const t = openedPerTest();
@@ -56,115 +56,90 @@ function clientSeen(): Promise<void> {
   });
 }
 
+/**
+ * A rig with the big file first and `small` small files behind it, a client being served all along,
+ * and `t.jobs` created with `options` once it has seen a client scan; `body` gets the background
+ * dispatches so far and a way to stop the client.
+ */
+async function whileServed(small: number, options: JobManagerOptions, body: (seen: readonly string[], stopClient: () => Promise<void>) => Promise<void>): Promise<void> {
+  t.rig = await makeRig();
+  tree(t.rig, small);
+  const seen = backgroundDispatches();
+  const c = client(t.rig);
+  try {
+    t.jobs = createJobManager(t.rig.rt, options);
+    await clientSeen();
+    await body(seen.paths, c.stop);
+  } finally {
+    await c.stop();
+    seen.stop();
+  }
+}
+
 describe('big files while clients are served', () => {
   it('are held while a client is served and sent once the clients are quiet, before the walk ends', async () => {
-    t.rig = await makeRig();
-    tree(t.rig, 3000);
-    const seen = backgroundDispatches();
-    const c = client(t.rig);
-    try {
-      t.jobs = createJobManager(t.rig.rt, { concurrency: 4, interactiveWindowMs: kWindowMs });
-      await clientSeen();
-      const { id, done } = t.jobs.start(ontapJob(t.rig.rt, 'vs1', { name: 'hold', scan_paths: ['/vol1/'] }));
-      await vi.waitFor(() => expect(seen.paths.length).toBeGreaterThanOrEqual(100), { timeout: 20_000, interval: 5 });
-      expect(seen.paths).not.toContain(bigPath); // walked first, still held
-      await c.stop();
+    await whileServed(3000, { concurrency: 4, interactiveWindowMs: kWindowMs }, async (seen, stopClient) => {
+      const { id, done } = t.jobs!.start(ontapJob(t.rig!.rt, 'vs1', { name: 'hold', scan_paths: ['/vol1/'] }));
+      await vi.waitFor(() => expect(seen.length).toBeGreaterThanOrEqual(100), { timeout: 20_000, interval: 5 });
+      expect(seen).not.toContain(bigPath); // walked first, still held
+      await stopClient();
       const status = await done;
-      const at = seen.paths.indexOf(bigPath);
+      const at = seen.indexOf(bigPath);
       expect(at).toBeGreaterThanOrEqual(100); // after files that follow it in walk order…
-      expect(at).toBeLessThan(seen.paths.length - 1); // …but sent once the clients were quiet, not at the walk's end
+      expect(at).toBeLessThan(seen.length - 1); // …but sent once the clients were quiet, not at the walk's end
       expect(status).toMatchObject({ state: 'completed', checked: 3001, scanned: 3001, failed: 0 });
-      expect(t.jobs.get(id)!.bytes).toBe(300 * 1024 + [...Array(3000).keys()].reduce((n, i) => n + `small ${String(i + 1)}`.length, 0));
-    } finally {
-      await c.stop();
-      seen.stop();
-    }
+      expect(t.jobs!.get(id)!.bytes).toBe(300 * 1024 + [...Array(3000).keys()].reduce((n, i) => n + `small ${String(i + 1)}`.length, 0));
+    });
   });
 
   it('are sent when the walk ends, even while clients are still served', async () => {
-    t.rig = await makeRig();
-    tree(t.rig, 30);
-    const seen = backgroundDispatches();
-    const c = client(t.rig);
-    try {
-      t.jobs = createJobManager(t.rig.rt, { interactiveWindowMs: 60_000 });
-      await clientSeen();
-      const status = await t.jobs.start(ontapJob(t.rig.rt, 'vs1', { name: 'end', scan_paths: ['/vol1/'] })).done;
-      expect(seen.paths.at(-1)).toBe(bigPath);
+    await whileServed(30, { interactiveWindowMs: 60_000 }, async (seen) => {
+      const status = await t.jobs!.start(ontapJob(t.rig!.rt, 'vs1', { name: 'end', scan_paths: ['/vol1/'] })).done;
+      expect(seen.at(-1)).toBe(bigPath);
       expect(status).toMatchObject({ state: 'completed', checked: 31, scanned: 31 });
-    } finally {
-      await c.stop();
-      seen.stop();
-    }
+    });
   });
 
   it('with busyMaxFileSize Infinity, go in walk order', async () => {
-    t.rig = await makeRig();
-    tree(t.rig, 30);
-    const seen = backgroundDispatches();
-    const c = client(t.rig);
-    try {
-      t.jobs = createJobManager(t.rig.rt, { interactiveWindowMs: 60_000, busyMaxFileSize: Infinity });
-      await clientSeen();
-      await t.jobs.start(ontapJob(t.rig.rt, 'vs1', { name: 'order', scan_paths: ['/vol1/'] })).done;
-      expect(seen.paths[0]).toBe(bigPath);
-    } finally {
-      await c.stop();
-      seen.stop();
-    }
+    await whileServed(30, { interactiveWindowMs: 60_000, busyMaxFileSize: Infinity }, async (seen) => {
+      await t.jobs!.start(ontapJob(t.rig!.rt, 'vs1', { name: 'order', scan_paths: ['/vol1/'] })).done;
+      expect(seen[0]).toBe(bigPath);
+    });
   });
 
   it('a cancelled job does not scan a held file, and counts the files done after it', async () => {
-    t.rig = await makeRig();
-    tree(t.rig, 3000);
-    const seen = backgroundDispatches();
-    const c = client(t.rig);
-    try {
-      t.jobs = createJobManager(t.rig.rt, { concurrency: 2, interactiveWindowMs: 60_000 });
-      await clientSeen();
-      const { id } = t.jobs.start(ontapJob(t.rig.rt, 'vs1', { name: 'cancel', scan_paths: ['/vol1/'] }));
-      await vi.waitFor(() => expect(seen.paths.length).toBeGreaterThanOrEqual(100), { timeout: 20_000, interval: 5 });
-      const end = await t.jobs.cancel(id);
+    await whileServed(3000, { concurrency: 2, interactiveWindowMs: 60_000 }, async (seen) => {
+      const { id } = t.jobs!.start(ontapJob(t.rig!.rt, 'vs1', { name: 'cancel', scan_paths: ['/vol1/'] }));
+      await vi.waitFor(() => expect(seen.length).toBeGreaterThanOrEqual(100), { timeout: 20_000, interval: 5 });
+      const end = await t.jobs!.cancel(id);
       expect(end.state).toBe('cancelled');
-      expect(seen.paths).not.toContain(bigPath);
-      expect(end.scanned).toBe(seen.paths.length); // every file sent is counted, though the held one before them never finished
+      expect(seen).not.toContain(bigPath);
+      expect(end.scanned).toBe(seen.length); // every file sent is counted, though the held one before them never finished
       expect(end.checked).toBe(end.scanned);
-      expect(t.rig.rt.store.getReport(id)).toMatchObject({ state: 'cancelled', filesScanned: end.scanned });
-    } finally {
-      await c.stop();
-      seen.stop();
-    }
+      expect(t.rig!.rt.store.getReport(id)).toMatchObject({ state: 'cancelled', filesScanned: end.scanned });
+    });
   });
 
   it('a job closed while it holds a file resumes before it: the held file is scanned and every file counted once', async () => {
-    t.rig = await makeRig();
-    tree(t.rig, 1000);
-    const seen = backgroundDispatches();
-    const c = client(t.rig);
-    try {
-      t.jobs = createJobManager(t.rig.rt, { concurrency: 2, checkpointEvery: 10, interactiveWindowMs: 60_000 });
-      await clientSeen();
-      const { id } = t.jobs.start(ontapJob(t.rig.rt, 'vs1', { name: 'close', scan_paths: ['/vol1/'] }));
-      await vi.waitFor(() => expect(seen.paths.length).toBeGreaterThanOrEqual(100), { timeout: 20_000, interval: 5 });
-      await t.jobs.close();
-      await c.stop();
-      const paused = createJobManager(t.rig.rt);
+    await whileServed(1000, { concurrency: 2, checkpointEvery: 10, interactiveWindowMs: 60_000 }, async (seen, stopClient) => {
+      const { id } = t.jobs!.start(ontapJob(t.rig!.rt, 'vs1', { name: 'close', scan_paths: ['/vol1/'] }));
+      await vi.waitFor(() => expect(seen.length).toBeGreaterThanOrEqual(100), { timeout: 20_000, interval: 5 });
+      await t.jobs!.close();
+      await stopClient();
+      const paused = createJobManager(t.rig!.rt);
       // The checkpoint stays before the held file, the first of the walk: nothing is folded yet.
       expect(paused.get(id)).toMatchObject({ state: 'running', checked: 0 });
       await paused.close();
 
-      t.jobs = createJobManager(t.rig.rt, { concurrency: 2 });
-      expect(t.jobs.recover()).toEqual([id]);
+      t.jobs = createJobManager(t.rig!.rt, { concurrency: 2 });
+      expect(t.jobs!.recover()).toEqual([id]);
       await vi.waitFor(() => expect(t.jobs!.get(id)!.state).toBe('completed'), { timeout: 20_000, interval: 20 });
-      expect(seen.paths).toContain(bigPath);
+      expect(seen).toContain(bigPath);
       // Files scanned before the close are current on the second visit: counted once, as current.
-      expect(t.jobs.get(id)).toMatchObject({ checked: 1001 });
-      const end = t.jobs.get(id)!;
+      expect(t.jobs!.get(id)).toMatchObject({ checked: 1001 });
+      const end = t.jobs!.get(id)!;
       expect(end.scanned + end.current).toBe(1001);
-    } finally {
-      await c.stop();
-      seen.stop();
-    }
+    });
   });
 
   it('busyMaxFileSize must be a byte count or Infinity', async () => {
