@@ -500,7 +500,9 @@ export class JobManager {
       const h = held.shift()!;
       let file = judge(h.slot, h.resolved);
       if (file instanceof Promise) file = await file;
-      return file === null || send(file);
+      if (file === null || (await send(file))) return true;
+      held.unshift(h); // stopped before it was sent: still held, for the clean-up below the walk
+      return false;
     };
     // Queues one file once there is room; false when the job was stopped meanwhile (the file is not sent).
     const send = async (f: Pending): Promise<boolean> => {
