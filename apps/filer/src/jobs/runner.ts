@@ -477,23 +477,24 @@ export class JobManager {
       const lookup: FileLookup = engine.lookupFile(access);
       // On a shared store the node's cache may not have another node's verdict yet: ask the database here rather than queue a scan.
       if (lookup.state === 'stale' && shared) {
-        return engine.lookupFileAsync(access).catch((): FileLookup => lookup).then((l) => settle({ slot, resolved, access, lookup: l }));
+        return engine.lookupFileAsync(access).catch((): FileLookup => lookup).then((l) => settle(slot, resolved, access, l));
       }
-      return settle({ slot, resolved, access, lookup });
+      return settle(slot, resolved, access, lookup);
     };
-    const settle = (f: Pending): Pending | null | Promise<null> => {
-      const state = f.lookup.state;
+    // The Pending object is built only for a file that goes on: a second pass settles most files here.
+    const settle = (slot: Slot, resolved: ResolvedPath, access: FileAccess, lookup: FileLookup): Pending | null | Promise<null> => {
+      const state = lookup.state;
       if (state === 'quarantined') {
-        return this.#quarantined(f.access).then((r) => {
-          finish(f.slot, r);
+        return this.#quarantined(access).then((r) => {
+          finish(slot, r);
           return null;
         });
       }
       if (state === 'current' && !spec.force) {
-        finish(f.slot, { type: 'current' });
+        finish(slot, { type: 'current' });
         return null;
       }
-      return f;
+      return { slot, resolved, access, lookup };
     };
     // Sends the oldest held file (judged again); false when the job was stopped meanwhile.
     const release = async (): Promise<boolean> => {

@@ -42,7 +42,8 @@ function tree(rig: Rig, small: number): void {
   for (let i = 1; i <= small; i++) rig.put('vol1', `a/${String(i).padStart(4, '0')}.txt`, `small ${String(i)}`);
 }
 
-const bigPath = '\\vol1\\a\\000-big.bin';
+/** The big file as the engine names it (SVM path). */
+const bigPath = `\\vol1\\${kBig.replaceAll('/', '\\')}`;
 
 /** Waits for a client scan dispatched from now on: a manager created before it has seen the SVM busy. */
 function clientSeen(): Promise<void> {
