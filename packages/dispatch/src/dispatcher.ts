@@ -89,6 +89,11 @@ export class Dispatcher extends EventEmitter {
     for (const s of this.#servers) if (s.role !== 'idle') s.start();
   }
 
+  /** Requests waiting for a server (what `onQueueBelow` compares). */
+  get queued(): number {
+    return this.#queue.size;
+  }
+
   /** True while the queue is full: new requests fail `unavailable` until 'drain'. */
   get saturated(): boolean {
     return this.#queue.full;

@@ -29,7 +29,7 @@ export interface ScanRequest {
   /** @default 'interactive' */
   readonly priority?: Priority;
   /** Aborting removes a queued request or closes its scanner connection; `scan()` rejects with `AbortError`. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** A submitted request: its outcome, and a way to make it more urgent while it waits. */

@@ -143,10 +143,13 @@ describe('dispatcher with a fake clamd', () => {
     const { d } = await dispatcher({ max_connections_per_server: 1, scan_queue_timeout: 5, request_timeout: 5, scanner_pools: [{ name: 'p', servers: [a!.address] }] });
     const all = Array.from({ length: 4 }, () => d.scan({ data }));
     expect(d.metrics().queued).toBe(3);
+    expect(d.queued).toBe(3);
     await d.onQueueBelow(2);
     expect(d.metrics().queued).toBeLessThan(2);
+    expect(d.queued).toBe(d.metrics().queued);
     await d.onQueueBelow(1);
     expect(d.metrics().queued).toBe(0);
+    expect(d.queued).toBe(0);
     await Promise.all(all);
   });
 

@@ -413,9 +413,8 @@ export class Engine {
    * record's own transaction, so another node never scans on stale attributes.
    */
   async #scanLocked(k: string, access: FileAccess, prior: Attributes | undefined, flight: Flight<ScanRun>): Promise<ScanRun> {
-    const abandoned = flight.signal;
     // Every waiter may have left before the scan started: then it never starts.
-    if (abandoned.aborted) throw abandoned.reason;
+    flight.throwIfAbandoned();
     this.#counters.scansStarted++;
     const key = keyOf(access);
     const scanId = this.#nextId();
@@ -429,14 +428,14 @@ export class Engine {
     };
     let lease: Awaited<ReturnType<Leases['acquire']>>;
     try {
-      lease = await this.#leases.acquire(key, this.#store.nodeId, scanId, this.#o.waitTimeoutMs, () => abandoned.aborted, settled);
+      lease = await this.#leases.acquire(key, this.#store.nodeId, scanId, this.#o.waitTimeoutMs, () => flight.abandoned, settled);
     } catch (err) {
       return this.#storeFailed(err, prior);
     }
     if (lease === 'settled') return settledRun(settledBy!);
-    if (abandoned.aborted) {
+    if (flight.abandoned) {
       if (lease !== 'timeout') this.#background(lease.release());
-      throw abandoned.reason;
+      flight.throwIfAbandoned();
     }
     if (lease === 'timeout') {
       const verdict: Verdict = { result: 'failure', kind: 'timeout', message: 'the scan lock is held by another node' };

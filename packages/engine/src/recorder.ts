@@ -52,6 +52,8 @@ export class Recorder {
         await this.#store.appendEvent({ type: 'store.record_failed', svm: this.#o.svm, node: this.#store.nodeId, filePath: access.path, reason: (err as Error).message }).catch(() => {});
       }
     }
+    // A clean verdict has no event and no action: no call (and no promise) for most files.
+    if (verdict.result === 'clean') return;
     await this.#afterVerdict(access, verdict, server).catch(() => {
       this.#counters.recordErrors++;
     });

@@ -29,7 +29,8 @@ export interface ScanDone {
  */
 export function scanFile(dispatcher: EngineDispatcher, access: FileAccess, flight: Flight<unknown>): Promise<ScanDone> {
   const priority = flight.priority;
-  const signal = flight.signal;
+  // A pinned flight is never abandoned: its request needs no signal (nor the listener it costs).
+  const signal = flight.pinned ? undefined : flight.signal;
   const pending = dispatcher.submit(access.file !== undefined ? { file: access.file, priority, signal } : { data: access.data!, priority, signal });
   flight.onRaise = pending.raise;
   // One `then` on the dispatcher's promise (no async frame): the verdict is on every access's critical path.

@@ -108,3 +108,27 @@ it('a kept lookup does not hide what the engine learned since, nor stand for ano
   expect((await rig.engine.scanOnDemand(c, { lookup: lookupC })).outcome).toBe('scanned');
   expect(rig.engine.metrics().scansStarted).toBe(5);
 });
+
+it('a scan nobody can leave is sent without a signal; one an access can leave is sent with one', async () => {
+  rig = await makeRig({ faults: { latencyMs: 150 } });
+  const d = rig.dispatcher;
+  const submit = d.submit.bind(d);
+  const signals: Array<AbortSignal | undefined> = [];
+  d.submit = (request) => {
+    signals.push(request.signal);
+    return submit(request);
+  };
+  // A job's file and a plain open: neither access has a signal, so the flight can never be abandoned.
+  expect((await rig.engine.scanOnDemand(await rig.file('job.txt', 'a'))).outcome).toBe('scanned');
+  expect((await rig.engine.open(await rig.file('open.txt', 'b'))).reason).toBe('clean');
+  expect(signals).toEqual([undefined, undefined]);
+  // An open with a signal can leave: its request carries the flight's signal, which fires when it does.
+  const ac = new AbortController();
+  const leaving = rig.engine.open(await rig.file('leave.txt', 'c', { signal: ac.signal }));
+  for (let i = 0; i < 200 && signals.length < 3; i++) await new Promise((r) => setTimeout(r, 5));
+  expect(signals[2]).toBeInstanceOf(AbortSignal);
+  expect(signals[2]!.aborted).toBe(false);
+  ac.abort();
+  await expect(leaving).rejects.toMatchObject({ code: 'ERR_ENGINE_ABORTED' });
+  expect(signals[2]!.aborted).toBe(true);
+});
