@@ -34,7 +34,7 @@ export { fileJob, kOnDemandDefaults, onefsJob, onefsPath, ontapJob } from './job
 export type { JobRoot, JobSpec, OnefsJob, OntapOnDemandPolicy } from './jobs/spec.js';
 export { createJobManager, JobManager, responseOf } from './jobs/runner.js';
 export type { JobCounters, JobInfection, JobManagerOptions, JobState, JobStatus } from './jobs/runner.js';
-export { countFiles, walkFiles } from './jobs/walk.js';
+export { countFiles, walkBatches, walkFiles } from './jobs/walk.js';
 export type { Position, WalkItem, WalkRoot } from './jobs/walk.js';
 export { cronOfFields, cronOfOnefs, cronOfOntap, kOntapSchedules } from './schedule/parse.js';
 export type { CronFields, ScheduleInput } from './schedule/parse.js';

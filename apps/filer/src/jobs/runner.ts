@@ -30,7 +30,7 @@ import { FilerError, FilerErrorCodes, show } from '../errors.js';
 import type { FilerRuntime } from '../model.js';
 import { accessOf, type ResolvedPath } from '../paths.js';
 import type { JobSpec } from './spec.js';
-import { countFiles, walkFiles, type Position, type WalkRoot } from './walk.js';
+import { countFiles, walkBatches, type Position, type WalkRoot } from './walk.js';
 
 export type JobState = 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
@@ -511,9 +511,10 @@ export class JobManager {
       const busy = busyNow();
       queue.concurrency = busy ? Math.min(this.#o.busyConcurrency, this.#o.concurrency) : this.#o.concurrency;
       // A full queue waits for a scan to end (I/O): the loop gives up the thread there anyway.
+      // Each wait is awaited only when it would wait: an await that does not costs a promise and a microtask per file.
       const waits = queue.size >= 1;
-      await queue.onSizeLessThan(1);
-      if (dispatcher !== undefined) await dispatcher.onQueueBelow(below);
+      if (waits) await queue.onSizeLessThan(1);
+      if (dispatcher !== undefined && dispatcher.queued >= below) await dispatcher.onQueueBelow(below);
       if (waits) sliceStart = performance.now();
       // While clients are served, the next file starts on the next turn of the loop, not inside the
       // callback of the scan that just ended: an interactive reply read in the same poll is answered
@@ -544,25 +545,27 @@ export class JobManager {
       return true;
     };
     try {
-      walk: for await (const item of walkFiles(roots, checkpoint ?? undefined, signal)) {
-        if (signal.aborted) break;
-        if (performance.now() - sliceStart >= kSliceMs) {
-          await nextTurn();
-          sliceStart = performance.now();
+      walk: for await (const batch of walkBatches(roots, checkpoint ?? undefined, signal)) {
+        for (const item of batch) {
+          if (signal.aborted) break walk;
+          if (performance.now() - sliceStart >= kSliceMs) {
+            await nextTurn();
+            sliceStart = performance.now();
+          }
+          while (held.length > 0 && (window.length >= kMaxWindow || !busyNow())) if (!(await release())) break walk;
+          const slot: Slot = { pos: [item.root, ...item.rel], result: undefined };
+          window.push(slot);
+          let file = judge(slot, roots[item.root]!.resolved(item.rel, item.file));
+          if (file instanceof Promise) file = await file;
+          if (file === null) continue;
+          // A big file waits while clients are served (busyMaxFileSize); the oldest goes when too many wait.
+          if (file.access.size > this.#o.busyMaxFileSize && busyNow()) {
+            held.push({ slot, resolved: file.resolved });
+            if (held.length > kMaxHeld && !(await release())) break walk;
+            continue;
+          }
+          if (!(await send(file))) break walk;
         }
-        while (held.length > 0 && (window.length >= kMaxWindow || !busyNow())) if (!(await release())) break walk;
-        const slot: Slot = { pos: [item.root, ...item.rel], result: undefined };
-        window.push(slot);
-        let file = judge(slot, roots[item.root]!.resolved(item.rel, item.file));
-        if (file instanceof Promise) file = await file;
-        if (file === null) continue;
-        // A big file waits while clients are served (busyMaxFileSize); the oldest goes when too many wait.
-        if (file.access.size > this.#o.busyMaxFileSize && busyNow()) {
-          held.push({ slot, resolved: file.resolved });
-          if (held.length > kMaxHeld && !(await release())) break;
-          continue;
-        }
-        if (!(await send(file))) break;
       }
       // The walk ended: the held files go now, whoever is being served.
       while (held.length > 0 && !signal.aborted) if (!(await release())) break;

@@ -36,7 +36,14 @@ async function kind(abs: string, d: Dirent | undefined): Promise<'file' | 'dir' 
   }
 }
 
-async function* walkDir(abs: string, root: number, rel: string[], after: readonly string[] | undefined, signal?: AbortSignal): AsyncGenerator<WalkItem> {
+/**
+ * Files handed over at most this many at a time. A step of an async generator costs a promise and
+ * a microtask per level of nesting; a job's walk of small folders spent more on those steps than on
+ * reading the folders. Files of one folder go together, so a step costs that once per folder.
+ */
+const kBatch = 256;
+
+async function* walkDir(abs: string, root: number, rel: string[], after: readonly string[] | undefined, signal?: AbortSignal): AsyncGenerator<WalkItem[]> {
   let entries: Dirent[];
   try {
     entries = await readdir(abs, { withFileTypes: true });
@@ -46,8 +53,9 @@ async function* walkDir(abs: string, root: number, rel: string[], after: readonl
   entries.sort(byName);
   const prefix = abs.endsWith(path.sep) ? abs : abs + path.sep;
   let skipUntil = after;
+  let batch: WalkItem[] = [];
   for (const d of entries) {
-    if (signal?.aborted === true) return;
+    if (signal?.aborted === true) break;
     let below: readonly string[] | undefined;
     if (skipUntil !== undefined && skipUntil.length > 0) {
       const head = skipUntil[0]!;
@@ -67,13 +75,29 @@ async function* walkDir(abs: string, root: number, rel: string[], after: readonl
     const child = prefix + d.name;
     // Dirent types answer for nearly every entry, without an await per file; only an unknown type costs an lstat.
     const k = d.isFile() ? 'file' : d.isDirectory() ? 'dir' : await kind(child, d);
-    if (k === 'file' && below === undefined) yield { root, rel: [...rel, d.name], file: child };
-    else if (k === 'dir') yield* walkDir(child, root, [...rel, d.name], below, signal);
+    if (k === 'file' && below === undefined) {
+      batch.push({ root, rel: [...rel, d.name], file: child });
+      if (batch.length >= kBatch) {
+        yield batch;
+        batch = [];
+      }
+    } else if (k === 'dir') {
+      // The files before this folder go first: the walk order is the checkpoint's order.
+      if (batch.length > 0) {
+        yield batch;
+        batch = [];
+      }
+      yield* walkDir(child, root, [...rel, d.name], below, signal);
+    }
   }
+  if (batch.length > 0 && signal?.aborted !== true) yield batch;
 }
 
-/** Files under the roots in walk order, starting after `after` (a checkpoint) when given. */
-export async function* walkFiles(roots: readonly WalkRoot[], after?: Position, signal?: AbortSignal): AsyncGenerator<WalkItem> {
+/**
+ * Files under the roots in walk order, starting after `after` (a checkpoint) when given, in batches
+ * (consecutive files, never empty; at most one folder's files each).
+ */
+export async function* walkBatches(roots: readonly WalkRoot[], after?: Position, signal?: AbortSignal): AsyncGenerator<WalkItem[]> {
   const start = after?.[0] ?? 0;
   for (let i = start; i < roots.length; i++) {
     if (signal?.aborted === true) return;
@@ -81,13 +105,18 @@ export async function* walkFiles(roots: readonly WalkRoot[], after?: Position, s
     const k = await kind(r.abs, undefined);
     const resume = i === start && after !== undefined ? after.slice(1) as string[] : undefined;
     if (k === 'file') {
-      if (resume === undefined) yield { root: i, rel: [], file: r.abs };
+      if (resume === undefined) yield [{ root: i, rel: [], file: r.abs }];
     } else if (k === 'dir') {
       // A checkpoint equal to the root itself (a one-file root) means this root is done.
       if (resume !== undefined && resume.length === 0) continue;
       yield* walkDir(r.abs, i, [], resume, signal);
     }
   }
+}
+
+/** Files under the roots in walk order, starting after `after` (a checkpoint) when given. */
+export async function* walkFiles(roots: readonly WalkRoot[], after?: Position, signal?: AbortSignal): AsyncGenerator<WalkItem> {
+  for await (const batch of walkBatches(roots, after, signal)) yield* batch;
 }
 
 /** Entries of a folder counted between turns of the event loop: a folder of 100,000 files is not one macrotask. */

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { countFiles, walkFiles, type Position } from '../../src/index.js';
+import { countFiles, walkBatches, walkFiles, type Position } from '../../src/index.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'avscan-walk-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -63,4 +63,26 @@ it('countFiles counts exactly the files the walk lists: symlinks, a FIFO, a root
   expect(await countFiles(roots)).toBe(listed.length);
   // The walk's paths are the joined paths, even under a root given with a trailing slash.
   for await (const it of walkFiles(roots)) expect(it.file).toBe(path.join(roots[it.root]!.abs, ...it.rel));
+});
+
+it('walkBatches hands over the same files in the same order, a folder at a time, at most 256 per batch, never empty', async () => {
+  const files = [...Array.from({ length: 600 }, (_, i) => `big/f${String(i).padStart(3, '0')}`), 'a', 'big/sub/x', 'c/1', 'c/2'];
+  const a = tree(files);
+  const flat = await all([{ abs: a }]);
+  const batches: string[][] = [];
+  for await (const b of walkBatches([{ abs: a }])) batches.push(b.map((it) => `${it.root}:${it.rel.join('/')}`));
+  expect(batches.flat()).toEqual(flat);
+  for (const b of batches) {
+    expect(b.length).toBeGreaterThan(0);
+    expect(b.length).toBeLessThanOrEqual(256);
+    // One folder's files each: the components before the name are the same.
+    expect(new Set(b.map((f) => f.slice(0, f.lastIndexOf('/') + 1))).size).toBe(1);
+  }
+  // `big` holds 600 files and then a folder: its files come in three batches, before the folder's.
+  expect(batches.map((b) => b.length)).toEqual([1, 256, 256, 88, 1, 2]);
+  // A resumed walk starts mid-folder.
+  const resumed: string[] = [];
+  for await (const b of walkBatches([{ abs: a }], [0, 'big', 'f299'])) resumed.push(...b.map((it) => it.rel.join('/')));
+  expect(resumed[0]).toBe('big/f300');
+  expect(resumed).toHaveLength(300 + 3);
 });
