@@ -29,6 +29,9 @@ async function setup(servers: number, policy: object = { name: 'p1', scope: {} }
   });
   cleanups.push(() => dispatcher.close());
   await dispatcher.ready(5000);
+  // ready() resolves once ONE server is connected: a test that kills one of two needs the other up
+  // too (under CI's load the second could still be connecting, and the failover found no alternative).
+  await until(() => dispatcher.metrics().servers.every((s) => s.state === 'connected'), 5000);
   const engine = createEngine({ store, dispatcher, policy });
   cleanups.push(() => engine.shutdown());
   async function file(name: string, content: string | Buffer): Promise<FileAccess> {
