@@ -39,6 +39,19 @@ interface Job extends QueueEntry {
   lastError: DispatchError | null;
   done: boolean;
   onAbort: (() => void) | null;
+  /** The scanner answered and the reply waits for its batch (`background_settle_delay`). */
+  held: boolean;
+}
+
+/** A background request's verdict held for its batch, with what #settle needs. */
+interface Held {
+  readonly job: Job;
+  readonly i: number;
+  readonly server: PoolServer;
+  readonly t0: number;
+  readonly verdict: ScannerVerdict;
+  /** performance.now() when the scanner answered: the server's latency does not include the wait. */
+  readonly at: number;
 }
 
 const kServerChannel = diagnostics_channel.channel('avscan:dispatch:server');
@@ -72,6 +85,11 @@ export class Dispatcher extends EventEmitter {
   #busyTimer: NodeJS.Timeout | null = null;
   /** Producers waiting for the queue to shrink (`onQueueBelow`). */
   #below: Array<{ readonly n: number; readonly resolve: () => void }> = [];
+  /** Background requests not done (waiting, running or held). */
+  #background = 0;
+  /** Verdicts of background requests waiting for #heldTimer, in the order they came. */
+  #held: Held[] = [];
+  #heldTimer: NodeJS.Timeout | null = null;
 
   constructor(options: DispatcherOptions, clientFactory: (a: ServerAddress, cfg: ResolvedConfig) => ScannerClient = makeClient) {
     super();
@@ -143,9 +161,10 @@ export class Dispatcher extends EventEmitter {
     const outcome = new Promise<ScanOutcome>((resolve, reject) => {
       const j: Job = {
         queued: false, queueClass: -1, arrival: 0, input, priority, signal, resolve, reject, start, tried: new Set(), attempts: 0,
-        queueTimer: null, attempt: null, deadline: 0, lastServer: null, lastError: null, done: false, onAbort: null,
+        queueTimer: null, attempt: null, deadline: 0, lastServer: null, lastError: null, done: false, onAbort: null, held: false,
       };
       job = j;
+      if (priority === 'background') this.#background++;
       if (signal) {
         j.onAbort = () => this.#abort(j);
         signal.addEventListener('abort', j.onAbort, { once: true });
@@ -159,13 +178,19 @@ export class Dispatcher extends EventEmitter {
         }
       }
       this.#enqueue(j, false);
+      // A client's request that has to wait frees the connections held verdicts keep: settling them
+      // pumps the queue, where it goes first. It never waits for a background batch.
+      if (priority !== 'background' && this.#held.length > 0) this.#releaseHeld();
     });
     return { outcome, raise };
   }
 
   #raise(job: Job, priority: Priority): void {
     if (job.done || kPriorities.indexOf(priority) >= kPriorities.indexOf(job.priority)) return;
+    if (job.priority === 'background') this.#background--;
     job.priority = priority;
+    // A client joined a scan whose verdict is held: it is handed over now.
+    if (job.held) this.#releaseHeld();
     if (job.queued) {
       this.#queue.raise(job, priority);
       this.#pump();
@@ -194,6 +219,7 @@ export class Dispatcher extends EventEmitter {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#busyTimer) clearTimeout(this.#busyTimer);
+    this.#releaseHeld();
     const closed = new DispatchError(DispatchErrorCodes.CLOSED, 'dispatcher is closed');
     for (let j = this.#queue.shift(); j !== undefined; j = this.#queue.shift()) this.#fail(j, closed);
     this.#maybeDrain();
@@ -303,9 +329,46 @@ export class Dispatcher extends EventEmitter {
     this.#running.add(job);
     this.#watchDeadlines(job.deadline);
     server.client.scan(job.input, ac.signal).then(
-      (v) => this.#settle(job, i, server, t0, v, null),
+      (v) => this.#answered(job, i, server, t0, v),
       (e: unknown) => this.#settle(job, i, server, t0, null, e),
     );
+  }
+
+  /**
+   * A verdict came. A background one is held while other background requests are still running or
+   * waiting, up to background_settle_delay, and handed over with the verdicts that come meanwhile:
+   * an on-demand job then does its per-file work (records, next files, their requests) in bursts
+   * instead of one wake-up per file, which cost node 15–20 % more CPU per file beside a busy clamd
+   * (bench/RESULTS.md, "Background verdicts in batches"). Failures are never held.
+   */
+  #answered(job: Job, i: number, server: PoolServer, t0: number, v: ScannerVerdict): void {
+    const delay = this.config.backgroundSettleDelayMs;
+    if (job.priority === 'background' && delay > 0 && !job.done && !this.#closed) {
+      // Held only while another background request is still to come, and no client's request waits
+      // for the connection this one would keep.
+      if (this.#background - this.#held.length > 1 && (this.#queue.peek()?.priority ?? 'background') === 'background') {
+        job.held = true;
+        this.#held.push({ job, i, server, t0, verdict: v, at: performance.now() });
+        this.#heldTimer ??= setTimeout(() => this.#releaseHeld(), delay);
+        return;
+      }
+      // Nothing else under way: this one completes the batch.
+      this.#releaseHeld();
+    }
+    this.#settle(job, i, server, t0, v, null);
+  }
+
+  /** Settles every held verdict, in the order they came. */
+  #releaseHeld(): void {
+    if (this.#heldTimer !== null) clearTimeout(this.#heldTimer);
+    this.#heldTimer = null;
+    const held = this.#held;
+    if (held.length === 0) return;
+    this.#held = [];
+    for (const h of held) {
+      h.job.held = false;
+      this.#settle(h.job, h.i, h.server, h.t0, h.verdict, null, h.at);
+    }
   }
 
   /** A request now runs until `deadline`: make sure the shared timer is armed and keeps the process up. */
@@ -343,14 +406,14 @@ export class Dispatcher extends EventEmitter {
     }
   }
 
-  #settle(job: Job, i: number, server: PoolServer, t0: number, v: ScannerVerdict | null, err: unknown): void {
+  #settle(job: Job, i: number, server: PoolServer, t0: number, v: ScannerVerdict | null, err: unknown, at = performance.now()): void {
     server.inFlight--;
     this.#inFlight--;
     job.attempt = null;
     this.#running.delete(job);
     // Nothing left to time out: the pending shared timer must not keep the process alive.
     if (this.#running.size === 0) this.#deadlineTimer?.unref();
-    server.record(performance.now() - t0);
+    server.record(at - t0);
     if (job.done) {
       this.#pump();
       return;
@@ -391,6 +454,8 @@ export class Dispatcher extends EventEmitter {
   }
 
   #abort(job: Job): void {
+    // The verdict came before the abort: it stands.
+    if (job.held) this.#releaseHeld();
     if (job.done) return;
     const err = new AbortError(job.signal?.reason);
     if (job.attempt !== null) {
@@ -420,6 +485,7 @@ export class Dispatcher extends EventEmitter {
   }
 
   #end(job: Job): void {
+    if (!job.done && job.priority === 'background') this.#background--;
     job.done = true;
     if (job.queueTimer !== null) clearTimeout(job.queueTimer);
     job.queueTimer = null;

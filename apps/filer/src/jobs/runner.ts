@@ -84,8 +84,10 @@ export interface JobManagerOptions {
    * Scans in flight per job. More than a scanner's threads on purpose: the requests queued at the
    * scanner keep its threads busy while node's one thread is held up (a group commit, a checkpoint
    * save, a GC pause), where with one request per thread they finished and idled the CPU (measured:
-   * bench/RESULTS.md, "job concurrency"). While clients are served the job drops to `busyConcurrency`.
-   * @default 16
+   * bench/RESULTS.md, "job concurrency"). 32 rather than 16 since the dispatcher holds background
+   * verdicts for a batch (its `background_settle_delay`): the files whose verdicts wait there must not
+   * leave clamd's threads without work. While clients are served the job drops to `busyConcurrency`.
+   * @default 32
    */
   readonly concurrency?: number;
   /** Queue a file only while fewer than this many requests wait in the dispatcher. @default concurrency */
@@ -220,7 +222,7 @@ export class JobManager {
 
   constructor(runtime: FilerRuntime, options: JobManagerOptions & { readonly db?: Database.Database } = {}) {
     // Validated before the database is opened: a refused option leaves no connection behind.
-    const concurrency = options.concurrency ?? 16;
+    const concurrency = options.concurrency ?? 32;
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new FilerError(FilerErrorCodes.INVALID_CONFIG, `concurrency must be a positive integer, got ${show(concurrency)}`, 'concurrency');
     const busyMaxFileSize = options.busyMaxFileSize ?? 262_144;
     if (!(busyMaxFileSize >= 0) || !(Number.isSafeInteger(busyMaxFileSize) || busyMaxFileSize === Infinity)) {

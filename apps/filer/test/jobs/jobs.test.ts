@@ -200,10 +200,10 @@ describe('cancel and restart', () => {
 });
 
 describe('options', () => {
-  it('runs 16 scans in flight per job unless told otherwise, and refuses a concurrency that is not a positive integer', async () => {
+  it('runs 32 scans in flight per job unless told otherwise, and refuses a concurrency that is not a positive integer', async () => {
     t.rig = await makeRig();
     const byDefault = createJobManager(t.rig.rt);
-    expect(byDefault.concurrency).toBe(16);
+    expect(byDefault.concurrency).toBe(32);
     await byDefault.close();
     t.jobs = createJobManager(t.rig.rt, { concurrency: 3 });
     expect(t.jobs.concurrency).toBe(3);
