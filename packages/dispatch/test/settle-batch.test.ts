@@ -25,13 +25,26 @@ async function twoServers(slow: { delayMs: number } | 'hang', settle: number): P
   return d;
 }
 
+/** One server, one connection (max_connections_per_server 1), a 1 s settle delay. */
+async function oneConnection(delayMs: number): Promise<{ fake: Awaited<ReturnType<typeof rig.fake>>; d: Dispatcher }> {
+  const fake = await rig.fake({ delayMs });
+  const { d } = await rig.dispatcher({ background_settle_delay: 1, max_connections_per_server: 1, request_timeout: 5, scan_queue_timeout: 5, scanner_pools: [{ name: 'p', servers: [fake.address] }] });
+  return { fake, d };
+}
+
+/** Background requests `a` then `b`, timed from now; `order` gets their names as they end. */
+function twoBackground(d: Dispatcher) {
+  const order: string[] = [];
+  const t0 = performance.now();
+  const a = timed(d.scan({ data, priority: 'background' }), 'a', order, t0);
+  const b = timed(d.scan({ data, priority: 'background' }), 'b', order, t0);
+  return { a, b, order, t0 };
+}
+
 describe('background verdicts in batches (background_settle_delay)', () => {
   it('holds a background verdict while another background request runs and hands both back together, in order', async () => {
     const d = await twoServers({ delayMs: 150 }, 1);
-    const order: string[] = [];
-    const t0 = performance.now();
-    const a = timed(d.scan({ data, priority: 'background' }), 'a', order, t0);
-    const b = timed(d.scan({ data, priority: 'background' }), 'b', order, t0);
+    const { a, b, order } = twoBackground(d);
     const [ra, rb] = await Promise.all([a, b]);
     expect(ra.o.result).toBe('clean');
     expect(rb.o.result).toBe('clean');
@@ -75,12 +88,8 @@ describe('background verdicts in batches (background_settle_delay)', () => {
   });
 
   it('never holds a background verdict while a client request waits for a connection', async () => {
-    const fake = await rig.fake({ delayMs: 40 });
-    const { d } = await rig.dispatcher({ background_settle_delay: 1, max_connections_per_server: 1, request_timeout: 5, scan_queue_timeout: 5, scanner_pools: [{ name: 'p', servers: [fake.address] }] });
-    const order: string[] = [];
-    const t0 = performance.now();
-    const a = timed(d.scan({ data, priority: 'background' }), 'a', order, t0);
-    const b = timed(d.scan({ data, priority: 'background' }), 'b', order, t0);
+    const { d } = await oneConnection(40);
+    const { a, b, order, t0 } = twoBackground(d);
     const i = timed(d.scan({ data, priority: 'interactive' }), 'i', order, t0); // queued behind a, ahead of b
     const [ra, , ri] = await Promise.all([a, b, i]);
     expect(order).toEqual(['a', 'i', 'b']);
@@ -89,12 +98,8 @@ describe('background verdicts in batches (background_settle_delay)', () => {
   });
 
   it('a client request that has to queue takes the held verdicts back first', async () => {
-    const fake = await rig.fake({ delayMs: 10 });
-    const { d } = await rig.dispatcher({ background_settle_delay: 1, max_connections_per_server: 1, request_timeout: 5, scan_queue_timeout: 5, scanner_pools: [{ name: 'p', servers: [fake.address] }] });
-    const order: string[] = [];
-    const t0 = performance.now();
-    const a = timed(d.scan({ data, priority: 'background' }), 'a', order, t0);
-    const b = timed(d.scan({ data, priority: 'background' }), 'b', order, t0); // queued: a's verdict is held for it
+    const { fake, d } = await oneConnection(10);
+    const { a, b, order, t0 } = twoBackground(d); // b queued: a's verdict is held for it
     await until(() => fake.scans === 1);
     await new Promise((r) => setTimeout(r, 60)); // a answered and is held, keeping the only connection
     expect(order).toEqual([]);
