@@ -14,7 +14,8 @@
 // seconds at a time and a single pair measured that, not the job.
 // Needs clamd and clamdscan (bash scripts/real-scanners.sh install). Knobs: BENCH_ONDEMAND_FILES (20000),
 // BENCH_ONDEMAND_ROUNDS (3), BENCH_ONDEMAND_WARM (5000 warm-up files), BENCH_ONDEMAND_CONCURRENCY (the
-// job manager's default, 16), BENCH_ONDEMAND_PROFILE / BENCH_ONDEMAND_BUSY_PROFILE (CPU profiles).
+// job manager's default, 32), BENCH_ONDEMAND_SETTLE (the dispatcher's background_settle_delay, 0.003 s),
+// BENCH_ONDEMAND_PROFILE / BENCH_ONDEMAND_BUSY_PROFILE (CPU profiles).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,7 +37,7 @@ if (!clamdAvailable()) {
 const kFiles = Number(process.env.BENCH_ONDEMAND_FILES ?? 20_000);
 const kBig = 50;
 const kEicars = 5;
-// BENCH_ONDEMAND_CONCURRENCY: the jobs' scans in flight; the job manager's default (16) when unset.
+// BENCH_ONDEMAND_CONCURRENCY: the jobs' scans in flight; the job manager's default (32) when unset.
 const kJobOptions = process.env.BENCH_ONDEMAND_CONCURRENCY === undefined ? {} : { concurrency: Number(process.env.BENCH_ONDEMAND_CONCURRENCY) };
 // BENCH_ONDEMAND_PROFILE=<file.cpuprofile>: profile the scan=path job's first pass and print where node's CPU goes.
 const kProfile = process.env.BENCH_ONDEMAND_PROFILE;
@@ -105,7 +106,8 @@ async function runtime(state: string, server: string): Promise<Awaited<ReturnTyp
       name: 'vs1',
       volumes: [{ name: 'vol1', root: tree }, { name: 'vol2', root: extra }],
       scanner_pools: [{ name: 'clamd', servers: [server] }],
-      dispatcher: { request_timeout: 60 },
+      // BENCH_ONDEMAND_SETTLE: the dispatcher's background_settle_delay (seconds; its default when unset).
+      dispatcher: { request_timeout: 60, ...(process.env.BENCH_ONDEMAND_SETTLE === undefined ? {} : { background_settle_delay: Number(process.env.BENCH_ONDEMAND_SETTLE) }) },
     }],
   });
 }
