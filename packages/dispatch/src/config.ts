@@ -48,12 +48,12 @@ export interface DispatcherOptions {
   /** Signature file for `builtin:` servers, passed to `ScanEngine.create`. @default undefined (the engine's own set) */
   readonly builtin_signatures?: string;
   /**
-   * Seconds (0–1) a background request's outcome may be held so that it is handed back together with
-   * the outcomes of other background requests still running: an on-demand job then does its per-file
-   * work (records, next files) in bursts, not one wake-up per file, which cost its node thread 15–20 %
-   * more CPU beside a busy clamd (bench/RESULTS.md, "Background outcomes in batches"). An outcome is
-   * never held when no other background request is running or waiting, nor once an interactive or
-   * async access joins it (`raise`). 0 hands every outcome back at once. @default 0.003
+   * Seconds (0–1) a background request's verdict may be held so that it is settled together with the
+   * verdicts of the other background requests still running or waiting: an on-demand job then does
+   * its per-file work (records, next files and their requests) in bursts, not one wake-up per file
+   * (bench/RESULTS.md, "Background verdicts in batches"). Never held: a failure, a verdict with no
+   * other background request under way, anything while an interactive or async request waits in the
+   * queue; `raise` and `close()` hand held verdicts over at once. 0 holds nothing. @default 0.003
    */
   readonly background_settle_delay?: number;
 }
