@@ -53,7 +53,8 @@ export interface DispatcherOptions {
    * its per-file work (records, next files and their requests) in bursts, not one wake-up per file
    * (bench/RESULTS.md, "Background verdicts in batches"). Never held: a failure, a verdict with no
    * other background request under way, anything while an interactive or async request waits in the
-   * queue; `raise` and `close()` hand held verdicts over at once. 0 holds nothing. @default 0.003
+   * queue; `raise` and `close()` hand held verdicts over at once. A held verdict frees its connection
+   * slot when it comes. 0 holds nothing. @default 0.003
    */
   readonly background_settle_delay?: number;
 }

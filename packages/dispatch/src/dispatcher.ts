@@ -43,15 +43,12 @@ interface Job extends QueueEntry {
   held: boolean;
 }
 
-/** A background request's verdict held for its batch, with what #settle needs. */
+/** A background request's verdict held for its batch (its connection slot is already free). */
 interface Held {
   readonly job: Job;
   readonly i: number;
   readonly server: PoolServer;
-  readonly t0: number;
   readonly verdict: ScannerVerdict;
-  /** performance.now() when the scanner answered: the server's latency does not include the wait. */
-  readonly at: number;
 }
 
 const kServerChannel = diagnostics_channel.channel('avscan:dispatch:server');
@@ -178,8 +175,8 @@ export class Dispatcher extends EventEmitter {
         }
       }
       this.#enqueue(j, false);
-      // A client's request that has to wait frees the connections held verdicts keep: settling them
-      // pumps the queue, where it goes first. It never waits for a background batch.
+      // A client's request that has to wait ends the batch: while clients wait, the job works file by
+      // file (see #answered), so their replies are never read behind a burst of its records.
       if (priority !== 'background' && this.#held.length > 0) this.#releaseHeld();
     });
     return { outcome, raise };
@@ -340,16 +337,20 @@ export class Dispatcher extends EventEmitter {
    * an on-demand job then does its per-file work (records, next files, their requests) in bursts
    * instead of one wake-up per file: beside a busy clamd its node CPU per file fell from 102–174 µs
    * to 94–121 in quiet runs (bench/RESULTS.md, "Background verdicts in batches"). Failures are never held.
+   * A held verdict gives its connection slot back at once, so the requests waiting in the queue keep
+   * the scanner's threads busy during the hold.
    */
   #answered(job: Job, i: number, server: PoolServer, t0: number, v: ScannerVerdict): void {
     const delay = this.config.backgroundSettleDelayMs;
     if (job.priority === 'background' && delay > 0 && !job.done && !this.#closed) {
-      // Held only while another background request is still to come, and no client's request waits
-      // for the connection this one would keep.
+      // Held only while another background request is still to come. Not while a client's request
+      // waits in the queue: the job then works file by file, as it did before verdicts were batched.
       if (this.#background - this.#held.length > 1 && (this.#queue.peek()?.priority ?? 'background') === 'background') {
+        this.#free(job, server, t0);
         job.held = true;
-        this.#held.push({ job, i, server, t0, verdict: v, at: performance.now() });
+        this.#held.push({ job, i, server, verdict: v });
         this.#heldTimer ??= setTimeout(() => this.#releaseHeld(), delay);
+        this.#pump();
         return;
       }
       // Nothing else under way: this one completes the batch.
@@ -367,7 +368,7 @@ export class Dispatcher extends EventEmitter {
     this.#held = [];
     for (const h of held) {
       h.job.held = false;
-      this.#settle(h.job, h.i, h.server, h.t0, h.verdict, null, h.at);
+      this.#deliver(h.job, h.i, h.server, h.verdict, null);
     }
   }
 
@@ -406,14 +407,24 @@ export class Dispatcher extends EventEmitter {
     }
   }
 
-  #settle(job: Job, i: number, server: PoolServer, t0: number, v: ScannerVerdict | null, err: unknown, at = performance.now()): void {
+  #settle(job: Job, i: number, server: PoolServer, t0: number, v: ScannerVerdict | null, err: unknown): void {
+    this.#free(job, server, t0);
+    this.#deliver(job, i, server, v, err);
+  }
+
+  /** The attempt is over: its connection slot is free and the server's latency is recorded. */
+  #free(job: Job, server: PoolServer, t0: number): void {
     server.inFlight--;
     this.#inFlight--;
     job.attempt = null;
     this.#running.delete(job);
     // Nothing left to time out: the pending shared timer must not keep the process alive.
     if (this.#running.size === 0) this.#deadlineTimer?.unref();
-    server.record(at - t0);
+    server.record(performance.now() - t0);
+  }
+
+  /** Hands the attempt's verdict or error to the request (or retries it), then starts what waits. */
+  #deliver(job: Job, i: number, server: PoolServer, v: ScannerVerdict | null, err: unknown): void {
     if (job.done) {
       this.#pump();
       return;

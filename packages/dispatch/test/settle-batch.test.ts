@@ -97,17 +97,31 @@ describe('background verdicts in batches (background_settle_delay)', () => {
     expect(ri.ms).toBeLessThan(800);
   });
 
-  it('a client request that has to queue takes the held verdicts back first', async () => {
-    const { fake, d } = await oneConnection(10);
-    const { a, b, order, t0 } = twoBackground(d); // b queued: a's verdict is held for it
-    await until(() => fake.scans === 1);
-    await new Promise((r) => setTimeout(r, 60)); // a answered and is held, keeping the only connection
-    expect(order).toEqual([]);
-    const i = timed(d.scan({ data, priority: 'interactive' }), 'i', order, t0);
-    const [ra, , ri] = await Promise.all([a, b, i]);
-    expect(order).toEqual(['a', 'i', 'b']);
+  it('a held verdict frees its connection: the requests behind it run during the hold', async () => {
+    const { d } = await oneConnection(40);
+    const { a, b, order, t0 } = twoBackground(d);
+    const c = timed(d.scan({ data, priority: 'background' }), 'c', order, t0);
+    const [ra, , rc] = await Promise.all([a, b, c]);
+    expect(order).toEqual(['a', 'b', 'c']);
+    // a is handed back with b's verdict (~80 ms), and c runs next. Had a held verdict kept the only
+    // connection, b and c would each have waited out the 1 s delay of the one before them.
     expect(ra.ms).toBeLessThan(700);
-    expect(ri.ms).toBeLessThan(800);
+    expect(rc.ms).toBeLessThan(700);
+    expect(d.metrics().inFlight).toBe(0);
+  });
+
+  it('a client request that has to queue takes the held verdicts back at once', async () => {
+    const { fake, d } = await oneConnection(300);
+    const { a, b, order, t0 } = twoBackground(d);
+    await until(() => fake.scans === 2); // a answered and is held; b has the only connection
+    expect(order).toEqual([]);
+    expect(d.metrics().inFlight).toBe(1); // the held verdict is not in flight
+    const i = timed(d.scan({ data, priority: 'interactive' }), 'i', order, t0); // queued behind b
+    await new Promise((r) => setTimeout(r, 30));
+    expect(order).toEqual(['a']);
+    const [, , ri] = await Promise.all([a, b, i]);
+    expect(order).toEqual(['a', 'b', 'i']);
+    expect(ri.ms).toBeLessThan(1500);
   });
 
   it('raise() hands a held verdict over at once', async () => {
