@@ -3,7 +3,7 @@
 // unix socket and/or 127.0.0.1, `Foreground yes` so the spawned PID is clamd itself, and a bounded wait
 // until zPING answers. Shared by bench/ and test/support (which re-exports it).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -63,6 +63,12 @@ export interface ClamdHandle {
   readonly process: ChildProcess;
   /** Sends a signal to clamd (SIGSTOP/SIGCONT/SIGKILL/SIGTERM for fault tests). */
   signal(sig: NodeJS.Signals): void;
+  /**
+   * SIGSTOP, resolved once every clamd thread is stopped. kill() returns before that: clamd accepts on
+   * a thread of its own, which can go on accepting connections for milliseconds on a loaded machine
+   * until the group stop reaches it, so a test that counts what lands in the listen backlog must wait.
+   */
+  freeze(): Promise<void>;
   /** Stops clamd (SIGCONT + SIGTERM, then SIGKILL after 3 s) and removes the temp dir. */
   stop(): Promise<void>;
   log(): string;
@@ -166,9 +172,33 @@ export async function startClamd(opts: ClamdOptions = {}): Promise<ClamdHandle> 
     signal(sig) {
       if (!exited) child.kill(sig);
     },
+    async freeze() {
+      child.kill('SIGSTOP');
+      const deadline = Date.now() + 5000;
+      while (!allThreadsStopped(child.pid!)) {
+        if (Date.now() > deadline) throw new Error(`clamd ${child.pid} did not stop within 5 s of SIGSTOP`);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    },
     stop: () => stopDaemon(child, dir, 3000),
   };
   return handle;
+}
+
+/** Every thread of `pid` in state T (stopped), read from /proc/<pid>/task/<tid>/stat. */
+function allThreadsStopped(pid: number): boolean {
+  const tasks = readdirSync(`/proc/${pid}/task`);
+  // The state is the field right after the parenthesised command name, which may itself hold spaces.
+  return tasks.every((tid) => {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      return true; // the thread exited since readdir: it accepts nothing either
+    }
+    const end = stat.lastIndexOf(')');
+    return stat.slice(end + 2, end + 3) === 'T';
+  });
 }
 
 export function clamdAvailable(): boolean {

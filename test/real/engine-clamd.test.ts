@@ -72,7 +72,7 @@ describe.skipIf(!available)('engine → real clamd', () => {
     clamds[0]!.signal('SIGKILL');
     const a = await file('a.docx', `a ${Date.now()}`);
     expect((await engine.open(a)).reason).toBe('clean');
-    clamds[1]!.signal('SIGSTOP');
+    await clamds[1]!.freeze();
     const b = await file('b.docx', `b ${Date.now()}`);
     const answer = await engine.open(b);
     expect(answer.allow).toBe(false);
@@ -117,7 +117,7 @@ describe.skipIf(!available)('engine → real clamd: cancellation (SPEC §7)', ()
     const others: FileAccess[] = [];
     for (let i = 0; i < 100; i++) others.push(await file(`q${i}.docx`, `queued ${i} ${Date.now()}`));
     const before = scannedByClamd(clamd);
-    clamd.signal('SIGSTOP');
+    await clamd.freeze();
     const firstAnswer = engine.open(first);
     await until(() => dispatcher.metrics().inFlight === 1);
     const controllers = others.map(() => new AbortController());
@@ -142,7 +142,7 @@ describe.skipIf(!available)('engine → real clamd: cancellation (SPEC §7)', ()
     const { engine, clamds, store, dispatcher, file } = await setup(1, undefined, slowChecks);
     const clamd = clamds[0]!;
     const a = await file('shared.com', kEicar);
-    clamd.signal('SIGSTOP');
+    await clamd.freeze();
     const ac = new AbortController();
     const leaving = engine.open({ ...a, signal: ac.signal });
     const staying = engine.open(a);
@@ -159,7 +159,7 @@ describe.skipIf(!available)('engine → real clamd: cancellation (SPEC §7)', ()
     const { engine, clamds, store, dispatcher, file } = await setup(1, undefined, slowChecks);
     const clamd = clamds[0]!;
     const a = await file('alone.docx', `alone ${Date.now()}`);
-    clamd.signal('SIGSTOP');
+    await clamd.freeze();
     const ac = new AbortController();
     const opening = engine.open({ ...a, signal: ac.signal });
     await until(() => dispatcher.metrics().inFlight === 1);
