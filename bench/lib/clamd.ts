@@ -173,6 +173,7 @@ export async function startClamd(opts: ClamdOptions = {}): Promise<ClamdHandle> 
       if (!exited) child.kill(sig);
     },
     async freeze() {
+      if (exited) throw new Error(`clamd ${child.pid} has exited: nothing to freeze`);
       child.kill('SIGSTOP');
       const deadline = Date.now() + 5000;
       while (!allThreadsStopped(child.pid!)) {
