@@ -53,7 +53,9 @@ describe.skipIf(!available)('dashboard in chromium', () => {
     expect(await row.innerText()).toMatch(/deny/);
     expect(await row.innerText()).toMatch(/Eicar/i);
     await page.locator('#chart rect').first().waitFor();
-    expect(await page.locator('#verdicts').innerText()).toMatch(/infected/);
+    // Events arrive live; the chart and verdict mix come with the page's state refresh (every 2 s),
+    // which may land before the deny was counted: wait for the one that includes it.
+    await page.locator('#verdicts', { hasText: 'infected' }).waitFor({ timeout: 10_000 });
 
     // An on-demand job and its report appear too.
     const base = `/api/protocols/vscan/${t.uuid}`;
